@@ -1,0 +1,3 @@
+"""Root conftest: pytester for the end-to-end tests in tests/."""
+
+pytest_plugins = ["pytester"]

@@ -1,0 +1,52 @@
+"""Hook specifications: the extension surface of TraceBench.
+
+A plugin is a module or object with functions named like these and marked with
+:data:`pytest_tracebench.hookimpl`. Built-in features are registered the same way, so anything
+a built-in does, a third-party package can do (entry-point group ``tracebench``) and a project can
+do (module names in the ``tracebench_plugins`` setting).
+
+Each specification below is the documentation of its hook; ``docs/hooks.md`` lists them and a
+test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .models import Trace
+
+hookspec = pluggy.HookspecMarker("tracebench")
+hookimpl = pluggy.HookimplMarker("tracebench")
+
+
+@hookspec
+def tracebench_redaction_patterns(settings: Settings) -> list[tuple[str, str]]:
+    """Return ``(name, regex)`` pairs of secrets to redact before a trace is written.
+
+    Every match is replaced by ``[REDACTED]``. A pattern with a group named ``keep`` keeps that
+    part (``password=`` in ``password=hunter2``). All plugins' lists are combined; the built-in
+    list covers API keys of the common providers, bearer tokens, AWS and GitHub keys, private
+    keys and ``password=``/``token=``-style pairs. Called once per session.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def tracebench_detectors(settings: Settings) -> list[Any]:
+    """Return detector objects to run on every trace.
+
+    A detector has a ``name``, a ``category`` and ``detect(trace) -> Iterable[Finding]``. All
+    plugins' lists are combined; settings select, disable and tune them afterwards.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def tracebench_trace_finished(trace: Trace, path: str | None) -> None:
+    """Called when a recorder has written the end record of a trace (``path`` is ``None`` when
+    nothing was written to disk). Use it to ship traces elsewhere; an exception is reported as a
+    warning and never breaks the run."""

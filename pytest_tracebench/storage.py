@@ -1,0 +1,269 @@
+"""Reading and writing trace files.
+
+Three shapes load into a :class:`~pytest_tracebench.models.Trace`:
+
+* our JSON Lines (``{"type": "trace"...}`` then steps then ``{"type": "end"...}``), read line by
+  line so memory does not grow with the file beyond the trace itself;
+* a single JSON document of the same models (``{"header": ..., "steps": [...], "end": ...}``);
+* the seed's example shape: a JSON list of ``{action, state, timestamp, output}`` records.
+
+Problems are reported as one line naming the file, the line and the field. Damage that leaves
+the recorded steps usable (a truncated last line, a missing end record) is a warning kept on
+``Trace.warnings``; damage that makes the file untrustworthy is a :class:`TraceLoadError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from . import _seed
+from .models import TRACE_SCHEMA_VERSION, Step, Trace, TraceEnd, TraceHeader
+
+_RECORD = TypeAdapter(Annotated[TraceHeader | Step | TraceEnd, Field(discriminator="type")])
+_SNIFF_BYTES = 1 << 20
+
+
+class TraceLoadError(Exception):
+    """A trace file cannot be loaded. ``str(error)`` is one line: ``file:line: field: problem``."""
+
+    def __init__(self, path: str | Path, message: str, *, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.field = field
+        where = self.path if line is None else f"{self.path}:{line}"
+        what = f"field '{field}': {message}" if field else message
+        super().__init__(f"{where}: {what}")
+
+
+def format_loc(loc: tuple[int | str, ...]) -> str:
+    """``('steps', 3, 'index')`` -> ``steps[3].index``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "?"
+
+
+def _validation_problem(exc: ValidationError, drop_tag: bool) -> tuple[str, str]:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    if drop_tag and loc and loc[0] in ("trace", "step", "end"):
+        loc = loc[1:]
+    message = err["msg"]
+    if err["type"] == "union_tag_invalid":
+        return "type", "unknown record type; expected 'trace', 'step' or 'end'"
+    if err["type"] == "union_tag_not_found":
+        return "type", "missing record type; expected 'trace', 'step' or 'end'"
+    if err["type"] == "literal_error" and loc and loc[-1] == "kind":
+        message = f"unknown step kind {err.get('input')!r}; {message}"
+    return format_loc(loc), message
+
+
+def check_schema_version(path: str | Path, version: Any, line: int | None) -> None:
+    """Refuse a trace written by a newer tracebench, with a message saying what to do."""
+    newer = isinstance(version, int) and version > TRACE_SCHEMA_VERSION
+    if newer and not isinstance(version, bool):
+        raise TraceLoadError(
+            path,
+            f"trace format version {version} is newer than this pytest-tracebench reads "
+            f"({TRACE_SCHEMA_VERSION}); upgrade pytest-tracebench",
+            line=line, field="schema_version",
+        )
+
+
+def _sniff(path: Path) -> tuple[str, bytes]:
+    """Return (``jsonl``|``json``, first bytes) or raise for empty and binary files."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise TraceLoadError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not head.strip():
+        raise TraceLoadError(path, "empty file; expected a trace (JSON Lines or JSON)")
+    if b"\x00" in head:
+        raise TraceLoadError(path, "binary file; expected a trace (JSON Lines or JSON text)")
+    first_line = head.lstrip().split(b"\n", 1)[0]
+    try:
+        first = json.loads(first_line)
+    except ValueError:
+        return "json", head
+    if isinstance(first, dict) and first.get("type") == "trace":
+        return "jsonl", head
+    return "json", head
+
+
+def iter_records(path: str | Path) -> Iterator[tuple[int, TraceHeader | Step | TraceEnd]]:
+    """Yield ``(line number, record)`` from a JSON Lines trace, one line in memory at a time.
+
+    A malformed last line without a newline (a writer killed mid-line) ends the iteration
+    quietly; callers that care check :func:`load_trace`'s warnings instead.
+    """
+    for lineno, record, _ in _iter_jsonl(Path(path), warnings=[]):
+        yield lineno, record
+
+
+def _iter_jsonl(
+    path: Path, warnings: list[str]
+) -> Iterator[tuple[int, TraceHeader | Step | TraceEnd, bool]]:
+    try:
+        fh = open(path, "rb")  # closed by the with below
+    except OSError as exc:
+        raise TraceLoadError(path, f"cannot read: {exc.strerror or exc}") from None
+    with fh:
+        lineno = 0
+        for raw in fh:
+            lineno += 1
+            if not raw.strip():
+                continue
+            complete = raw.endswith(b"\n")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TraceLoadError(path, f"not UTF-8 text at byte {exc.start}",
+                                     line=lineno) from None
+            if lineno == 1:
+                try:
+                    data = json.loads(text)
+                except ValueError as exc:
+                    raise TraceLoadError(path, f"invalid JSON: {exc}", line=1) from None
+                if not isinstance(data, dict) or data.get("type") != "trace":
+                    raise TraceLoadError(path, "expected the trace header record",
+                                         line=1, field="type")
+                check_schema_version(path, data.get("schema_version"), 1)
+            try:
+                record = _RECORD.validate_json(text)
+            except ValidationError as exc:
+                if exc.errors()[0]["type"] == "json_invalid":
+                    if not complete:
+                        warnings.append(
+                            f"{path}:{lineno}: truncated last line ignored (the writer stopped "
+                            f"mid-line)"
+                        )
+                        return
+                    raise TraceLoadError(path, f"invalid JSON: {exc.errors()[0]['msg']}",
+                                         line=lineno) from None
+                field, message = _validation_problem(exc, drop_tag=True)
+                raise TraceLoadError(path, message, line=lineno, field=field) from None
+            yield lineno, record, complete
+
+
+def _load_jsonl(path: Path) -> Trace:
+    warnings: list[str] = []
+    header: TraceHeader | None = None
+    steps: list[Step] = []
+    end: TraceEnd | None = None
+    seen: set[int] = set()
+    for lineno, record, _ in _iter_jsonl(path, warnings):
+        if isinstance(record, TraceHeader):
+            if header is not None:
+                raise TraceLoadError(path, "a second trace header; one trace per file",
+                                     line=lineno, field="type")
+            header = record
+        elif isinstance(record, Step):
+            if end is not None:
+                warnings.append(f"{path}:{lineno}: step after the end record ignored")
+                continue
+            if record.index in seen:
+                warnings.append(f"{path}:{lineno}: duplicate step index {record.index} ignored")
+                continue
+            seen.add(record.index)
+            steps.append(record)
+        else:
+            if end is not None:
+                warnings.append(f"{path}:{lineno}: second end record ignored")
+                continue
+            end = record
+    assert header is not None  # _iter_jsonl checked line 1
+    if not all(a.index < b.index for a, b in itertools.pairwise(steps)):
+        steps.sort(key=lambda s: s.index)
+    if end is None:
+        warnings.append(
+            f"{path}: no end record: the run was aborted after {len(steps)} step(s)"
+        )
+    else:
+        _apply_end_overrides(header, end)
+        if end.step_count is not None and end.step_count != len(steps):
+            warnings.append(
+                f"{path}: end record counts {end.step_count} step(s), file holds {len(steps)}"
+            )
+    return Trace(header=header, steps=steps, end=end, warnings=warnings)
+
+
+def _apply_end_overrides(header: TraceHeader, end: TraceEnd) -> None:
+    """An agent named after the header was written travels in the end record."""
+    extra = end.model_extra or {}
+    agent = extra.get("agent")
+    if isinstance(agent, dict):
+        header.agent = header.agent.model_validate(agent)
+
+
+def _load_json(path: Path) -> Trace:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise TraceLoadError(path, f"not UTF-8 text at byte {exc.start}") from None
+    except OSError as exc:
+        raise TraceLoadError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "invalid JSON"
+        raise TraceLoadError(path, f"{what}: {exc.msg} (column {exc.colno})",
+                             line=exc.lineno) from None
+    if isinstance(data, list):
+        return _seed.from_records(data, path)
+    if isinstance(data, dict) and "header" in data and "steps" in data:
+        header = data.get("header")
+        if isinstance(header, dict):
+            check_schema_version(path, header.get("schema_version"), None)
+        try:
+            trace = Trace.model_validate(data)
+        except ValidationError as exc:
+            field, message = _validation_problem(exc, drop_tag=False)
+            raise TraceLoadError(path, message, field=field) from None
+        if trace.end is None:
+            trace.warnings.append(
+                f"{path}: no end record: the run was aborted after {len(trace.steps)} step(s)"
+            )
+        return trace
+    raise TraceLoadError(
+        path,
+        "not a tracebench trace: expected JSON Lines starting with a 'trace' record, a JSON "
+        "object with 'header' and 'steps', or a list of {action, state} records",
+    )
+
+
+def load_trace(path: str | Path) -> Trace:
+    """Load a trace file in any of the shapes above. Raises :class:`TraceLoadError`."""
+    path = Path(path)
+    if path.is_dir():
+        raise TraceLoadError(path, "is a directory; expected a trace file")
+    shape, _ = _sniff(path)
+    if shape == "jsonl":
+        return _load_jsonl(path)
+    return _load_json(path)
+
+
+def dump_trace(trace: Trace, path: str | Path, *, document: bool = False) -> Path:
+    """Write ``trace`` as JSON Lines (default) or as one JSON document."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if document:
+        path.write_text(trace.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        return path
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(trace.header.model_dump_json() + "\n")
+        for step in trace.steps:
+            fh.write(step.model_dump_json(exclude_none=True) + "\n")
+        if trace.end is not None:
+            fh.write(trace.end.model_dump_json() + "\n")
+    return path

@@ -1,0 +1,555 @@
+"""The Trace Logger: :class:`TraceRecorder`, the object behind the ``trace`` fixture.
+
+Each step is serialised, redacted, truncated and appended to the trace file as one JSON line,
+then flushed, so a process killed at any moment leaves every finished step on disk. The header
+is written lazily with the first record, so an agent can still name itself
+(:meth:`TraceRecorder.set_agent`) before it acts.
+
+The recorder knows nothing of pytest; the plugin and the benchmark agents both use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import inspect
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path, PurePath
+from typing import IO, Any, TypeVar, overload
+
+from pydantic import BaseModel
+
+from .models import (
+    STEP_KINDS,
+    TRACE_SCHEMA_VERSION,
+    AgentInfo,
+    EndStatus,
+    SourceInfo,
+    Step,
+    TaskInfo,
+    Trace,
+    TraceEnd,
+    TraceHeader,
+)
+from .redaction import BUILTIN_PATTERNS, Redactor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_MAX_OUTPUT_CHARS = 100_000
+_TRUNCATED_FIELDS = ("input", "output", "error")
+
+
+class RecorderError(Exception):
+    """Misuse of the recorder (unknown step kind, recording after the end)."""
+
+
+def _jsonable(value: Any) -> Any:
+    """``json.dumps`` fallback: make common non-JSON values readable instead of failing."""
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    return repr(value)
+
+
+def _dumps(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, default=_jsonable, separators=(",", ":"))
+
+
+def truncate_text(text: str, limit: int) -> str:
+    """Head and tail of ``text`` around a marker that states how much was cut."""
+    if len(text) <= limit:
+        return text
+    head = limit * 3 // 4
+    tail = limit - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n...[tracebench: {cut} chars truncated]...\n{text[-tail:]}"
+
+
+def _truncate_value(value: Any, limit: int, path: str, notes: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        if len(value) > limit:
+            notes[path] = {
+                "length": len(value),
+                "sha256": hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest(),
+            }
+            return truncate_text(value, limit)
+        return value
+    if isinstance(value, dict):
+        return {k: _truncate_value(v, limit, f"{path}.{k}", notes) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_truncate_value(v, limit, f"{path}[{i}]", notes) for i, v in enumerate(value)]
+    return value
+
+
+class Span:
+    """A step that encloses other steps; created by :meth:`TraceRecorder.span`."""
+
+    def __init__(self, recorder: TraceRecorder, index: int, kind: str, name: str, input: Any):
+        self.recorder = recorder
+        self.index = index
+        self.kind = kind
+        self.name = name
+        self.input = input
+        self.output: Any = None
+        self.error: str | None = None
+        self.meta: dict[str, Any] = {}
+        self.started_at = time.time()
+
+    def set_output(self, output: Any) -> None:
+        """Set what the span produced; written when the span closes."""
+        self.output = output
+
+
+class TraceRecorder:
+    """Records the steps of one agent run.
+
+    ``path=None`` records in memory only (what the ``trace`` fixture does without
+    ``--tracebench``); :attr:`steps` and :meth:`to_trace` work either way.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        task: TaskInfo | Mapping[str, Any] | str | None = None,
+        agent: AgentInfo | Mapping[str, Any] | str | None = None,
+        redactor: Redactor | None = None,
+        redact: bool = True,
+        max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS,
+        meta: Mapping[str, Any] | None = None,
+        trace_id: str | None = None,
+        on_finish: Callable[[TraceRecorder], None] | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        if redactor is None and redact:
+            redactor = Redactor(BUILTIN_PATTERNS)
+        self.redactor = redactor if redact else None
+        self.max_output_chars = max_output_chars
+        self.header = TraceHeader(
+            schema_version=TRACE_SCHEMA_VERSION,
+            trace_id=trace_id or uuid.uuid4().hex,
+            task=_coerce_model(TaskInfo, task, "id"),
+            agent=_coerce_model(AgentInfo, agent, "name"),
+            started_at=time.time(),
+            source=SourceInfo(format="tracebench"),
+            meta=dict(meta or {}),
+        )
+        self.end_record: TraceEnd | None = None
+        self._records: list[dict[str, Any]] = []
+        self._next_index = 0
+        self._stack: list[Span] = []
+        self._lock = threading.RLock()
+        self._file: IO[str] | None = None
+        self._header_written = False
+        self._agent_changed = False
+        self._on_finish = on_finish
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "w", encoding="utf-8")  # closed in end()
+
+    # -- identity -----------------------------------------------------------------------------
+
+    @property
+    def trace_id(self) -> str:
+        return self.header.trace_id
+
+    def set_agent(self, name: str, model: str | None = None, **extra: Any) -> None:
+        """Name the agent. Before the first step it goes in the header, later in the end record."""
+        self.header.agent = AgentInfo(name=name, model=model, **extra)
+        if self._header_written:
+            self._agent_changed = True
+
+    def set_task(self, **fields: Any) -> None:
+        """Update task fields (``description``, ``budget``, ...) before the first step."""
+        self.header.task = self.header.task.model_copy(update=fields)
+
+    @property
+    def finished(self) -> bool:
+        return self.end_record is not None
+
+    # -- the core call ------------------------------------------------------------------------
+
+    def step(
+        self,
+        kind: str,
+        name: str,
+        *,
+        input: Any = None,
+        output: Any = None,
+        error: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        started_at: float | None = None,
+        ended_at: float | None = None,
+        parent: int | None = None,
+    ) -> int:
+        """Record one step and return its index."""
+        if kind not in STEP_KINDS:
+            raise RecorderError(f"unknown step kind {kind!r}; expected one of {STEP_KINDS}")
+        with self._lock:
+            index = self._next_index
+            self._next_index += 1
+            if parent is None and self._stack:
+                parent = self._stack[-1].index
+        now = time.time()
+        self._emit(
+            index, kind, name, input, output, error, meta,
+            started_at if started_at is not None else now,
+            ended_at if ended_at is not None else now,
+            parent,
+        )
+        return index
+
+    def _emit(
+        self,
+        index: int,
+        kind: str,
+        name: str,
+        input: Any,
+        output: Any,
+        error: str | None,
+        meta: Mapping[str, Any] | None,
+        started_at: float | None,
+        ended_at: float | None,
+        parent: int | None,
+    ) -> None:
+        record: dict[str, Any] = {
+            "type": "step",
+            "index": index,
+            "kind": kind,
+            "name": name,
+            "input": input,
+            "output": output,
+            "started_at": started_at,
+            "ended_at": ended_at,
+        }
+        if error is not None:
+            record["error"] = error
+        if parent is not None:
+            record["parent"] = parent
+        if meta:
+            record["meta"] = dict(meta)
+        line = self._finish_record(record)
+        with self._lock:
+            if self.end_record is not None:
+                raise RecorderError(
+                    f"trace {self.trace_id}: step {name!r} recorded after the end record"
+                )
+            self._records.append(record)
+            self._write(line)
+
+    def _finish_record(self, record: dict[str, Any]) -> str:
+        """Serialise ``record``; redact and truncate it in place when needed. Returns the line."""
+        line = _dumps(record)
+        if self.redactor is not None and self.redactor.might_contain(line):
+            # Round-trip first so objects the JSON fallback turned into text are redacted too.
+            plain = json.loads(line)
+            for key in ("name", *_TRUNCATED_FIELDS, "meta"):
+                if key in plain:
+                    record[key] = self.redactor.redact_value(plain[key])
+            line = _dumps(record)
+        if len(line) > self.max_output_chars:
+            notes: dict[str, Any] = {}
+            for key in _TRUNCATED_FIELDS:
+                if key in record:
+                    record[key] = _truncate_value(record[key], self.max_output_chars, key, notes)
+            if notes:
+                record.setdefault("meta", {})["truncated"] = notes
+                line = _dumps(record)
+        return line
+
+    def _write(self, line: str) -> None:
+        if self._file is None:
+            return
+        if not self._header_written:
+            header = self.header.model_dump(mode="json")
+            if self.redactor is not None:
+                header = self.redactor.redact_value(header)
+            self._file.write(_dumps(header) + "\n")
+            self._header_written = True
+        self._file.write(line + "\n")
+        self._file.flush()
+
+    # -- typed helpers ------------------------------------------------------------------------
+
+    def command(
+        self,
+        command: str | Sequence[str],
+        *,
+        exit_code: int | None = None,
+        stdout: str = "",
+        stderr: str = "",
+        cwd: str | Path | None = None,
+        timed_out: bool = False,
+        started_at: float | None = None,
+        ended_at: float | None = None,
+        name: str | None = None,
+    ) -> int:
+        """A shell command and its result."""
+        text = command if isinstance(command, str) else " ".join(str(c) for c in command)
+        inp: dict[str, Any] = {"command": text}
+        if cwd is not None:
+            inp["cwd"] = str(cwd)
+        out = {"exit_code": exit_code, "stdout": stdout, "stderr": stderr, "timed_out": timed_out}
+        return self.step("command", name or text.split(" ", 1)[0] or "command", input=inp,
+                         output=out, started_at=started_at, ended_at=ended_at)
+
+    def read(self, target: str | Path, *, content: Any = None, name: str = "read") -> int:
+        """A file read or context retrieval (``target`` is a path or a query)."""
+        return self.step("read", name, input={"path": str(target)}, output=content)
+
+    def edit(
+        self,
+        path: str | Path,
+        *,
+        diff: str | None = None,
+        old: str | None = None,
+        new: str | None = None,
+        content: str | None = None,
+        name: str = "edit",
+    ) -> int:
+        """A file change: a unified ``diff``, an ``old``/``new`` pair, or the whole ``content``."""
+        inp: dict[str, Any] = {"path": str(path)}
+        for key, value in (("diff", diff), ("old", old), ("new", new), ("content", content)):
+            if value is not None:
+                inp[key] = value
+        return self.step("edit", name, input=inp)
+
+    def test_run(
+        self,
+        *,
+        passed: int = 0,
+        failed: int = 0,
+        errors: int = 0,
+        skipped: int = 0,
+        failing: Sequence[str] = (),
+        command: str | None = None,
+        exit_code: int | None = None,
+        output: str | None = None,
+        ok: bool | None = None,
+        name: str = "run_tests",
+    ) -> int:
+        """A test run with its counts and the ids of failing tests.
+
+        ``ok`` is the run's verdict; it defaults to "no failures and no errors".
+        """
+        out: dict[str, Any] = {
+            "ok": (failed == 0 and errors == 0) if ok is None else ok,
+            "passed": passed, "failed": failed, "errors": errors, "skipped": skipped,
+            "failing": list(failing),
+        }
+        if exit_code is not None:
+            out["exit_code"] = exit_code
+        if output is not None:
+            out["output"] = output
+        return self.step("test", name, input={"command": command} if command else None,
+                         output=out)
+
+    def message(self, text: str, *, role: str = "assistant", name: str = "message") -> int:
+        """Something the agent says or thinks (plans, claims, final words)."""
+        return self.step("message", name, input={"role": role}, output={"text": text})
+
+    def llm(
+        self,
+        messages: Any = None,
+        *,
+        response: Any = None,
+        model: str | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        tool_calls: Any = None,
+        cost_usd: float | None = None,
+        started_at: float | None = None,
+        ended_at: float | None = None,
+        name: str = "llm",
+    ) -> int:
+        """A model call: prompt messages, the response, token usage."""
+        inp: dict[str, Any] = {"messages": messages}
+        if model is not None:
+            inp["model"] = model
+        out: dict[str, Any] = {"content": response}
+        if tool_calls is not None:
+            out["tool_calls"] = tool_calls
+        usage = {k: v for k, v in (("input_tokens", input_tokens),
+                                   ("output_tokens", output_tokens)) if v is not None}
+        if usage:
+            out["usage"] = usage
+        if cost_usd is not None:
+            out["cost_usd"] = cost_usd
+        return self.step("llm", name, input=inp, output=out, started_at=started_at,
+                         ended_at=ended_at)
+
+    def submit(self, patch: str | None = None, *, answer: Any = None,
+               name: str = "submit") -> int:
+        """The agent's final submission (a patch, an answer)."""
+        inp: dict[str, Any] = {}
+        if patch is not None:
+            inp["patch"] = patch
+        if answer is not None:
+            inp["answer"] = answer
+        return self.step("submit", name, input=inp)
+
+    def error(self, exc: BaseException | str, *, name: str = "error") -> int:
+        """An exception in the agent or the harness."""
+        text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        return self.step("error", name, error=text, output={"type": type(exc).__name__}
+                         if not isinstance(exc, str) else None)
+
+    # -- spans and tool decoration ------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def span(self, name: str, *, kind: str = "tool", input: Any = None) -> Iterator[Span]:
+        """Group the steps recorded inside the block under one parent step.
+
+        The span's index is taken when it opens (so it sorts before its children); its line is
+        written when it closes, with any exception raised inside as its ``error``.
+        """
+        if kind not in STEP_KINDS:
+            raise RecorderError(f"unknown step kind {kind!r}; expected one of {STEP_KINDS}")
+        with self._lock:
+            index = self._next_index
+            self._next_index += 1
+            parent = self._stack[-1].index if self._stack else None
+            span = Span(self, index, kind, name, input)
+            self._stack.append(span)
+        try:
+            yield span
+        except BaseException as exc:
+            span.error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            with self._lock:
+                if span in self._stack:
+                    self._stack.remove(span)
+            if self.end_record is None:
+                self._emit(span.index, span.kind, span.name, span.input, span.output, span.error,
+                           span.meta or None, span.started_at, time.time(), parent)
+
+    @overload
+    def tool(self, fn: F) -> F: ...
+
+    @overload
+    def tool(self, *, kind: str = "tool", name: str | None = None) -> Callable[[F], F]: ...
+
+    def tool(
+        self, fn: F | None = None, *, kind: str = "tool", name: str | None = None
+    ) -> F | Callable[[F], F]:
+        """Decorator recording every call of an agent's tool function as a step.
+
+        Records the bound arguments, the result or the exception (re-raised), and timing.
+        Works on plain and ``async`` functions: ``@trace.tool`` or ``@trace.tool(kind="read")``.
+        """
+
+        def decorate(func: F) -> F:
+            step_name = name or func.__name__
+            signature = inspect.signature(func)
+
+            if inspect.iscoroutinefunction(func):
+
+                @functools.wraps(func)
+                async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                    with self.span(step_name, kind=kind,
+                                   input=_bind(signature, args, kwargs)) as span:
+                        result = await func(*args, **kwargs)
+                        span.set_output(result)
+                        return result
+
+                return async_wrapper  # type: ignore[return-value]
+
+            @functools.wraps(func)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                with self.span(step_name, kind=kind, input=_bind(signature, args, kwargs)) as span:
+                    result = func(*args, **kwargs)
+                    span.set_output(result)
+                    return result
+
+            return wrapper  # type: ignore[return-value]
+
+        if fn is not None:
+            return decorate(fn)
+        return decorate
+
+    # -- ending -------------------------------------------------------------------------------
+
+    def end(
+        self, status: EndStatus = "completed", outcome: Mapping[str, Any] | None = None
+    ) -> None:
+        """Write the end record and close the file. Later calls do nothing."""
+        with self._lock:
+            if self.end_record is not None:
+                return
+            end = TraceEnd(status=status, ended_at=time.time(), step_count=len(self._records),
+                           outcome=dict(outcome or {}))
+            extra: dict[str, Any] = {}
+            if self._agent_changed:
+                extra["agent"] = self.header.agent.model_dump(mode="json")
+            record = {**end.model_dump(mode="json"), **extra}
+            if self.redactor is not None:
+                record = self.redactor.redact_value(record)
+            self._write(_dumps(record))
+            self.end_record = TraceEnd.model_validate(record)
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+        if self._on_finish is not None:
+            self._on_finish(self)
+
+    def __enter__(self) -> TraceRecorder:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is not None and not self.finished:
+            self.error(exc, name="unhandled_exception")
+            self.end("error", {"exception": f"{type(exc).__name__}: {exc}"})
+        else:
+            self.end()
+
+    # -- reading back -------------------------------------------------------------------------
+
+    @property
+    def steps(self) -> list[Step]:
+        """The steps recorded so far, in index order, as models."""
+        records = sorted(self._records, key=lambda r: r["index"])
+        return [Step.model_validate(r) for r in records]
+
+    def to_trace(self) -> Trace:
+        """The run so far as a :class:`Trace` (the same content the file holds)."""
+        return Trace(header=self.header.model_copy(deep=True), steps=self.steps,
+                     end=self.end_record)
+
+
+def _coerce_model(model: type[Any], value: Any, key: str) -> Any:
+    if value is None:
+        return model()
+    if isinstance(value, model):
+        return value.model_copy()
+    if isinstance(value, str):
+        return model(**{key: value})
+    return model.model_validate(dict(value))
+
+
+def _bind(signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The call's arguments by parameter name (``self``/``cls`` left out)."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError:
+        return {"args": list(args), "kwargs": kwargs}
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    for skip in ("self", "cls"):
+        arguments.pop(skip, None)
+    return arguments

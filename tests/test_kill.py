@@ -1,0 +1,47 @@
+"""A recording process killed with SIGKILL leaves a loadable trace with every finished step."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_tracebench import load_trace
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+
+AGENT = textwrap.dedent(
+    """
+    import sys, time
+    from pytest_tracebench import TraceRecorder
+
+    rec = TraceRecorder(sys.argv[1], task="killed-task", agent="doomed")
+    for i in range(25):
+        rec.command(f"step {i}", exit_code=0, stdout="out %d" % i)
+    print("ready", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_sigkill_leaves_a_loadable_trace(tmp_path: Path) -> None:
+    path = tmp_path / "killed.jsonl"
+    proc = subprocess.Popen([sys.executable, "-c", AGENT, str(path)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    trace = load_trace(path)
+    assert [s.input["command"] for s in trace.steps] == [f"step {i}" for i in range(25)]
+    assert trace.end is None
+    assert trace.warnings == [f"{path}: no end record: the run was aborted after 25 step(s)"]

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_tracebench import Trace, TraceLoadError, TraceRecorder, dump_trace, load_trace
+
+
+def _recorded(tmp_path: Path, steps: int = 3) -> Path:
+    path = tmp_path / "run.jsonl"
+    rec = TraceRecorder(path, task="t", agent="a")
+    for i in range(steps):
+        rec.command(f"echo {i}", exit_code=0, stdout=str(i))
+    rec.end()
+    return path
+
+
+def test_seed_example_loads_as_is(seed_trace_path: Path) -> None:
+    trace = load_trace(seed_trace_path)
+    assert [s.name for s in trace.steps] == [
+        "retrieve_context", "generate_fix", "run_tests", "retry_fix",
+        "generate_fix", "run_tests", "retry_fix", "final_answer",
+    ]
+    assert [s.kind for s in trace.steps] == [
+        "read", "edit", "test", "tool", "edit", "test", "tool", "submit",
+    ]
+    assert trace.steps[0].input == {"query": "Fix API timeout issue"}
+    assert trace.steps[2].output["ok"] is False
+    assert trace.header.source.format == "seed"
+    assert trace.warnings == []
+
+
+def test_recorded_jsonl_and_json_document_round_trip(tmp_path: Path) -> None:
+    original = load_trace(_recorded(tmp_path))
+    doc = dump_trace(original, tmp_path / "doc.json", document=True)
+    again = load_trace(doc)
+    assert again.model_dump() == original.model_dump()
+    lines = dump_trace(again, tmp_path / "again.jsonl")
+    assert load_trace(lines).model_dump() == original.model_dump()
+
+
+def _write(tmp_path: Path, text: str | bytes, name: str = "bad.jsonl") -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(TraceLoadError) as info:
+        load_trace(path)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_malformed_middle_line_names_file_and_line(tmp_path: Path) -> None:
+    lines = _recorded(tmp_path).read_text().splitlines()
+    lines[2] = lines[2][:-5] + "}}}"
+    path = _write(tmp_path, "\n".join(lines) + "\n")
+    assert _error(path).startswith(f"{path}:3: invalid JSON")
+
+
+def test_unknown_field_type_names_the_field(tmp_path: Path) -> None:
+    lines = _recorded(tmp_path).read_text().splitlines()
+    step = json.loads(lines[1])
+    step["index"] = "first"
+    lines[1] = json.dumps(step)
+    path = _write(tmp_path, "\n".join(lines) + "\n")
+    message = _error(path)
+    assert message.startswith(f"{path}:2: field 'index': ")
+    assert "integer" in message
+
+
+def test_unknown_step_kind_names_the_field(tmp_path: Path) -> None:
+    lines = _recorded(tmp_path).read_text().splitlines()
+    step = json.loads(lines[2])
+    step["kind"] = "teleport"
+    lines[2] = json.dumps(step)
+    message = _error(_write(tmp_path, "\n".join(lines) + "\n"))
+    assert ":3: field 'kind': unknown step kind 'teleport'" in message
+
+
+def test_unknown_record_type(tmp_path: Path) -> None:
+    lines = _recorded(tmp_path).read_text().splitlines()
+    lines.insert(2, json.dumps({"type": "event", "x": 1}))
+    message = _error(_write(tmp_path, "\n".join(lines) + "\n"))
+    assert ":3: field 'type': unknown record type" in message
+
+
+def test_truncated_last_line_is_a_warning_and_keeps_the_steps(tmp_path: Path) -> None:
+    text = _recorded(tmp_path, steps=4).read_text()
+    lines = text.splitlines()
+    cut = "\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2]  # end line cut
+    path = _write(tmp_path, cut)
+    trace = load_trace(path)
+    assert len(trace.steps) == 4
+    assert trace.end is None
+    assert any(w.startswith(f"{path}:6: truncated last line") for w in trace.warnings)
+    assert any("no end record" in w for w in trace.warnings)
+
+
+def test_newer_schema_version_is_refused_with_advice(tmp_path: Path) -> None:
+    lines = _recorded(tmp_path).read_text().splitlines()
+    header = json.loads(lines[0])
+    header["schema_version"] = 99
+    lines[0] = json.dumps(header)
+    message = _error(_write(tmp_path, "\n".join(lines) + "\n"))
+    assert ":1: field 'schema_version': trace format version 99 is newer" in message
+    assert "upgrade pytest-tracebench" in message
+
+
+def test_newer_schema_version_in_a_json_document(tmp_path: Path) -> None:
+    trace = load_trace(_recorded(tmp_path))
+    data = json.loads(trace.model_dump_json())
+    data["header"]["schema_version"] = 2
+    message = _error(_write(tmp_path, json.dumps(data), "doc.json"))
+    assert "field 'schema_version'" in message and "newer" in message
+
+
+def test_empty_binary_and_foreign_files(tmp_path: Path) -> None:
+    assert "empty file" in _error(_write(tmp_path, "", "empty.jsonl"))
+    assert "binary file" in _error(_write(tmp_path, b"\x89PNG\r\n\x1a\n\x00\x00", "x.jsonl"))
+    foreign = _error(_write(tmp_path, json.dumps({"hello": "world"}), "foreign.json"))
+    assert "not a tracebench trace" in foreign
+    truncated = _error(_write(tmp_path, '{"header": {"trace_id": "x"}, "steps": [', "cut.json"))
+    assert "cut.json:1: truncated JSON" in truncated
+
+
+def test_seed_record_of_the_wrong_shape(tmp_path: Path) -> None:
+    path = _write(tmp_path, json.dumps([{"action": "read"}, {"state": {}}]), "seed.json")
+    assert _error(path) == f"{path}: field '[1].action': missing or not a string; " \
+        "each record needs an action"
+
+
+def test_json_document_field_error(tmp_path: Path) -> None:
+    trace = load_trace(_recorded(tmp_path))
+    data = json.loads(trace.model_dump_json())
+    data["steps"][1]["started_at"] = "yesterday"
+    message = _error(_write(tmp_path, json.dumps(data), "doc.json"))
+    assert "field 'steps[1].started_at'" in message
+
+
+def test_out_of_order_steps_are_sorted_and_duplicates_warned(tmp_path: Path) -> None:
+    lines = _recorded(tmp_path, steps=3).read_text().splitlines()
+    lines[1], lines[2] = lines[2], lines[1]
+    lines.insert(3, lines[1])
+    trace = load_trace(_write(tmp_path, "\n".join(lines) + "\n"))
+    assert [s.index for s in trace.steps] == [0, 1, 2]
+    assert any("duplicate step index" in w for w in trace.warnings)
+
+
+def test_trace_model_exposes_aborted(tmp_path: Path) -> None:
+    lines = _recorded(tmp_path).read_text().splitlines()[:-1]
+    trace: Trace = load_trace(_write(tmp_path, "\n".join(lines) + "\n"))
+    assert trace.aborted

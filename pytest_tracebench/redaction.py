@@ -94,14 +94,18 @@ class Redactor:
         only_builtin = all(p in builtin for p in self.patterns)
         self._triggers = tuple(triggers) if (triggers is not None and only_builtin) else None
 
-    def might_contain(self, text: str) -> bool:
-        """Cheap test: False means no pattern can match ``text``."""
+    def might_contain(self, text: str | bytes) -> bool:
+        """Cheap test: False means no pattern can match ``text`` (str or UTF-8 bytes)."""
         if not self._compiled:
             return False
         if self._triggers is None:
             return True
-        lowered = text.lower()
-        return any(t in lowered for t in self._triggers)
+        # str search is about twice as fast as bytes search in CPython, so decode first.
+        lowered = (text.decode("utf-8", "replace") if isinstance(text, bytes) else text).lower()
+        for trigger in self._triggers:
+            if trigger in lowered:
+                return True
+        return False
 
     def redact_text(self, text: str) -> str:
         """``text`` with every match replaced (``keep`` groups preserved)."""

@@ -141,7 +141,8 @@ def test_secret_in_a_test_never_reaches_the_trace_file(pytester: pytest.Pytester
     pytester.makepyfile(
         """
         def test_leaky(trace):
-            trace.command("env", exit_code=0, stdout="OPENAI_API_KEY=sk-abcdefghijklmnopqrstuvwxyz123456")
+            KEY = "sk-" + "abcdefghijklmnopqrstuvwxyz123456"
+            trace.command("env", exit_code=0, stdout="OPENAI_API_KEY=" + KEY)
         """
     )
     pytester.runpytest("--tracebench").assert_outcomes(passed=1)

@@ -20,7 +20,8 @@ SECRETS = {
     "hf": "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz12345678",
     "stripe": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
     "gitlab": "glpat-" + "xxxxxxxxxxxxxxxxxxxx",
-    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+           "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
 }
 
 

@@ -1,0 +1,71 @@
+"""The `tracebench` command, run as a real subprocess like a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+from pytest_tracebench import TraceRecorder
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest_tracebench", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_schema_prints_a_json_schema_that_validates_recorded_records(tmp_path: Path) -> None:
+    result = run("schema", "step")
+    assert result.returncode == 0, result.stderr
+    schema = json.loads(result.stdout)
+    assert schema["properties"]["kind"]["description"].startswith("What sort of step")
+    rec = TraceRecorder(tmp_path / "t.jsonl")
+    rec.command("ls", exit_code=0, stdout="a")
+    rec.end()
+    step = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[1])
+    jsonschema.validate(step, schema)
+
+
+def test_schema_of_every_model() -> None:
+    for what in ("trace", "header", "end", "report"):
+        result = run("schema", what)
+        assert result.returncode == 0
+        assert json.loads(result.stdout)["type"] == "object"
+
+
+def test_validate_reports_each_file_one_line(tmp_path: Path, seed_trace_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    rec = TraceRecorder(good)
+    rec.message("hi")
+    rec.end()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "trace", "trace_id": "x"}\n{"type": "step", "index": "one"}\n')
+    result = run("validate", str(seed_trace_path), str(tmp_path))
+    assert result.returncode == 1
+    assert f"{seed_trace_path}: ok: 8 steps, completed, format seed" in result.stdout
+    assert f"{good}: ok: 1 steps, completed, format tracebench" in result.stdout
+    assert result.stderr.strip().splitlines() == [f"{bad}:2: field 'index': Input should be a "
+                                                  "valid integer, unable to parse string as an "
+                                                  "integer"]
+
+
+def test_validate_missing_file_and_empty_directory(tmp_path: Path) -> None:
+    result = run("validate", str(tmp_path / "nope.jsonl"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{tmp_path / 'nope.jsonl'}: no such file"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("validate", str(empty))
+    assert result.returncode == 1
+    assert "no trace files found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_console_script_and_version() -> None:
+    exe = Path(sys.executable).with_name("tracebench")
+    result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.startswith("tracebench 0.")

@@ -1,0 +1,40 @@
+"""Docs that describe code must change with it."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+from pytest_tracebench import hookspecs
+from pytest_tracebench.config import OPTIONS
+from pytest_tracebench.models import STEP_KINDS
+
+from .conftest import REPO
+
+
+def test_every_hook_is_documented_and_nothing_else() -> None:
+    specs = {name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+             if name.startswith("tracebench_")}
+    documented = set(re.findall(r"^## `(tracebench_\w+)\(", (REPO / "docs/hooks.md").read_text(),
+                                re.M))
+    assert documented == specs
+
+
+def test_every_setting_is_documented() -> None:
+    text = (REPO / "docs/configuration.md").read_text()
+    rows = set(re.findall(r"^\| `(\w+)` \|", text, re.M))
+    assert rows == {opt.key for opt in OPTIONS}
+
+
+def test_every_step_kind_is_documented() -> None:
+    text = (REPO / "docs/trace-format.md").read_text()
+    rows = set(re.findall(r"^\| `(\w+)` \| `trace", text, re.M))
+    assert rows == set(STEP_KINDS)
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    text = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    commands = [line.split("#")[0].strip() for line in blocks[0].splitlines()]
+    assert commands == ["bash scripts/bench.sh", "bash scripts/test.sh"]
+    assert (REPO / ".ci/run").read_text().strip().splitlines()[-1] == "bash scripts/test.sh"

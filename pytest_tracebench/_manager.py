@@ -18,7 +18,10 @@ from . import hookspecs
 PROJECT_NAME = "tracebench"
 
 #: Modules that implement TraceBench features through its own hooks, registered first.
-BUILTIN_PLUGINS: tuple[str, ...] = ("pytest_tracebench.redaction",)
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "pytest_tracebench.redaction",
+    "pytest_tracebench.importers.builtin",
+)
 
 
 class PluginLoadError(Exception):

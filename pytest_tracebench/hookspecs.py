@@ -46,6 +46,19 @@ def tracebench_detectors(settings: Settings) -> list[Any]:
 
 
 @hookspec
+def tracebench_importers() -> list[Any]:
+    """Return importer objects for trajectory formats of other agents.
+
+    An importer has a ``name`` (used with ``--format``), a one-line ``description``,
+    ``sniff(path, head) -> bool`` (``head`` holds the file's first 64 KiB, plus its last 8 KiB
+    when larger; ``b""`` for a directory) and ``load(path) -> list[Trace]``. All plugins' lists
+    are combined in registration order, built-ins first; detection takes the first importer
+    whose ``sniff`` is true.
+    """
+    raise NotImplementedError
+
+
+@hookspec
 def tracebench_trace_finished(trace: Trace, path: str | None) -> None:
     """Called when a recorder has written the end record of a trace (``path`` is ``None`` when
     nothing was written to disk). Use it to ship traces elsewhere; an exception is reported as a

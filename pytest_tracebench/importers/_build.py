@@ -1,0 +1,281 @@
+"""Turning another agent's actions into meaningful steps, shared by every importer.
+
+Agents name the same actions differently (Claude Code's ``Bash``, OpenHands' ``execute_bash``,
+SWE-agent's ``bash``; ``Edit``, ``str_replace_editor``, ``apply_patch``). :class:`TraceBuilder`
+maps them onto our step vocabulary once: a shell command becomes ``command``, ``read``,
+``edit``, ``test`` or ``submit`` by what the command does (``parsers.classify_command``), a test
+run's output is parsed into counts and failing ids, and unknown tools stay ``tool`` steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..models import (
+    AgentInfo,
+    EndStatus,
+    SourceInfo,
+    Step,
+    TaskInfo,
+    Trace,
+    TraceEnd,
+    TraceHeader,
+)
+from ..parsers import classify_command, parse_test_output
+
+_EXIT_CODE_TEXT = re.compile(r"^Exit code (\d+)\b", re.M)
+
+# Tool names per meaning, lower-cased, across agents.
+SHELL_TOOLS = {"bash", "shell", "execute_bash", "run", "run_command", "terminal", "cmd_run",
+               "execute_command", "exec_command", "local_shell", "run_shell", "container.exec",
+               "bash_tool", "execute", "sh", "shell_command", "bash_command"}
+READ_TOOLS = {"read", "read_file", "view", "view_file", "open_file", "cat", "glob", "grep",
+              "ls", "list_dir", "list_directory", "search", "find_file", "search_dir",
+              "search_file", "file_read", "webfetch", "websearch", "read_many_files"}
+EDIT_TOOLS = {"write", "edit", "multiedit", "notebookedit", "write_file", "edit_file",
+              "create_file", "apply_patch", "replace", "str_replace", "insert", "file_edit",
+              "file_write", "patch"}
+SUBMIT_TOOLS = {"submit", "finish", "task_complete", "attempt_completion", "final_answer",
+                "mark_task_complete"}
+MESSAGE_TOOLS = {"think", "todowrite", "plan"}
+
+
+def to_epoch(value: Any) -> float | None:
+    """Seconds since the epoch from a number (s, ms, us or ns) or an ISO-8601 string."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+        while number > 1e11:  # ms, us or ns
+            number /= 1000.0
+        return number
+    if isinstance(value, str) and value:
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            return datetime.fromisoformat(text).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def stable_id(*parts: Any) -> str:
+    """A deterministic trace id from the content that identifies a run."""
+    digest = hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:32]
+
+
+def text_of(content: Any) -> str:
+    """Plain text from the content shapes agents use (str, list of blocks, dicts)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [text_of(item) for item in content]
+        return "\n".join(p for p in parts if p)
+    if isinstance(content, dict):
+        for key in ("text", "content", "output", "result", "value"):
+            if key in content:
+                return text_of(content[key])
+        return json.dumps(content, default=str)
+    return str(content)
+
+
+def _arguments(arguments: Any) -> dict[str, Any]:
+    if isinstance(arguments, dict):
+        return arguments
+    if isinstance(arguments, str):
+        try:
+            parsed = json.loads(arguments)
+        except ValueError:
+            return {"raw": arguments}
+        return parsed if isinstance(parsed, dict) else {"value": parsed}
+    if arguments is None:
+        return {}
+    return {"value": arguments}
+
+
+class TraceBuilder:
+    """Accumulates steps for one imported trace."""
+
+    def __init__(
+        self,
+        *,
+        format: str,
+        path: str | Path,
+        trace_id: str,
+        task: TaskInfo | None = None,
+        agent: AgentInfo | None = None,
+        started_at: float | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.header = TraceHeader(
+            trace_id=trace_id,
+            task=task or TaskInfo(id=Path(path).stem),
+            agent=agent or AgentInfo(),
+            started_at=started_at,
+            source=SourceInfo(format=format, path=str(path)),
+            meta=meta or {},
+        )
+        self.steps: list[Step] = []
+        self.warnings: list[str] = []
+
+    # -- generic ------------------------------------------------------------------------------
+
+    def add(self, kind: str, name: str, *, input: Any = None, output: Any = None,
+            error: str | None = None, at: float | None = None, ended_at: float | None = None,
+            parent: int | None = None, meta: dict[str, Any] | None = None) -> Step:
+        step = Step(index=len(self.steps), kind=kind, name=name or kind,  # type: ignore[arg-type]
+                    input=input, output=output, error=error, parent=parent,
+                    started_at=at, ended_at=ended_at if ended_at is not None else at,
+                    meta=meta or {})
+        self.steps.append(step)
+        return step
+
+    def message(self, text: str, *, role: str = "assistant", name: str = "message",
+                at: float | None = None, meta: dict[str, Any] | None = None) -> Step | None:
+        """A message step, skipping empty text and an exact repeat of the previous message
+        (agents' logs often repeat one reasoning block on every tool call of a turn)."""
+        text = (text or "").strip()
+        if not text:
+            return None
+        if self.steps and self.steps[-1].kind == "message" and \
+                self.steps[-1].output == {"text": text} and \
+                (self.steps[-1].input or {}).get("role") == role:
+            return None
+        return self.add("message", name, input={"role": role}, output={"text": text}, at=at,
+                        meta=meta)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def shell(self, command: str, output: str | None, *, exit_code: int | None = None,
+              timed_out: bool = False, name: str | None = None, at: float | None = None,
+              ended_at: float | None = None, error: str | None = None,
+              meta: dict[str, Any] | None = None) -> Step:
+        """A shell command, given the kind of what it does."""
+        info = classify_command(command)
+        out_text = output or ""
+        if exit_code is None:
+            match = _EXIT_CODE_TEXT.search(out_text[:200])
+            if match:
+                exit_code = int(match.group(1))
+        base_out: dict[str, Any] = {"exit_code": exit_code, "stdout": out_text,
+                                    "timed_out": timed_out}
+        inp: dict[str, Any] = {"command": command}
+        step_meta = dict(meta or {})
+        if info.edits:
+            step_meta["edits"] = [{"path": e.path, "op": e.op} for e in info.edits]
+        if info.kind == "test":
+            result = parse_test_output(out_text)
+            if result is not None:
+                test_out = {**result.as_output(), **base_out}
+                if timed_out:
+                    test_out["ok"] = False
+            else:
+                ok = None if exit_code is None else exit_code == 0
+                test_out = {"ok": False if timed_out else ok, "passed": None, "failed": None,
+                            "errors": None, "skipped": None, "failing": [], **base_out}
+            return self.add("test", name or info.program or "test", input=inp, output=test_out,
+                            at=at, ended_at=ended_at, error=error, meta=step_meta)
+        if info.kind == "edit":
+            inp["path"] = info.edits[0].path
+            inp["op"] = info.edits[0].op
+        elif info.kind == "read" and info.reads:
+            inp["path"] = info.reads[0]
+        return self.add(info.kind, name or info.program or "command", input=inp,
+                        output=base_out, at=at, ended_at=ended_at, error=error, meta=step_meta)
+
+    def tool_call(self, name: str, arguments: Any, result: Any = None, *,
+                  is_error: bool = False, at: float | None = None,
+                  ended_at: float | None = None, meta: dict[str, Any] | None = None) -> Step:
+        """A tool call in any agent's vocabulary, mapped onto a step kind."""
+        args = _arguments(arguments)
+        lowered = name.lower()
+        result_text = text_of(result)
+        error = result_text[:2000] if is_error else None
+        command = args.get("command") if isinstance(args.get("command"), (str, list)) else None
+        if isinstance(command, list):
+            command = " ".join(str(c) for c in command)
+        if lowered in SHELL_TOOLS or (command and lowered not in EDIT_TOOLS | READ_TOOLS
+                                      and lowered not in ("str_replace_editor", "str_replace_based_edit_tool")):
+            if command is None:
+                command = str(args.get("cmd") or args.get("keystrokes") or args.get("script")
+                              or args.get("raw") or "").rstrip("\n")
+            exit_code = args.get("exit_code")
+            return self.shell(command, result_text, exit_code=exit_code, name=name, at=at,
+                              ended_at=ended_at, error=error, meta=meta)
+        if lowered in ("str_replace_editor", "str_replace_based_edit_tool", "file_editor"):
+            return self._editor(name, args, result_text, error, at, ended_at, meta)
+        path = args.get("file_path") or args.get("path") or args.get("filename") or \
+            args.get("notebook_path") or args.get("pattern") or args.get("url")
+        if lowered in MESSAGE_TOOLS:
+            text = args.get("thought") or args.get("content") or json.dumps(args, default=str)
+            return self.add("message", name, input={"role": "reasoning"},
+                            output={"text": text_of(text)}, at=at, ended_at=ended_at, meta=meta)
+        if lowered in EDIT_TOOLS or "edit" in lowered or "write" in lowered:
+            inp = {"path": str(path) if path else "", **{k: v for k, v in args.items()
+                                                         if k not in ("file_path", "path")}}
+            if lowered == "write" or lowered.endswith("write_file") or lowered == "create_file":
+                inp.setdefault("op", "create")
+            if "old_string" in inp:
+                inp["old"] = inp.pop("old_string")
+            if "new_string" in inp:
+                inp["new"] = inp.pop("new_string")
+            return self.add("edit", name, input=inp, output=result_text or None, error=error,
+                            at=at, ended_at=ended_at, meta=meta)
+        if lowered in READ_TOOLS or lowered.startswith("read") or lowered.startswith("search"):
+            inp = {"path": str(path) if path else "", **{k: v for k, v in args.items()
+                                                         if k not in ("file_path", "path")}}
+            return self.add("read", name, input=inp, output=result_text, error=error, at=at,
+                            ended_at=ended_at, meta=meta)
+        if lowered in SUBMIT_TOOLS:
+            return self.add("submit", name, input=args, output=result_text or None,
+                            error=error, at=at, ended_at=ended_at, meta=meta)
+        return self.add("tool", name, input=args, output=result_text or None, error=error,
+                        at=at, ended_at=ended_at, meta=meta)
+
+    def _editor(self, name: str, args: dict[str, Any], result: str, error: str | None,
+                at: float | None, ended_at: float | None,
+                meta: dict[str, Any] | None) -> Step:
+        """The str_replace_editor family (SWE-agent, OpenHands, Anthropic's text editor)."""
+        sub = str(args.get("command", ""))
+        path = str(args.get("path", ""))
+        if sub == "view":
+            return self.add("read", name, input={"path": path, "command": "view",
+                                                 **({"view_range": args["view_range"]}
+                                                    if "view_range" in args else {})},
+                            output=result, error=error, at=at, ended_at=ended_at, meta=meta)
+        inp: dict[str, Any] = {"path": path, "command": sub}
+        if sub == "create":
+            inp["op"] = "create"
+            inp["content"] = args.get("file_text", "")
+        elif sub == "str_replace":
+            inp["old"] = args.get("old_str", "")
+            inp["new"] = args.get("new_str", "")
+        elif sub == "insert":
+            inp["new"] = args.get("new_str", "")
+            inp["line"] = args.get("insert_line")
+        elif sub == "undo_edit":
+            inp["op"] = "revert"
+        return self.add("edit", name, input=inp, output=result or None, error=error, at=at,
+                        ended_at=ended_at, meta=meta)
+
+    # -- finishing ----------------------------------------------------------------------------
+
+    def build(self, status: EndStatus | None = "completed",
+              outcome: dict[str, Any] | None = None, ended_at: float | None = None) -> Trace:
+        """The finished trace; ``status=None`` leaves it without an end record (aborted)."""
+        end = None
+        if status is not None:
+            if ended_at is None and self.steps:
+                ended_at = self.steps[-1].ended_at
+            end = TraceEnd(status=status, ended_at=ended_at, step_count=len(self.steps),
+                           outcome=outcome or {})
+        if self.header.started_at is None and self.steps:
+            self.header.started_at = self.steps[0].started_at
+        return Trace(header=self.header, steps=self.steps, end=end, warnings=self.warnings)

@@ -1,0 +1,191 @@
+"""Finding the importer for a file, and walking directories of trajectories."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import pluggy
+
+from ..models import Trace
+from ..storage import TraceLoadError
+
+_HEAD_BYTES = 1 << 16
+
+#: Files that sit beside trajectories in benchmark outputs but are not trajectories themselves.
+#: A directory walk reports them as skipped (with the reason), never silently.
+COMPANION_FILES: dict[str, str] = {
+    "report.json": "SWE-bench harness report (ground truth, not a trajectory)",
+    "result.json": "Harbor trial result (not a trajectory)",
+    "ctrf.json": "CTRF test report of the verifier (not a trajectory)",
+    "reward.txt": "verifier reward (not a trajectory)",
+    "metadata.json": "session metadata (read with its events/ folder)",
+    "base_state.json": "conversation state (read with its events/ folder)",
+    "README.md": "documentation",
+}
+
+
+@runtime_checkable
+class Importer(Protocol):
+    """What an importer provides. ``sniff`` must be cheap: it sees the first 64 KiB."""
+
+    name: str
+    """Format name used with ``--format`` (``mini-swe-agent``)."""
+    description: str
+    """One line for ``docs/formats.md`` and ``tracebench formats``."""
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """True when ``path`` (whose first bytes are ``head``; ``b""`` for a directory) is in
+        this format."""
+        ...
+
+    def load(self, path: Path) -> list[Trace]:
+        """The traces in ``path`` (some formats hold several runs per file)."""
+        ...
+
+
+@dataclass
+class UnsupportedFormat:
+    """A format we recognise but do not import yet: refused with a message naming it."""
+
+    name: str
+    description: str
+    reason: str
+    markers: tuple[str, ...]
+    suffixes: tuple[str, ...] = ()
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if self.suffixes and not path.name.endswith(self.suffixes):
+            return False
+        text = head.decode("utf-8", "replace")
+        return all(marker in text for marker in self.markers)
+
+    def load(self, path: Path) -> list[Trace]:
+        raise TraceLoadError(path, f"{self.description} is not supported yet: {self.reason}")
+
+
+def get_importers(pm: pluggy.PluginManager | None = None) -> list[Importer]:
+    """All importers, built-in first, in detection order."""
+    if pm is None:
+        from .._manager import get_plugin_manager
+
+        pm = get_plugin_manager()
+    importers: list[Importer] = []
+    for batch in pm.hook.tracebench_importers():
+        importers.extend(batch)
+    return importers
+
+
+def _head(path: Path) -> bytes:
+    """The first 64 KiB, plus the last 8 KiB of a larger file (some formats put their marker,
+    such as mini-swe-agent's ``trajectory_format``, at the end)."""
+    if path.is_dir():
+        return b""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+            if len(head) == _HEAD_BYTES:
+                fh.seek(0, 2)
+                size = fh.tell()
+                fh.seek(max(_HEAD_BYTES, size - 8192))
+                head += b"\n" + fh.read()
+            return head
+    except OSError as exc:
+        raise TraceLoadError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def detect_importer(path: Path, importers: Sequence[Importer]) -> Importer:
+    """The importer whose markers ``path`` carries, or a TraceLoadError saying what was
+    expected."""
+    head = _head(path)
+    if not path.is_dir():
+        if not head.strip():
+            raise TraceLoadError(path, "empty file; expected an agent trajectory or a trace")
+        if b"\x00" in head and not zipfile.is_zipfile(path):
+            raise TraceLoadError(path, "binary file; expected an agent trajectory (JSON, JSON "
+                                       "Lines, Markdown) or an Inspect .eval zip")
+    for importer in importers:
+        try:
+            if importer.sniff(path, head):
+                return importer
+        except Exception:  # noqa: S112 - a broken third-party sniff must not hide the rest
+            continue
+    names = ", ".join(i.name for i in importers if not isinstance(i, UnsupportedFormat))
+    raise TraceLoadError(path, f"unknown format; expected one of: {names}")
+
+
+def import_path(path: str | Path, *, format: str | None = None,
+                importers: Sequence[Importer] | None = None) -> list[Trace]:
+    """Import every trace in ``path`` (a file, or a directory-shaped trajectory)."""
+    path = Path(path)
+    if not path.exists():
+        raise TraceLoadError(path, "no such file or directory")
+    importers = list(importers) if importers is not None else get_importers()
+    if format is not None:
+        by_name = {i.name: i for i in importers}
+        if format not in by_name:
+            raise TraceLoadError(path, f"unknown --format {format!r}; known: "
+                                       f"{', '.join(sorted(by_name))}")
+        importer = by_name[format]
+    else:
+        importer = detect_importer(path, importers)
+    try:
+        traces = importer.load(path)
+    except TraceLoadError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, zipfile.BadZipFile,
+            UnicodeDecodeError, RecursionError) as exc:
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise TraceLoadError(path, f"{importer.name}: not a valid {importer.description} file: "
+                                   f"{type(exc).__name__}: {detail}") from None
+    if not traces:
+        raise TraceLoadError(path, f"{importer.name}: the file holds no run")
+    return traces
+
+
+def is_directory_trace(path: Path) -> bool:
+    """Directory-shaped formats: OpenHands session and SDK conversation folders."""
+    return (path / "events").is_dir() and (
+        (path / "metadata.json").is_file() or (path / "base_state.json").is_file()
+    )
+
+
+def iter_trace_inputs(paths: Sequence[str | Path]) -> Iterator[tuple[Path, str | None]]:
+    """Yield ``(path, skip_reason)`` for every input under ``paths``, in a stable order.
+
+    Directory-shaped traces are yielded whole; companion files come with the reason they are
+    skipped; everything else is yielded for import (and reported if it fails).
+    """
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir() or is_directory_trace(path):
+            yield path, None
+            continue
+        yield from _walk(path)
+
+
+def _walk(folder: Path) -> Iterator[tuple[Path, str | None]]:
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_dir():
+            if is_directory_trace(child):
+                yield child, None
+            else:
+                yield from _walk(child)
+        elif child.name in COMPANION_FILES:
+            yield child, COMPANION_FILES[child.name]
+        else:
+            yield child, None
+
+
+def json_head(head: bytes) -> Any:
+    """The JSON value at the start of ``head`` if the whole file fit; ``None`` otherwise."""
+    try:
+        return json.loads(head)
+    except ValueError:
+        return None

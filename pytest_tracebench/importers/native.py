@@ -1,0 +1,34 @@
+"""Our own formats: TraceBench JSON Lines, the single JSON document, and the seed's list."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..models import Trace
+from ..storage import load_trace
+
+
+class TracebenchImporter:
+    name = "tracebench"
+    description = "TraceBench trace (JSON Lines, JSON document, or the seed's action list)"
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if path.is_dir():
+            return False
+        text = head.lstrip()
+        first_line = text.split(b"\n", 1)[0]
+        try:
+            first = json.loads(first_line)
+        except ValueError:
+            first = None
+        if isinstance(first, dict) and first.get("type") == "trace":
+            return True
+        if text.startswith(b"{") and b'"header"' in head[:4096] and b'"steps"' in head:
+            return True
+        # The seed shape: a list of records with an "action" key.
+        return text.startswith(b"[") and b'"action"' in head[:4096] and \
+            b'"source"' not in head[:4096]
+
+    def load(self, path: Path) -> list[Trace]:
+        return [load_trace(path)]

@@ -201,15 +201,16 @@ class TraceBuilder:
         command = args.get("command") if isinstance(args.get("command"), (str, list)) else None
         if isinstance(command, list):
             command = " ".join(str(c) for c in command)
-        if lowered in SHELL_TOOLS or (command and lowered not in EDIT_TOOLS | READ_TOOLS
-                                      and lowered not in ("str_replace_editor", "str_replace_based_edit_tool")):
+        editor = lowered in ("str_replace_editor", "str_replace_based_edit_tool", "file_editor")
+        if lowered in SHELL_TOOLS or (command and not editor
+                                      and lowered not in EDIT_TOOLS | READ_TOOLS):
             if command is None:
                 command = str(args.get("cmd") or args.get("keystrokes") or args.get("script")
                               or args.get("raw") or "").rstrip("\n")
             exit_code = args.get("exit_code")
             return self.shell(command, result_text, exit_code=exit_code, name=name, at=at,
                               ended_at=ended_at, error=error, meta=meta)
-        if lowered in ("str_replace_editor", "str_replace_based_edit_tool", "file_editor"):
+        if editor:
             return self._editor(name, args, result_text, error, at, ended_at, meta)
         path = args.get("file_path") or args.get("path") or args.get("filename") or \
             args.get("notebook_path") or args.get("pattern") or args.get("url")

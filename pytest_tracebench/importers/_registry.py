@@ -112,7 +112,7 @@ def detect_importer(path: Path, importers: Sequence[Importer]) -> Importer:
         try:
             if importer.sniff(path, head):
                 return importer
-        except Exception:  # noqa: S112 - a broken third-party sniff must not hide the rest
+        except Exception:
             continue
     names = ", ".join(i.name for i in importers if not isinstance(i, UnsupportedFormat))
     raise TraceLoadError(path, f"unknown format; expected one of: {names}")

@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..hookspecs import hookimpl
+from .aider import AiderImporter
 from .atif import AtifImporter
 from .claude_code import ClaudeCodeSessionImporter, ClaudeCodeStreamImporter
+from .codex import CodexImporter
+from .gemini_cli import GeminiCliImporter
+from .inspect_ai import InspectImporter
 from .mini_swe_agent import MiniSweAgentImporter
 from .native import TracebenchImporter
+from .openhands import OpenHandsImporter
+from .otel import OtelImporter
+from .swe_agent import SweAgentImporter
 
 
 @hookimpl
@@ -19,4 +26,11 @@ def tracebench_importers() -> list[Any]:
         AtifImporter(),
         ClaudeCodeStreamImporter(),
         ClaudeCodeSessionImporter(),
+        SweAgentImporter(),
+        OpenHandsImporter(),
+        InspectImporter(),
+        OtelImporter(),
+        CodexImporter(),
+        GeminiCliImporter(),
+        AiderImporter(),
     ]

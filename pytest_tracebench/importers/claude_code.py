@@ -126,8 +126,10 @@ class ClaudeCodeStreamImporter:
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = _first_json_line(head)
-        return bool(first) and first.get("type") in ("system", "assistant", "user") and \
-            "session_id" in first and "sessionId" not in first  # type: ignore[operator]
+        if first is None:
+            return False
+        return first.get("type") in ("system", "assistant", "user") and \
+            "session_id" in first and "sessionId" not in first
 
     def load(self, path: Path) -> list[Trace]:
         records = _records(path)

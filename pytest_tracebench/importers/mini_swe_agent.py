@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, TaskInfo, Trace
+from ..models import AgentInfo, EndStatus, TaskInfo, Trace
 from ._build import TraceBuilder, stable_id, text_of
 
 _BASH_BLOCK = re.compile(r"```(?:bash|sh)?\s*\n(.*?)\n?```", re.S)
@@ -109,7 +109,7 @@ class MiniSweAgentImporter:
                             output={"found_actions": len(blocks)})
             i += 2 if observation is not None else 1
         exit_status = str(info.get("exit_status") or "")
-        status = "completed" if exit_status in ("Submitted", "") else (
+        status: EndStatus = "completed" if exit_status in ("Submitted", "") else (
             "timeout" if "timeout" in exit_status.lower() or "limit" in exit_status.lower()
             else "error")
         stats = info.get("model_stats") or {}

@@ -107,7 +107,7 @@ def _parse_unittest(text: str) -> TestResult | None:
         return None
     result = TestResult("unittest")
     total = sum(int(n) for n in ran)
-    for verdict, details in _UNITTEST_RESULT.findall(text):
+    for _verdict, details in _UNITTEST_RESULT.findall(text):
         for part in (details or "").split(","):
             key, _, value = part.strip().partition("=")
             if not value.isdigit():

@@ -1,0 +1,200 @@
+"""OpenHands trajectories: V0 event lists (trajectory JSON, evaluation ``output.jsonl``, the
+file store's ``sessions/<id>/events/<n>.json``) and V1 SDK conversations
+(``base_state.json`` + ``events/event-NNNNN-<uuid>.json``).
+
+V0 actions (``run``, ``read``, ``edit``, ``write``, ``think``, ``finish``, ``message``,
+``run_ipython``) are answered by observations that name them in ``cause``; V1 ``ActionEvent``\\ s
+are answered by ``ObservationEvent``\\ s with the same ``tool_call_id``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..models import AgentInfo, EndStatus, TaskInfo, Trace
+from ._build import TraceBuilder, stable_id, text_of, to_epoch
+
+_SKIP_ACTIONS = {"system", "recall", "change_agent_state", "null"}
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _exit_code(extras: dict[str, Any]) -> int | None:
+    code = _as_dict(extras.get("metadata")).get("exit_code", extras.get("exit_code"))
+    return code if isinstance(code, int) and code != -1 else None
+
+
+def add_v0_events(builder: TraceBuilder, events: list[dict[str, Any]],
+                  patch: str | None = None) -> EndStatus:
+    """Steps from V0 events; returns the run's final state (``finished``, ``error``, ...)."""
+    answers = {str(e.get("cause")): e for e in events
+               if e.get("observation") and e.get("cause") is not None}
+    state: EndStatus = "completed"
+    for event in events:
+        action = event.get("action")
+        observation = event.get("observation")
+        at = to_epoch(event.get("timestamp"))
+        if observation == "agent_state_changed":
+            agent_state = _as_dict(event.get("extras")).get("agent_state")
+            if agent_state in ("error", "stopped"):
+                state = "error"
+            continue
+        if observation == "error" and event.get("cause") is None:
+            builder.add("error", "agent_error", error=text_of(event.get("content"))[:2000], at=at)
+            state = "error"
+            continue
+        if not action or action in _SKIP_ACTIONS:
+            continue
+        args = _as_dict(event.get("args"))
+        answer = answers.get(str(event.get("id")), {})
+        content = text_of(answer.get("content"))
+        extras = _as_dict(answer.get("extras"))
+        thought = args.get("thought")
+        if thought and action not in ("think", "message", "finish"):
+            builder.message(str(thought), role="assistant", at=at)
+        if action == "message":
+            role = "user" if event.get("source") == "user" else "assistant"
+            builder.message(text_of(args.get("content") or event.get("message")), role=role,
+                            at=at)
+        elif action == "run":
+            builder.shell(str(args.get("command", "")), content, exit_code=_exit_code(extras),
+                          at=at, ended_at=to_epoch(answer.get("timestamp")))
+        elif action == "run_ipython":
+            builder.add("command", "run_ipython", input={"command": args.get("code", "")},
+                        output={"exit_code": None, "stdout": content}, at=at)
+        elif action == "read":
+            builder.add("read", "read", input={"path": args.get("path", "")}, output=content,
+                        at=at)
+        elif action in ("edit", "write"):
+            sub = args.get("command") or ("create" if action == "write" else "str_replace")
+            editor_args = {"command": sub, "path": args.get("path", ""),
+                           "old_str": args.get("old_str"), "new_str": args.get("new_str"),
+                           "file_text": args.get("file_text") or args.get("content")}
+            builder.tool_call("str_replace_editor", editor_args, content,
+                              is_error=content.lstrip().startswith("ERROR"), at=at)
+        elif action == "think":
+            builder.message(str(args.get("thought", "")), role="reasoning", at=at)
+        elif action == "finish":
+            final = args.get("final_thought") or args.get("thought") or event.get("message")
+            builder.message(text_of(final), at=at)
+            builder.add("submit", "finish", input={"patch": patch} if patch else
+                        {"answer": text_of(final)}, at=at)
+        else:
+            builder.add("tool", str(action), input=args, output=content or None, at=at)
+    return state
+
+
+def _first_user(events: list[dict[str, Any]]) -> str:
+    return next((text_of(_as_dict(e.get("args")).get("content") or e.get("message"))
+                 for e in events if e.get("source") == "user" and e.get("action") == "message"),
+                "")
+
+
+class OpenHandsImporter:
+    name = "openhands"
+    description = "OpenHands trajectory (V0 event list / output.jsonl / session folder, V1 SDK)"
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if path.is_dir():
+            return (path / "events").is_dir()
+        text = head.lstrip()
+        if text.startswith(b"["):
+            return b'"source"' in head[:4096] and (b'"action"' in head
+                                                    or b'"observation"' in head)
+        return b'"instance_id"' in head and b'"history"' in head and b'"metadata"' in head
+
+    def load(self, path: Path) -> list[Trace]:
+        if path.is_dir():
+            if (path / "base_state.json").is_file():
+                return [self._sdk(path)]
+            return [self._session(path)]
+        text = path.read_text(encoding="utf-8")
+        if text.lstrip().startswith("["):
+            events = json.loads(text)
+            return [self._events(path, events, path.stem, None, None)]
+        traces = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"line {lineno}: invalid JSON: {exc}") from None
+            metadata = _as_dict(row.get("metadata"))
+            model = _as_dict(metadata.get("llm_config")).get("model")
+            patch = _as_dict(row.get("test_result")).get("git_patch")
+            traces.append(self._events(path, row.get("history") or [],
+                                       str(row.get("instance_id") or f"{path.stem}:{lineno}"),
+                                       model, patch, agent=metadata.get("agent_class"),
+                                       description=row.get("instruction")))
+        return traces
+
+    def _events(self, path: Path, events: list[dict[str, Any]], task_id: str,
+                model: str | None, patch: str | None, agent: str | None = None,
+                description: str | None = None) -> Trace:
+        builder = TraceBuilder(
+            format=self.name, path=path, trace_id=stable_id(self.name, str(path), task_id),
+            task=TaskInfo(id=task_id, description=(description or _first_user(events))[:4000]
+                          or None),
+            agent=AgentInfo(name="openhands", model=model, **({"agent_class": agent}
+                                                              if agent else {})),
+        )
+        state = add_v0_events(builder, events, patch)
+        return builder.build(state, {"submitted": bool(patch)} if patch is not None else {})
+
+    def _session(self, folder: Path) -> Trace:
+        files = sorted((folder / "events").glob("*.json"),
+                       key=lambda p: int(p.stem) if p.stem.isdigit() else 0)
+        events = [json.loads(p.read_text(encoding="utf-8")) for p in files]
+        meta_file = folder / "metadata.json"
+        meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+        return self._events(folder, events, str(meta.get("conversation_id") or folder.name),
+                            meta.get("llm_model"), None)
+
+    def _sdk(self, folder: Path) -> Trace:
+        state = json.loads((folder / "base_state.json").read_text(encoding="utf-8"))
+        model = _as_dict(_as_dict(state.get("agent")).get("llm")).get("model")
+        events = [json.loads(p.read_text(encoding="utf-8"))
+                  for p in sorted((folder / "events").glob("event-*.json"))]
+        observations = {e.get("tool_call_id"): e for e in events
+                        if e.get("kind") == "ObservationEvent"}
+        first_user = next((text_of(_as_dict(e.get("llm_message")).get("content"))
+                           for e in events if e.get("kind") == "MessageEvent"
+                           and e.get("source") == "user"), "")
+        builder = TraceBuilder(
+            format=self.name, path=folder,
+            trace_id=stable_id(self.name, str(state.get("id") or folder.name)),
+            task=TaskInfo(id=str(state.get("id") or folder.name),
+                          description=first_user[:4000] or None),
+            agent=AgentInfo(name="openhands-sdk", model=model),
+        )
+        for event in events:
+            at = to_epoch(event.get("timestamp"))
+            kind = event.get("kind")
+            if kind == "MessageEvent":
+                message = _as_dict(event.get("llm_message"))
+                builder.message(text_of(message.get("content")),
+                                role="user" if message.get("role") == "user" else "assistant",
+                                at=at)
+            elif kind == "ActionEvent":
+                builder.message(text_of(event.get("thought")), at=at)
+                action = _as_dict(event.get("action"))
+                answer = _as_dict(observations.get(event.get("tool_call_id")))
+                observation = _as_dict(answer.get("observation"))
+                args = {k: v for k, v in action.items() if k != "kind"}
+                name = str(event.get("tool_name") or action.get("kind") or "tool")
+                if name == "file_editor":
+                    name = "str_replace_editor"
+                builder.tool_call(name, args, text_of(observation.get("content")),
+                                  is_error=bool(observation.get("is_error")), at=at,
+                                  ended_at=to_epoch(answer.get("timestamp")))
+            elif kind == "AgentErrorEvent":
+                builder.add("error", "agent_error", error=text_of(event.get("error"))[:2000],
+                            at=at)
+        status = str(state.get("execution_status") or state.get("agent_status") or "")
+        return builder.build("error" if "error" in status.lower() else "completed",
+                             {"execution_status": status} if status else {})

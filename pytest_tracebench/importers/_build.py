@@ -201,6 +201,9 @@ class TraceBuilder:
         command = args.get("command") if isinstance(args.get("command"), (str, list)) else None
         if isinstance(command, list):
             command = " ".join(str(c) for c in command)
+        if lowered in SUBMIT_TOOLS:
+            return self.add("submit", name, input=args, output=result_text or None,
+                            error=error, at=at, ended_at=ended_at, meta=meta)
         editor = lowered in ("str_replace_editor", "str_replace_based_edit_tool", "file_editor")
         if lowered in SHELL_TOOLS or (command and not editor
                                       and lowered not in EDIT_TOOLS | READ_TOOLS):
@@ -234,9 +237,6 @@ class TraceBuilder:
                                                          if k not in ("file_path", "path")}}
             return self.add("read", name, input=inp, output=result_text, error=error, at=at,
                             ended_at=ended_at, meta=meta)
-        if lowered in SUBMIT_TOOLS:
-            return self.add("submit", name, input=args, output=result_text or None,
-                            error=error, at=at, ended_at=ended_at, meta=meta)
         return self.add("tool", name, input=args, output=result_text or None, error=error,
                         at=at, ended_at=ended_at, meta=meta)
 

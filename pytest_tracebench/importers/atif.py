@@ -69,6 +69,12 @@ class AtifImporter:
         atif = {"step_id": raw.get("step_id"), "source": source}
         meta: dict[str, Any] = {"atif": atif, **usage_meta(raw.get("metrics"))}
         text = text_of(raw.get("message"))
+        ours = (raw.get("extra") or {}).get("tracebench") if isinstance(raw.get("extra"),
+                                                                         dict) else None
+        if isinstance(ours, dict) and ours.get("kind") == "error":
+            builder.add("error", str(ours.get("name") or "error"), error=text,
+                        output=ours.get("output"), at=at, meta={"atif": atif})
+            return
         if source in ("user", "system"):
             builder.message(text, role=source, at=at, meta=meta)
             return

@@ -1,7 +1,9 @@
 """The ``tracebench`` command: the pipeline's stages on files, outside pytest.
 
 Every subcommand reports bad input as one line (``file:line: field: problem``) on stderr and
-exits non-zero; no traceback reaches the user.
+exits non-zero; no traceback reaches the user. Commands that take trace files accept any
+importable format (detected from the file, or forced with ``--format``) and directories, which
+are walked: every file is reported, as imported, skipped (with the reason) or failed.
 """
 
 from __future__ import annotations
@@ -9,14 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from . import __version__
 from .models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader
-from .storage import TraceLoadError, load_trace
+from .storage import TraceLoadError, dump_trace
 
 _SCHEMAS: dict[str, type[BaseModel]] = {
     "trace": Trace,
@@ -27,48 +29,89 @@ _SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def load_inputs(paths: Sequence[str], fmt: str | None,
+                failures: list[str]) -> Iterator[tuple[Path, list[Trace]]]:
+    """Import every input, reporting skips and failures on stderr as they happen."""
+    from .importers import get_importers, import_path, iter_trace_inputs
+
+    importers = get_importers()
+    seen_any = False
+    for path, skip in iter_trace_inputs(paths):
+        seen_any = True
+        if skip is not None:
+            _err(f"{path}: skipped: {skip}")
+            continue
+        try:
+            traces = import_path(path, format=fmt, importers=importers)
+        except TraceLoadError as exc:
+            _err(str(exc))
+            failures.append(str(path))
+            continue
+        for trace in traces:
+            for warning in trace.warnings:
+                _err(f"warning: {warning}")
+        yield path, traces
+    if not seen_any:
+        _err("tracebench: error: no input files found in " + ", ".join(paths))
+        failures.append("<none>")
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
-    model = _SCHEMAS[args.what]
-    print(json.dumps(model.model_json_schema(), indent=2))
+    print(json.dumps(_SCHEMAS[args.what].model_json_schema(), indent=2))
     return 0
 
 
-def iter_trace_files(paths: Sequence[str]) -> list[Path]:
-    """Files named, and every ``*.jsonl``/``*.json`` file under directories named, sorted."""
-    files: list[Path] = []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()
-                                and p.suffix in {".jsonl", ".json"}))
-        else:
-            files.append(path)
-    return files
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
-    failures = 0
-    files = iter_trace_files(args.paths)
-    if not files:
-        print("tracebench: error: no trace files found in " + ", ".join(args.paths),
-              file=sys.stderr)
+    failures: list[str] = []
+    for path, traces in load_inputs(args.paths, args.format, failures):
+        for trace in traces:
+            status = trace.end.status if trace.end is not None else "aborted"
+            print(f"{path}: ok: {len(trace.steps)} steps, {status}, "
+                  f"format {trace.header.source.format}")
+    return 1 if failures else 0
+
+
+def _cmd_formats(args: argparse.Namespace) -> int:
+    from .importers import get_importers
+
+    for importer in get_importers():
+        print(f"{importer.name:22} {importer.description}")
+    return 0
+
+
+def _safe_name(text: str) -> str:
+    from .session import trace_filename
+
+    return trace_filename(text).removesuffix(".jsonl")
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .exporters import to_atif
+
+    failures: list[str] = []
+    loaded = list(load_inputs(args.paths, args.format, failures))
+    total = sum(len(traces) for _, traces in loaded)
+    out = Path(args.output)
+    single = total == 1 and not out.is_dir() and not args.output.endswith(("/", "\\"))
+    suffix = ".jsonl" if args.to == "tracebench" else ".json"
+    for path, traces in loaded:
+        for trace in traces:
+            target = out if single else out / (_safe_name(
+                f"{trace.header.source.format}-{trace.header.task.id}-{trace.trace_id[:8]}")
+                + suffix)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if args.to == "tracebench":
+                dump_trace(trace, target)
+            else:
+                target.write_text(json.dumps(to_atif(trace), indent=2) + "\n", encoding="utf-8")
+            print(f"{path} -> {target} ({len(trace.steps)} steps)")
+    if total == 0 and not failures:
+        _err("tracebench: error: no trace to convert")
         return 1
-    for path in files:
-        if not path.exists():
-            print(f"{path}: no such file", file=sys.stderr)
-            failures += 1
-            continue
-        try:
-            trace = load_trace(path)
-        except TraceLoadError as exc:
-            print(str(exc), file=sys.stderr)
-            failures += 1
-            continue
-        for warning in trace.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        status = trace.end.status if trace.end is not None else "aborted"
-        print(f"{path}: ok: {len(trace.steps)} steps, {status}, "
-              f"format {trace.header.source.format}")
     return 1 if failures else 0
 
 
@@ -86,9 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="which model (default: trace)")
     schema.set_defaults(func=_cmd_schema)
 
-    validate = sub.add_parser("validate", help="check that trace files load")
-    validate.add_argument("paths", nargs="+", metavar="PATH", help="trace files or directories")
+    fmt_help = "input format (default: detected from each file); see `tracebench formats`"
+    validate = sub.add_parser("validate", help="check that trace files load (any format)")
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    validate.add_argument("--format", default=None, help=fmt_help)
     validate.set_defaults(func=_cmd_validate)
+
+    formats = sub.add_parser("formats", help="list the trajectory formats that can be imported")
+    formats.set_defaults(func=_cmd_formats)
+
+    convert = sub.add_parser("convert", help="convert trajectories to tracebench or ATIF")
+    convert.add_argument("paths", nargs="+", metavar="IN", help="files or directories")
+    convert.add_argument("--to", choices=("tracebench", "atif"), default="tracebench",
+                         help="output format (default: tracebench JSON Lines)")
+    convert.add_argument("-o", "--output", required=True, metavar="OUT",
+                         help="output file (one trace) or directory (several)")
+    convert.add_argument("--format", default=None, help=fmt_help)
+    convert.set_defaults(func=_cmd_convert)
     return parser
 
 
@@ -98,7 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        print("tracebench: interrupted", file=sys.stderr)
+        _err("tracebench: interrupted")
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        _err(f"tracebench: error: {exc.filename or ''}: {exc.strerror or exc}")
+        return 1

@@ -43,6 +43,9 @@ class Settings(BaseModel):
     """Extra regular expressions to redact, on top of the built-in and plugin patterns."""
     plugins: list[str] = Field(default_factory=list)
     """Modules to load as TraceBench plugins (detectors, importers, patterns)."""
+    otel: bool = True
+    """Record OpenTelemetry spans the agent emits (GenAI / OpenInference) into the test's
+    trace, when opentelemetry-sdk is installed."""
 
 
 OptionType = Literal["bool", "int", "str", "path", "list"]
@@ -74,6 +77,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("redact", "bool", "redact secrets before writing (default: on; 'false' turns off)"),
     Option("redact_patterns", "list", "extra comma-separated regexes to redact", "REGEX,..."),
     Option("plugins", "list", "comma-separated modules to load as tracebench plugins", "MOD,..."),
+    Option("otel", "bool", "record OpenTelemetry spans the agent emits (default: on)"),
 )
 
 

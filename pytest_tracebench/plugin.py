@@ -50,6 +50,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     if settings.enabled:
         config.pluginmanager.register(TracebenchSession(state), "tracebench-session")
+        if settings.otel:
+            from . import otel_capture
+
+            otel_capture.install()
 
 
 @pytest.fixture
@@ -76,7 +80,16 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
         on_finish=state.notify_finished,
     )
     node.stash[RECORDER_KEY] = recorder
-    yield recorder
+    capture = settings.enabled and settings.otel
+    if capture:
+        from . import otel_capture
+
+        otel_capture.set_active(recorder)
+    try:
+        yield recorder
+    finally:
+        if capture:
+            otel_capture.set_active(None)
     if not recorder.finished:
         recorder.end("error", {"reason": "the test ended before its call phase"})
 

@@ -55,12 +55,12 @@ def test_validate_reports_each_file_one_line(tmp_path: Path, seed_trace_path: Pa
 def test_validate_missing_file_and_empty_directory(tmp_path: Path) -> None:
     result = run("validate", str(tmp_path / "nope.jsonl"))
     assert result.returncode == 1
-    assert result.stderr.strip() == f"{tmp_path / 'nope.jsonl'}: no such file"
+    assert result.stderr.strip() == f"{tmp_path / 'nope.jsonl'}: no such file or directory"
     empty = tmp_path / "empty"
     empty.mkdir()
     result = run("validate", str(empty))
     assert result.returncode == 1
-    assert "no trace files found" in result.stderr
+    assert "no input files found" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -31,7 +31,7 @@ def observation_text(step: Step) -> str | None:
     if isinstance(output, str):
         return output
     if isinstance(output, dict) and isinstance(output.get("stdout"), str):
-        return output["stdout"]
+        return str(output["stdout"])
     return json.dumps(output, default=str)
 
 

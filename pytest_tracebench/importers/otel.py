@@ -17,7 +17,10 @@ actions and are left out; their count is kept in the header's meta. One trace pe
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +45,19 @@ class SpanRecord:
     end: float | None
     attributes: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+
+
+def _otlp_id(value: Any) -> str:
+    """OTLP/JSON ids are hex; protobuf's JSON mapping (what the SDK's encoder gives through
+    ``MessageToJson``) writes the same bytes as base64. Both come out as hex."""
+    text = str(value or "")
+    if re.fullmatch(r"[0-9a-fA-F]{16}|[0-9a-fA-F]{32}", text):
+        return text.lower()
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        return text
+    return raw.hex() if len(raw) in (8, 16) else text
 
 
 def _otlp_value(value: Any) -> Any:
@@ -92,9 +108,10 @@ def _from_otlp(data: dict[str, Any]) -> list[SpanRecord]:
                 attrs = {a.get("key"): _otlp_value(a.get("value"))
                          for a in span.get("attributes") or []}
                 spans.append(SpanRecord(
-                    name=str(span.get("name", "")), trace_id=str(span.get("traceId", "")),
-                    span_id=str(span.get("spanId", "")),
-                    parent_id=span.get("parentSpanId") or None,
+                    name=str(span.get("name", "")), trace_id=_otlp_id(span.get("traceId")),
+                    span_id=_otlp_id(span.get("spanId")),
+                    parent_id=_otlp_id(span.get("parentSpanId")) if span.get("parentSpanId")
+                    else None,
                     start=_seconds(span.get("startTimeUnixNano")),
                     end=_seconds(span.get("endTimeUnixNano")),
                     attributes=attrs, error=_status_error(span.get("status"))))

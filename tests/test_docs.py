@@ -38,3 +38,11 @@ def test_readme_starts_with_the_two_commands() -> None:
     commands = [line.split("#")[0].strip() for line in blocks[0].splitlines()]
     assert commands == ["bash scripts/bench.sh", "bash scripts/test.sh"]
     assert (REPO / ".ci/run").read_text().strip().splitlines()[-1] == "bash scripts/test.sh"
+
+
+def test_every_importer_is_documented() -> None:
+    from pytest_tracebench.importers import get_importers
+
+    text = (REPO / "docs/formats.md").read_text()
+    documented = set(re.findall(r"^## `([\w-]+)`$", text, re.M))
+    assert documented == {i.name for i in get_importers()}

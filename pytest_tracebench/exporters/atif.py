@@ -123,7 +123,10 @@ class _Writer:
             if not step.meta.get("unanswered"):
                 content = observation_text(step)
                 results = record.setdefault("observation", {"results": []})["results"]
-                results.append({"source_call_id": call_id, "content": content or ""})
+                result: dict[str, Any] = {"source_call_id": call_id, "content": content or ""}
+                if step.error is not None:
+                    result["extra"] = {"tracebench_error": step.error}
+                results.append(result)
         if usage and isinstance(usage, dict):
             record["metrics"] = {"prompt_tokens": usage.get("input_tokens"),
                                  "completion_tokens": usage.get("output_tokens")}

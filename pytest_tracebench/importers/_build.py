@@ -191,13 +191,17 @@ class TraceBuilder:
                         output=base_out, at=at, ended_at=ended_at, error=error, meta=step_meta)
 
     def tool_call(self, name: str, arguments: Any, result: Any = None, *,
-                  is_error: bool = False, at: float | None = None,
+                  is_error: bool = False, error: str | None = None, at: float | None = None,
                   ended_at: float | None = None, meta: dict[str, Any] | None = None) -> Step:
-        """A tool call in any agent's vocabulary, mapped onto a step kind."""
+        """A tool call in any agent's vocabulary, mapped onto a step kind.
+
+        ``error`` is the failure text when known; otherwise ``is_error`` takes the result's
+        text as the error."""
         args = _arguments(arguments)
         lowered = name.lower()
         result_text = text_of(result)
-        error = result_text[:2000] if is_error else None
+        if error is None and is_error:
+            error = result_text[:2000]
         command = args.get("command") if isinstance(args.get("command"), (str, list)) else None
         if isinstance(command, list):
             command = " ".join(str(c) for c in command)

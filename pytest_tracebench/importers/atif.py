@@ -95,6 +95,8 @@ class AtifImporter:
             if result is None and position < len(loose):
                 result = loose[position]
             content = text_of(result.get("content")) if result else None
+            extra = result.get("extra") if result else None
+            known_error = extra.get("tracebench_error") if isinstance(extra, dict) else None
             call_meta: dict[str, Any] = {"atif": {**atif, "tool_call_id": call_id,
                                                   "function_name": call.get("function_name"),
                                                   "arguments": call.get("arguments")}}
@@ -102,8 +104,8 @@ class AtifImporter:
                 call_meta["unanswered"] = True
             builder.tool_call(
                 str(call.get("function_name") or "tool"), call.get("arguments"), content,
-                is_error="[error] tool reported failure" in (content or ""), at=at,
-                meta=call_meta,
+                is_error="[error] tool reported failure" in (content or ""), error=known_error,
+                at=at, meta=call_meta,
             )
         for result in loose[len(calls):]:
             ref = result.get("subagent_trajectory_ref")

@@ -16,7 +16,9 @@ from typing import Any
 from ..models import AgentInfo, EndStatus, TaskInfo, Trace
 from ._build import TraceBuilder, stable_id, text_of
 
-_BASH_BLOCK = re.compile(r"```(?:bash|sh)?\s*\n(.*?)\n?```", re.S)
+# The agent's own action regex: only ```bash blocks are actions (a ```python block in the
+# THOUGHT is not).
+_BASH_BLOCK = re.compile(r"```bash\s*\n(.*?)\n```", re.S)
 _RETURNCODE = re.compile(r"<returncode>(-?\d+)</returncode>")
 _OUTPUT = re.compile(r"<output>\n?(.*?)</output>", re.S)
 _HEAD_TAIL = re.compile(r"<output_head>\n?(.*?)</output_head>.*?<output_tail>\n?(.*?)"

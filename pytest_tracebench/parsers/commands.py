@@ -13,12 +13,11 @@ judged by its program and arguments.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 
 SUBMIT_MARKERS = ("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT")
 
-_TEST_PATTERNS = tuple(re.compile(p) for p in (
+_TEST_PATTERNS = re.compile("|".join(f"(?:{p})" for p in (
     r"(?:^|[\s/])(?:py\.test|pytest)(?:\s|$)",
     r"-m\s+(?:pytest|unittest|nose2?|tox)\b",
     r"(?:^|\s)(?:tox|nox)(?:\s|$)",
@@ -32,7 +31,7 @@ _TEST_PATTERNS = tuple(re.compile(p) for p in (
     r"(?:^|\s)(?:jest|vitest|mocha|rspec|phpunit|ctest|prove)(?:\s|$)",
     r"(?:^|\s)python[\d.]*\s+(?:-\w+\s+)*\S*(?:test_\w*|\w*_test|tests?)\.py\b",
     r"(?:^|\s)python[\d.]*\s+(?:-\w+\s+)*\S*/tests?/\S+\.py\b",
-))
+)))
 
 _READ_PROGRAMS = {
     "cat", "head", "tail", "less", "more", "nl", "awk", "grep", "egrep", "fgrep", "rg", "ag",
@@ -89,47 +88,31 @@ def split_segments(command: str) -> list[str]:
     return [s.strip() for s in segments if s.strip()]
 
 
+# One pass of C-level matching instead of a per-character loop: quoted strings are kept whole,
+# so operators inside quotes do not split. ``&`` inside ``2>&1`` or ``&>`` is a redirection.
+_PIECES = re.compile(r"""'[^']*'?|"(?:\\.|[^"\\])*"?|\d?>&\d?|&>|&&|\|\||[;|&]|[^'";|&>]+|>""")
+_OPERATORS = {"&&", "||", ";", "|", "&"}
+_WORD = re.compile(r"""'([^']*)'?|"((?:\\.|[^"\\])*)"?|(\S+)""")
+
+
 def _split_line(line: str) -> list[str]:
     parts: list[str] = []
     buf: list[str] = []
-    quote = ""
-    j = 0
-    while j < len(line):
-        ch = line[j]
-        if quote:
-            buf.append(ch)
-            if ch == quote:
-                quote = ""
-            elif ch == "\\" and quote == '"' and j + 1 < len(line):
-                buf.append(line[j + 1])
-                j += 1
-        elif ch in "'\"":
-            quote = ch
-            buf.append(ch)
-        elif ch in ";|&":
-            # '&&', '||', '|', ';', and '&' (background) all end a simple command,
-            # except the '&' of a redirection such as 2>&1 or &>.
-            prev = line[j - 1] if j else ""
-            nxt = line[j + 1] if j + 1 < len(line) else ""
-            if ch == "&" and (prev == ">" or nxt == ">"):
-                buf.append(ch)
-            else:
-                parts.append("".join(buf))
-                buf = []
-                if nxt == ch:
-                    j += 1
+    for piece in _PIECES.findall(line):
+        if piece in _OPERATORS:
+            parts.append("".join(buf))
+            buf = []
         else:
-            buf.append(ch)
-        j += 1
+            buf.append(piece)
     parts.append("".join(buf))
     return parts
 
 
 def _words(segment: str) -> list[str]:
-    try:
-        words = shlex.split(segment, comments=False)
-    except ValueError:
-        words = segment.split()
+    """Shell words of a simple command, quotes removed (good enough to classify; not a shell)."""
+    words = []
+    for single, double, bare in _WORD.findall(segment):
+        words.append(single or double or bare)
     while words and (_ASSIGNMENT.match(words[0]) or words[0] in _WRAPPERS):
         head = words.pop(0)
         if head == "timeout" and words and re.match(r"^[\d.]+[smhd]?$", words[0]):
@@ -138,7 +121,7 @@ def _words(segment: str) -> list[str]:
 
 
 def _is_test(segment: str) -> bool:
-    return any(p.search(segment) for p in _TEST_PATTERNS)
+    return _TEST_PATTERNS.search(segment) is not None
 
 
 def _redirect_targets(segment: str) -> list[FileEdit]:
@@ -159,8 +142,7 @@ def _segment_edits(words: list[str], segment: str) -> list[FileEdit]:
     args = [w for w in words[1:] if not w.startswith("-")]
     if program in ("sed", "perl") and any(w.startswith("-i") or w.startswith("-pi")
                                          for w in words[1:]):
-        targets = args[1:] if program == "sed" and args and not _looks_like_path(args[0]) else args
-        edits.extend(FileEdit(a) for a in targets if _looks_like_path(a))
+        edits.extend(FileEdit(a) for a in _inplace_targets(words[1:]) if _looks_like_path(a))
     elif program == "tee":
         edits.extend(FileEdit(a, "create") for a in args)
     elif program in ("rm", "unlink"):
@@ -183,6 +165,24 @@ def _segment_edits(words: list[str], segment: str) -> list[FileEdit]:
         elif sub == "rm":
             edits.extend(FileEdit(a, "delete") for a in args[1:])
     return edits
+
+
+def _inplace_targets(words: list[str]) -> list[str]:
+    """The files of ``sed -i``/``perl -pi``: positional words, less the script when no
+    ``-e``/``-f`` gave it."""
+    positional: list[str] = []
+    script_given = False
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word in ("-e", "-f", "--expression", "--file"):
+            script_given = True
+            skip = True
+        elif not word.startswith("-"):
+            positional.append(word)
+    return positional if script_given else positional[1:]
 
 
 def _looks_like_path(word: str) -> bool:

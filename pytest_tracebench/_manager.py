@@ -21,6 +21,12 @@ PROJECT_NAME = "tracebench"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "pytest_tracebench.redaction",
     "pytest_tracebench.importers.builtin",
+    "pytest_tracebench.detectors.loops",
+    "pytest_tracebench.detectors.testing",
+    "pytest_tracebench.detectors.claims",
+    "pytest_tracebench.detectors.tampering",
+    "pytest_tracebench.detectors.flow",
+    "pytest_tracebench.detectors.runtime",
 )
 
 

@@ -11,13 +11,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from . import __version__
-from .models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader
+from ._manager import PluginLoadError
+from .config import (
+    OPTIONS,
+    ConfigError,
+    Settings,
+    add_options,
+    build_settings,
+    find_pyproject,
+    read_pyproject,
+)
+from .models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader, TraceResult
 from .storage import TraceLoadError, dump_trace
 
 _SCHEMAS: dict[str, type[BaseModel]] = {
@@ -115,6 +126,74 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the nearest pyproject.toml, overridden by this command's options."""
+    cli = {opt.key: getattr(args, f"tracebench_{opt.key}", None) for opt in OPTIONS
+           if not opt.pytest_only}
+    path = find_pyproject(Path.cwd())
+    return build_settings(read_pyproject(path), None, cli,
+                          pyproject_name=f"{path} [tool.tracebench]")
+
+
+def _cmd_detectors(args: argparse.Namespace) -> int:
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline.from_settings(_settings(args))
+    for detector in pipeline.detectors:
+        options = getattr(detector, "options", {})
+        shown = ", ".join(f"{k}={v}" for k, v in options.items() if k != "poll_patterns")
+        print(f"{detector.name:22} {detector.category:22} {detector.description}")
+        if shown:
+            print(f"{'':22} thresholds: {shown}")
+    return 0
+
+
+def _format_findings(result: TraceResult) -> list[str]:
+    lines = [f"=== {result.task_id} ({result.agent}, {result.step_count} steps, "
+             f"{result.status}) ==="]
+    if not result.findings:
+        lines.append("- no findings")
+    for finding in result.findings:
+        where = f"Step {finding.steps[0] + 1}" if finding.steps else "Run"
+        lines.append(f"- {where}: {finding.detector} [{finding.severity}] -> {finding.message}")
+    return lines
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline.from_settings(_settings(args))
+    failures: list[str] = []
+    results: list[TraceResult] = []
+    for path, traces in load_inputs(args.paths, args.format, failures):
+        for trace in traces:
+            result = pipeline.analyze(trace, path=str(path))
+            results.append(result)
+            if args.json != "-":
+                print("\n".join(_format_findings(result)))
+                print()
+    counts: dict[str, int] = {}
+    for result in results:
+        for finding in result.findings:
+            counts[finding.detector] = counts.get(finding.detector, 0) + 1
+    if args.json:
+        report = EvaluationReport(created_at=time.time(), results=results,
+                                  config=pipeline.settings.model_dump(mode="json"))
+        report.summary.traces = len(results)
+        report.summary.findings_per_detector = dict(sorted(counts.items()))
+        text = report.model_dump_json(indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            Path(args.json).write_text(text + "\n", encoding="utf-8")
+            print(f"JSON report: {args.json}")
+    if args.json != "-":
+        print(f"{len(results)} trace(s), " + (", ".join(f"{k}: {v}" for k, v in
+                                                           sorted(counts.items())) or
+                                             "no findings"))
+    return 1 if failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tracebench",
@@ -146,6 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
                          help="output file (one trace) or directory (several)")
     convert.add_argument("--format", default=None, help=fmt_help)
     convert.set_defaults(func=_cmd_convert)
+
+    analyze = sub.add_parser("analyze", help="run the detectors on trace files (any format)")
+    analyze.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    analyze.add_argument("--format", default=None, help=fmt_help)
+    analyze.add_argument("--json", default=None, metavar="FILE",
+                         help="write the JSON report to FILE ('-' for stdout, no text)")
+    add_options(analyze.add_argument, "--", pytest=False)
+    analyze.set_defaults(func=_cmd_analyze)
+
+    detectors = sub.add_parser("detectors", help="list the detectors with their settings")
+    add_options(detectors.add_argument, "--", pytest=False)
+    detectors.set_defaults(func=_cmd_detectors)
     return parser
 
 
@@ -162,3 +253,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _err(f"tracebench: error: {exc.filename or ''}: {exc.strerror or exc}")
         return 1
+    except (ConfigError, PluginLoadError) as exc:
+        _err(f"tracebench: error: {exc}")
+        return 2

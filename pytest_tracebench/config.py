@@ -43,12 +43,19 @@ class Settings(BaseModel):
     """Extra regular expressions to redact, on top of the built-in and plugin patterns."""
     plugins: list[str] = Field(default_factory=list)
     """Modules to load as TraceBench plugins (detectors, importers, patterns)."""
+    detectors: list[str] = Field(default_factory=list)
+    """Run only these detectors (default: all)."""
+    disable: list[str] = Field(default_factory=list)
+    """Detectors not to run."""
+    thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per-detector thresholds, ``{detector: {name: value}}`` (``[tool.tracebench.thresholds.
+    retry_loop]`` in pyproject.toml; ``retry_loop.same_observation=5`` on the command line)."""
     otel: bool = True
     """Record OpenTelemetry spans the agent emits (GenAI / OpenInference) into the test's
     trace, when opentelemetry-sdk is installed."""
 
 
-OptionType = Literal["bool", "int", "str", "path", "list"]
+OptionType = Literal["bool", "int", "str", "path", "list", "thresholds"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("redact_patterns", "list", "extra comma-separated regexes to redact", "REGEX,..."),
     Option("plugins", "list", "comma-separated modules to load as tracebench plugins", "MOD,..."),
     Option("otel", "bool", "record OpenTelemetry spans the agent emits (default: on)"),
+    Option("detectors", "list", "run only these comma-separated detectors", "NAME,..."),
+    Option("disable", "list", "comma-separated detectors not to run", "NAME,..."),
+    Option("thresholds", "thresholds",
+           "detector thresholds, comma-separated DETECTOR.NAME=VALUE", "D.NAME=VALUE,..."),
 )
 
 
@@ -138,10 +149,25 @@ def read_pyproject(path: Path | None) -> dict[str, Any]:
     return table
 
 
+def _parse_thresholds(value: str) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for item in _parse_list(value):
+        name, sep, setting = item.partition("=")
+        detector, dot, key = name.strip().partition(".")
+        if not sep or not dot or not detector or not key:
+            raise ValueError(f"expected DETECTOR.NAME=VALUE, got {item!r}")
+        out.setdefault(detector, {})[key.strip()] = setting.strip()
+    return out
+
+
 def _coerce(opt: Option, value: Any) -> Any:
     """Turn a string from an ini file or the command line into the option's type."""
+    if opt.type == "thresholds" and isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
     if not isinstance(value, str):
         return value
+    if opt.type == "thresholds":
+        return _parse_thresholds(value)
     if opt.type == "bool":
         return _parse_bool(value)
     if opt.type == "list":
@@ -176,9 +202,17 @@ def build_settings(
             if opt is None:
                 raise ConfigError(f"{source}: unknown setting {key!r}; known: {sorted(by_key)}")
             try:
-                merged[key] = _coerce(opt, value)
+                coerced = _coerce(opt, value)
             except ValueError as exc:
                 raise ConfigError(f"{source}: setting {key!r}: {exc}") from exc
+            if opt.type == "thresholds" and isinstance(merged.get(key), dict) and \
+                    isinstance(coerced, dict):
+                # Later sources tune single thresholds; they do not drop the others.
+                combined = {d: dict(v) for d, v in merged[key].items()}
+                for detector, values in coerced.items():
+                    combined.setdefault(detector, {}).update(values)
+                coerced = combined
+            merged[key] = coerced
             origin[key] = source
     try:
         return Settings.model_validate(merged)

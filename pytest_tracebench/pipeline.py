@@ -1,23 +1,28 @@
 """The analysis pipeline as plain functions, shared by the pytest plugin and the CLI.
 
-``analyze_trace`` turns one loaded trace into a :class:`TraceResult`. Detection, scoring and
-clustering plug in here as their stages land; nothing is computed in two places.
+:class:`Pipeline` holds what is fixed for a session (settings, plugin manager, detectors) and
+turns one loaded trace into a :class:`TraceResult`. Scoring and clustering plug in here as
+their stages land; nothing is computed in two places.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
+import pluggy
+
+from .config import Settings
 from .models import Trace, TraceResult
 
 
 def _tokens(trace: Trace) -> int:
     total = 0
     for step in trace.steps:
-        if step.kind != "llm" or not isinstance(step.output, dict):
-            continue
-        usage = step.output.get("usage")
+        usage = step.meta.get("usage")
+        if usage is None and step.kind == "llm" and isinstance(step.output, dict):
+            usage = step.output.get("usage")
         if isinstance(usage, dict):
             for key in ("input_tokens", "output_tokens"):
                 value = usage.get(key)
@@ -36,8 +41,34 @@ def _duration(trace: Trace) -> float | None:
     return max(0.0, end - start)
 
 
-def analyze_trace(trace: Trace, *, path: str | None = None) -> TraceResult:
-    """Summarise one trace: identity, outcome, step counts, tokens, duration, warnings."""
+@dataclass
+class Pipeline:
+    """Detect (and later score) traces with one set of settings and detectors."""
+
+    settings: Settings = field(default_factory=Settings)
+    pm: pluggy.PluginManager | None = None
+    detectors: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None,
+                      pm: pluggy.PluginManager | None = None) -> Pipeline:
+        from ._manager import get_plugin_manager
+        from .detectors import load_detectors
+
+        settings = settings or Settings()
+        pm = pm or get_plugin_manager(settings.plugins)
+        return cls(settings=settings, pm=pm, detectors=load_detectors(pm, settings))
+
+    def analyze(self, trace: Trace, *, path: str | None = None) -> TraceResult:
+        from .detectors import detect
+
+        result = summarize(trace, path=path)
+        result.findings = detect(trace, self.detectors)
+        return result
+
+
+def summarize(trace: Trace, *, path: str | None = None) -> TraceResult:
+    """Identity, outcome, step counts, tokens, duration and load warnings of one trace."""
     kinds = Counter(step.kind for step in trace.steps)
     outcome: dict[str, Any] = dict(trace.end.outcome) if trace.end is not None else {}
     return TraceResult(
@@ -54,3 +85,8 @@ def analyze_trace(trace: Trace, *, path: str | None = None) -> TraceResult:
         duration=_duration(trace),
         warnings=list(trace.warnings),
     )
+
+
+def analyze_trace(trace: Trace, *, path: str | None = None) -> TraceResult:
+    """One-off analysis with default settings (tests and scripts)."""
+    return Pipeline.from_settings().analyze(trace, path=path)

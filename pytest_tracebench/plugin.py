@@ -35,6 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
     ini = {opt.key: (config.getini(opt.ini_name) or None) for opt in OPTIONS}
     cli = {opt.key: config.getoption(f"tracebench_{opt.key}") for opt in OPTIONS}
     try:
+        from .detectors import load_detectors
+
         candidate = config.rootpath / "pyproject.toml"
         pyproject_path = candidate if candidate.is_file() else None
         settings = build_settings(
@@ -45,6 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
         pm = get_plugin_manager(settings.plugins)
         state = TracebenchState(settings, pm, config.invocation_params.dir)
+        if settings.enabled:
+            load_detectors(pm, settings)  # a misnamed detector or threshold fails at start
     except (ConfigError, ValueError, ImportError) as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[STATE_KEY] = state
@@ -114,8 +118,7 @@ def pytest_runtest_makereport(
         recorder.end(status, {"passed": report.passed, "test_outcome": report.outcome})  # type: ignore[arg-type]
     state = item.config.stash[STATE_KEY]
     if state.settings.enabled:
-        from .pipeline import analyze_trace
-
         path = str(recorder.path) if recorder.path is not None else None
-        report.tracebench = analyze_trace(recorder.to_trace(), path=path).model_dump(mode="json")  # type: ignore[attr-defined]
+        result = state.pipeline.analyze(recorder.to_trace(), path=path)
+        report.tracebench = result.model_dump(mode="json")  # type: ignore[attr-defined]
     return report

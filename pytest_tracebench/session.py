@@ -17,6 +17,7 @@ import pluggy
 import pytest
 
 from .config import Settings
+from .pipeline import Pipeline
 from .redaction import Redactor
 from .tracer import TraceRecorder
 
@@ -46,6 +47,17 @@ class TracebenchState:
         patterns = [p for plist in pm.hook.tracebench_redaction_patterns(settings=settings)
                     for p in plist]
         self.redactor = Redactor(patterns)
+        self._pipeline: Pipeline | None = None
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """Detectors are loaded on first use: sessions that record nothing never pay."""
+        if self._pipeline is None:
+            from .detectors import load_detectors
+
+            self._pipeline = Pipeline(self.settings, self.pm,
+                                      load_detectors(self.pm, self.settings))
+        return self._pipeline
 
     def trace_path(self, nodeid: str) -> Path:
         return self.trace_dir / trace_filename(nodeid)

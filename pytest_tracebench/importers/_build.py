@@ -144,10 +144,18 @@ class TraceBuilder:
         text = (text or "").strip()
         if not text:
             return None
-        if self.steps and self.steps[-1].kind == "message" and \
-                self.steps[-1].output == {"text": text} and \
-                (self.steps[-1].input or {}).get("role") == role:
-            return None
+        for previous in reversed(self.steps):
+            if previous.kind != "message" or (previous.input or {}).get("role") != role:
+                if previous.kind != "message" and (at is None or previous.started_at != at):
+                    break
+                continue
+            if previous.output == {"text": text}:
+                if at is not None and previous.started_at == at:
+                    return None  # the log repeats one turn's text on each of its tool calls
+                if self.steps[-1] is previous:
+                    previous.meta["repeats"] = int(previous.meta.get("repeats", 1)) + 1
+                    return None
+            break
         return self.add("message", name, input={"role": role}, output={"text": text}, at=at,
                         meta=meta)
 

@@ -75,7 +75,8 @@ def get_importers(pm: pluggy.PluginManager | None = None) -> list[Importer]:
 
         pm = get_plugin_manager()
     importers: list[Importer] = []
-    for batch in pm.hook.tracebench_importers():
+    # pluggy calls the most recently registered plugin first; reversed, built-ins come first.
+    for batch in reversed(pm.hook.tracebench_importers()):
         importers.extend(batch)
     return importers
 

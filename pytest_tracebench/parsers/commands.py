@@ -159,9 +159,14 @@ def _segment_edits(words: list[str], segment: str) -> list[FileEdit]:
         sub = words[1]
         if sub == "apply":
             edits.append(FileEdit(args[1] if len(args) > 1 else "<patch>"))
-        elif sub in ("checkout", "restore") and ("--" in words or sub == "restore"):
+        elif sub in ("checkout", "restore"):
+            # `git checkout -- f`, `git restore f`, and `git checkout f` when f looks like a
+            # file (not a branch name): the file goes back to its committed content.
             after = words[words.index("--") + 1:] if "--" in words else args[1:]
-            edits.extend(FileEdit(a, "revert") for a in after if not a.startswith("-"))
+            edits.extend(FileEdit(a, "revert") for a in after if not a.startswith("-")
+                         and ("--" in words or sub == "restore" or _looks_like_path(a)))
+        elif sub == "stash" and (len(words) == 2 or words[2] in ("push", "save", "-u")):
+            edits.append(FileEdit("<all>", "revert"))
         elif sub == "rm":
             edits.extend(FileEdit(a, "delete") for a in args[1:])
     return edits

@@ -1,0 +1,58 @@
+"""The detector base class: thresholds with defaults, and a helper to make findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from ..models import Finding, Severity, Trace
+
+
+class Detector:
+    """Base class of the built-in detectors; plugins may subclass it or duck-type it.
+
+    Subclasses set ``name``, ``category``, ``description`` and ``thresholds`` (defaults, each
+    documented in ``docs/detectors.md``) and implement :meth:`detect`.
+    """
+
+    name: ClassVar[str] = "detector"
+    category: ClassVar[str] = "other"
+    description: ClassVar[str] = ""
+    thresholds: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, **overrides: Any) -> None:
+        unknown = set(overrides) - set(self.thresholds)
+        if unknown:
+            known = ", ".join(sorted(self.thresholds)) or "none"
+            raise ValueError(f"detector {self.name!r} has no threshold "
+                             f"{', '.join(sorted(unknown))}; known: {known}")
+        self.options: dict[str, Any] = {**self.thresholds}
+        for key, value in overrides.items():
+            default = self.thresholds[key]
+            self.options[key] = _coerce(self.name, key, value, default)
+
+    def detect(self, trace: Trace) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    def finding(self, message: str, steps: Sequence[int], *, severity: Severity = "medium",
+                **evidence: Any) -> Finding:
+        return Finding(detector=self.name, category=self.category, severity=severity,
+                       message=message, steps=sorted(set(steps)), evidence=evidence)
+
+
+def _coerce(detector: str, key: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        try:
+            return type(default)(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"detector {detector!r} threshold {key!r}: expected a number, "
+                             f"got {value!r}") from None
+    if isinstance(default, (list, tuple)):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split("|") if part.strip()]
+        return list(value)
+    return value

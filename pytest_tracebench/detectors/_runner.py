@@ -1,0 +1,58 @@
+"""Loading the detectors that the settings select, and running them safely."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+from ..config import ConfigError, Settings
+from ..models import Finding, Trace
+
+#: Detector name of findings that report a detector's own failure.
+INTERNAL = "tracebench_internal"
+
+
+def load_detectors(pm: pluggy.PluginManager, settings: Settings) -> list[Any]:
+    """All detectors from the hook, selected, disabled and tuned by ``settings``."""
+    detectors: list[Any] = []
+    # pluggy calls the most recently registered plugin first; reversed, built-ins come first.
+    for batch in reversed(pm.hook.tracebench_detectors(settings=settings)):
+        detectors.extend(batch)
+    by_name = {d.name: d for d in detectors}
+    for name in (*settings.detectors, *settings.disable, *settings.thresholds):
+        if name not in by_name:
+            raise ConfigError(f"unknown detector {name!r}; known: {', '.join(sorted(by_name))}")
+    chosen = [d for d in detectors if (not settings.detectors or d.name in settings.detectors)
+              and d.name not in settings.disable]
+    configured = []
+    for detector in chosen:
+        overrides = settings.thresholds.get(detector.name)
+        if overrides:
+            try:
+                detector = type(detector)(**overrides)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"thresholds: {exc}") from None
+        configured.append(detector)
+    return configured
+
+
+def detect(trace: Trace, detectors: list[Any]) -> list[Finding]:
+    """Findings of every detector on ``trace``, in step order.
+
+    A detector that raises does not break the run: it is skipped and reported as an ``info``
+    finding of detector ``tracebench_internal`` naming it and its error.
+    """
+    findings: list[Finding] = []
+    for detector in detectors:
+        try:
+            findings.extend(detector.detect(trace))
+        except Exception as exc:
+            findings.append(Finding(
+                detector=INTERNAL, category="internal", severity="info",
+                message=f"detector {getattr(detector, 'name', detector)!r} failed and was "
+                        f"skipped: {type(exc).__name__}: {exc}",
+                evidence={"detector": getattr(detector, "name", repr(detector))},
+            ))
+    findings.sort(key=lambda f: (f.steps[0] if f.steps else -1, f.detector))
+    return findings

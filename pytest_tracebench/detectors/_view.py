@@ -1,0 +1,326 @@
+"""Facts about a trace that several detectors need, computed once per trace in one pass.
+
+Detectors ask :func:`view_of` for the :class:`TraceView` of a trace; the last few views are
+cached by identity, so running all built-in detectors costs one pass to build the view plus each
+detector's own (linear) pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import Step, Trace
+from ..parsers import classify_command
+
+ACTION_KINDS = frozenset({"tool", "command", "read", "edit", "test", "submit"})
+
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+_HEX = re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b", re.I)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+_TMP = re.compile(r"/tmp/[\w.-]+")
+_LONG_NUMBER = re.compile(r"\b\d{5,}\b")
+_DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:s|ms|sec|seconds)\b")
+_SPACE = re.compile(r"\s+")
+_ERROR_LINE = re.compile(
+    r"^.*(?:Error|Exception|Traceback|FAILED|FAIL:|error:|fatal:|panic:|Segmentation fault|"
+    r"command not found|No such file or directory|Killed|timed out).*$", re.M)
+_TEST_PATH = re.compile(
+    r"(?:^|/)(?:tests?|testing|__tests__|spec)/|(?:^|/)test_[^/]*$|_test\.\w+$|"
+    r"(?:^|/)conftest\.py$|\.(?:spec|test)\.[jt]sx?$|(?:^|/)tests?\.py$")
+
+
+def normalise(text: str) -> str:
+    """Mask what varies between two tries of the same thing: ids, pids, times, temp paths."""
+    text = _UUID.sub("<uuid>", text)
+    text = _ISO.sub("<time>", text)
+    text = _TMP.sub("/tmp/<tmp>", text)
+    text = _HEX.sub("<hex>", text)
+    text = _LONG_NUMBER.sub("<n>", text)
+    text = _DURATION.sub("<dur>", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def is_test_path(path: str) -> bool:
+    """True for paths of test code (``tests/``, ``test_*.py``, ``*_test.go``, ``conftest.py``)."""
+    return bool(_TEST_PATH.search(path.replace("\\", "/")))
+
+
+def same_path(a: str, b: str) -> bool:
+    """Paths that name the same file, one absolute and one relative allowed."""
+    a, b = a.strip().rstrip("/"), b.strip().rstrip("/")
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    long, short = (a, b) if len(a) >= len(b) else (b, a)
+    short = short.removeprefix("./")
+    return long.endswith("/" + short)
+
+
+def output_text(step: Step) -> str:
+    """The text a step produced (stdout, a tool result, an error), for pattern matching."""
+    out = step.output
+    parts: list[str] = []
+    if isinstance(out, str):
+        parts.append(out)
+    elif isinstance(out, dict):
+        for key in ("stdout", "stderr", "output", "content", "text"):
+            value = out.get(key)
+            if isinstance(value, str):
+                parts.append(value)
+    elif out is not None:
+        parts.append(json.dumps(out, default=str))
+    if step.error:
+        parts.append(step.error)
+    return "\n".join(parts)
+
+
+def input_text(step: Step) -> str:
+    inp = step.input
+    if isinstance(inp, str):
+        return inp
+    if isinstance(inp, dict):
+        command = inp.get("command")
+        if isinstance(command, str) and command:
+            return command
+    return json.dumps(inp, sort_keys=True, default=str) if inp is not None else ""
+
+
+@dataclass
+class TestRun:
+    """One test step, read once."""
+
+    __test__ = False
+
+    index: int
+    target: str
+    baseline: bool
+    """Run while none of the agent's source edits was in effect (before the first one, or
+    after reverting them): its failures were there before the agent's change."""
+    ok: bool | None
+    failed: int | None
+    failing: frozenset[str]
+    timed_out: bool
+    completed: bool
+
+
+@dataclass
+class EditInfo:
+    index: int
+    path: str
+    op: str
+    added: str
+    removed: str
+
+    def describe(self) -> str:
+        """``the change to PATH at step N`` (or without the path when it is unknown)."""
+        where = f" to {self.path}" if self.path != "<unknown>" else ""
+        return f"the change{where} at step {self.index + 1}"
+
+
+@dataclass
+class TraceView:
+    """Derived facts, by step index."""
+
+    trace: Trace
+    actions: list[Step] = field(default_factory=list)
+    action_sig: dict[int, str] = field(default_factory=dict)
+    obs_sig: dict[int, str] = field(default_factory=dict)
+    error_sig: dict[int, str] = field(default_factory=dict)
+    tests: list[TestRun] = field(default_factory=list)
+    edits: list[EditInfo] = field(default_factory=list)
+    messages: list[Step] = field(default_factory=list)
+    reads: list[tuple[int, str]] = field(default_factory=list)
+    submit_index: int | None = None
+    created: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    verifications: list[int] = field(default_factory=list)
+    """Indices of steps that checked the work: test runs, and scripts run with exit code 0."""
+
+    def source_edits(self) -> list[EditInfo]:
+        """Changes to files that existed before the run (not the agent's scratch files, not
+        deletions or reverts)."""
+        return [e for e in self.edits if e.op not in ("delete", "revert")
+                and not self.is_scratch(e.path)]
+
+    def preexisting_failures(self) -> frozenset[str]:
+        """Test ids that failed in a baseline run (no source edit of the agent in effect)."""
+        ids: set[str] = set()
+        for run in self.tests:
+            if run.baseline and run.ok is False:
+                ids |= run.failing
+        return frozenset(ids)
+
+    def is_adhoc(self, run: TestRun) -> bool:
+        """A test run of a script the agent wrote itself during the run."""
+        return any(c in run.target for c in self.created)
+
+    def is_scratch(self, path: str) -> bool:
+        return any(same_path(path, c) for c in self.created)
+
+    def was_read_before(self, path: str, index: int) -> bool:
+        return any(i < index and same_path(path, p) for i, p in self.reads)
+
+
+def _succeeded(step: Step) -> bool:
+    """Exit code 0, or no exit code recorded and no error (Claude Code and ATIF report
+    failures with an error flag and successes without a code)."""
+    code = step.output.get("exit_code") if isinstance(step.output, dict) else None
+    return code == 0 or (code is None and not step.error and not _is_error(step))
+
+
+def _error_signature(step: Step) -> str:
+    text = output_text(step)
+    lines = _ERROR_LINE.findall(text[-4000:])
+    if not lines:
+        fallback = [line for line in (step.error or text).splitlines()
+                    if line.strip() and not line.startswith("Exit code")]
+        return normalise(fallback[0])[:300] if fallback else ""
+    return normalise(lines[-1])[:300]
+
+
+def _is_error(step: Step) -> bool:
+    if step.error:
+        return True
+    out = step.output
+    if not isinstance(out, dict):
+        return False
+    if out.get("timed_out"):
+        return True
+    if step.kind == "test":
+        return out.get("ok") is False
+    code = out.get("exit_code")
+    return isinstance(code, int) and code not in (0,) and bool(_ERROR_LINE.search(
+        output_text(step)[-4000:]))
+
+
+def _added_removed(step: Step) -> tuple[str, str]:
+    inp = step.input if isinstance(step.input, dict) else {}
+    added: list[str] = []
+    removed: list[str] = []
+    for key in ("new", "content", "new_str", "file_text", "patch"):
+        if isinstance(inp.get(key), str):
+            added.append(inp[key])
+    for key in ("old", "old_str"):
+        if isinstance(inp.get(key), str):
+            removed.append(inp[key])
+    diff = inp.get("diff")
+    if isinstance(diff, str):
+        for line in diff.splitlines():
+            if line.startswith("+") and not line.startswith("+++"):
+                added.append(line[1:])
+            elif line.startswith("-") and not line.startswith("---"):
+                removed.append(line[1:])
+    command = inp.get("command")
+    if isinstance(command, str) and step.kind in ("edit", "test", "command"):
+        added.append(command)
+    if not added and not removed and step.input is not None:
+        added.append(input_text(step))
+    return "\n".join(added), "\n".join(removed)
+
+
+def _edit_entries(step: Step) -> list[tuple[str, str]]:
+    entries: list[tuple[str, str]] = []
+    meta_edits = step.meta.get("edits")
+    if isinstance(meta_edits, list):
+        for item in meta_edits:
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                entries.append((item["path"], str(item.get("op", "modify"))))
+    if not entries and step.kind == "edit":
+        inp = step.input if isinstance(step.input, dict) else {}
+        path = inp.get("path") or inp.get("file_path") or "<unknown>"
+        entries.append((str(path), str(inp.get("op", "modify"))))
+    return entries
+
+
+def _reads_of(step: Step) -> list[str]:
+    paths: list[str] = []
+    inp = step.input if isinstance(step.input, dict) else {}
+    if step.kind == "read" and isinstance(inp.get("path"), str):
+        paths.append(inp["path"])
+    command = inp.get("command")
+    if isinstance(command, str) and step.kind in ("read", "command", "test", "edit"):
+        paths.extend(classify_command(command).reads)
+    return paths
+
+
+_SCRIPT_RUN = re.compile(r"(?:^|\s)(?:python[\d.]*|node|bash|sh|ruby|go run)\s+\S+")
+_BUILD = re.compile(r"(?:^|[\s;&|(])(?:make|cmake|gcc|g\+\+|clang|cc|javac|tsc|coqc|ghc|rustc|"
+                    r"cargo\s+(?:build|check|run)|go\s+(?:build|vet|run)|mvn\s+\w+|gradle\s+\w+|"
+                    r"npm\s+run\s+\w+|mypy|ruff|flake8|pylint|python[\d.]*\s+-m\s+py_compile)\b")
+
+
+def build_view(trace: Trace) -> TraceView:
+    view = TraceView(trace=trace)
+    first_op: dict[str, str] = {}
+    in_effect: set[str] = set()  # source files the agent changed and has not reverted
+    for step in trace.steps:
+        if step.kind == "message":
+            view.messages.append(step)
+            continue
+        if step.kind not in ACTION_KINDS or step.meta.get("unanswered"):
+            continue  # a call that never ran is not an action of the run
+        view.actions.append(step)
+        text = input_text(step)
+        view.action_sig[step.index] = f"{step.kind}:{step.name}:{normalise(text)[:2000]}"
+        out = normalise(output_text(step))
+        view.obs_sig[step.index] = out if len(out) <= 4000 else out[:2000] + out[-2000:]
+        if _is_error(step):
+            view.error_sig[step.index] = _error_signature(step) or "error"
+        if step.kind == "submit" and view.submit_index is None:
+            view.submit_index = step.index
+        for path in _reads_of(step):
+            view.reads.append((step.index, path))
+        for path, op in _edit_entries(step):
+            if not path:
+                continue
+            added, removed = _added_removed(step)
+            view.edits.append(EditInfo(step.index, path, op, added, removed))
+            first_op.setdefault(path, op)
+            if op == "delete":
+                view.deleted.add(path)
+            if op == "revert":
+                if path == "<all>":
+                    in_effect.clear()
+                else:
+                    in_effect.difference_update({p for p in in_effect if same_path(p, path)})
+            elif first_op.get(path) != "create" and path != "<all>":
+                in_effect.add(path)
+        if step.kind == "test" and isinstance(step.output, dict):
+            out_d: dict[str, Any] = step.output
+            failing = out_d.get("failing") or []
+            view.tests.append(TestRun(
+                index=step.index,
+                target=normalise(input_text(step)),
+                baseline=not in_effect,
+                ok=out_d.get("ok") if isinstance(out_d.get("ok"), bool) else None,
+                failed=out_d.get("failed") if isinstance(out_d.get("failed"), int) else None,
+                failing=frozenset(str(f) for f in failing),
+                timed_out=bool(out_d.get("timed_out")),
+                completed=not out_d.get("timed_out") and out_d.get("ok") is not None,
+            ))
+            view.verifications.append(step.index)
+        elif step.kind == "command" and isinstance(step.output, dict) and _succeeded(step) and (
+                    _SCRIPT_RUN.search(text) or _BUILD.search(text) or
+                    any(p.rsplit("/", 1)[-1] in text for p in in_effect)):
+            # A check: running a script, building, or running what was changed.
+            view.verifications.append(step.index)
+    view.created = {p for p, op in first_op.items() if op == "create"}
+    return view
+
+
+_CACHE: list[tuple[Trace, TraceView]] = []
+
+
+def view_of(trace: Trace) -> TraceView:
+    """The (cached) view of ``trace``."""
+    for cached, view in _CACHE:
+        if cached is trace:
+            return view
+    view = build_view(trace)
+    _CACHE.insert(0, (trace, view))
+    del _CACHE[4:]
+    return view

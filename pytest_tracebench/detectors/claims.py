@@ -1,0 +1,200 @@
+"""What the agent says against what the trace shows: ``false_success_claim`` and
+``uncertain_fix``.
+
+A *claim* is a sentence of the agent's own text that states success ("all tests pass", "the
+issue is fixed", "I'm done"); sentences that plan, hedge or ask ("let me check that the tests
+pass", "this should fix it") are not claims. A claim is checked against the last test run
+before it and against whether anything checked the last change at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..hookspecs import hookimpl
+from ..models import Finding, Severity, Step, Trace
+from ._base import Detector
+from ._view import TraceView, view_of
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_TEST_CLAIM = re.compile(
+    r"\b(?:all|the|every|existing|relevant)\s+(?:\w+\s+){0,3}tests?\s+(?:now\s+|still\s+)?"
+    r"(?:pass(?:ed|es)?|are\s+passing|succeed(?:ed)?|(?:are|were)\s+(?:all\s+)?"
+    r"(?:green|successful))\b|\btests?\s+(?:are\s+|were\s+)?(?:now\s+)?(?:all\s+)?passing\b"
+    r"|\b(?:the\s+)?tests?\s+passed\b|\bno\s+(?:test\s+)?failures\b", re.I)
+_DONE_CLAIM = re.compile(
+    r"\b(?:issue|bug|problem|error|task)\s+(?:is|has\s+been|was)\s+(?:now\s+)?(?:fully\s+)?"
+    r"(?:fixed|resolved|solved|addressed|completed?)\b"
+    r"|\b(?:successfully|correctly)\s+(?:fixed|resolved|implemented|addressed)\b"
+    r"|\bI(?:'ve|\s+have)\s+(?:successfully\s+)?(?:fixed|resolved|solved|completed)\b"
+    r"|\b(?:fix|solution|change|implementation)s?\s+(?:is|are)\s+(?:now\s+)?"
+    r"(?:complete|done|working|verified|correct)\b"
+    r"|\bworks\s+(?:correctly|as\s+expected)\b|^(?:I'm|I\s+am)\s+done\b|\btask\s+complete\b",
+    re.I)
+_NOT_A_CLAIM = re.compile(
+    r"\b(?:if|whether|should|would|will|could|let\s+me|let's|to\s+(?:ensure|verify|check|"
+    r"make\s+sure|confirm|see)|need\s+to|hope|hopefully|expect|might|may|once|until|unless|"
+    r"not|n't|never|fail\w*|before|assum\w*|\?)", re.I)
+_HEDGES = re.compile(
+    r"\b(?:maybe|perhaps|might|possibly|probably|I\s+think|I\s+guess|not\s+sure|unsure|"
+    r"hopefully|should\s+work|seems\s+to|workaround|hack|try\s+(?:to|and)|guess)\b", re.I)
+_MASKING = (
+    ("broad_except", re.compile(r"except\s*(?:Exception|BaseException)?\s*(?:as\s+\w+)?\s*:"
+                                r"\s*(?:\n\s*)?pass\b")),
+    ("disabled_check", re.compile(r"\bif\s+(?:False|0)\s*:|#\s*(?:noqa|type:\s*ignore|"
+                                  r"pragma:\s*no\s*cover)|\bassert\s+True\b")),
+    ("sleep", re.compile(r"\b(?:time\.)?sleep\s*\(|\bsleep\s+\d")),
+    ("raised_timeout_or_retries", re.compile(
+        r"\b(?:increase|raise|bump|extend|double|longer)\w*\s+(?:the\s+)?(?:\w+\s+)?"
+        r"(?:timeout|retries|retry|wait|attempts)\b", re.I)),
+)
+_LIMIT = re.compile(r"\b(\w*(?:timeout|retries|retry|attempts|wait)\w*)\s*[=:]\s*(\d+(?:\.\d+)?)",
+                    re.I)
+
+
+def raised_limits(added: str, removed: str) -> list[str]:
+    """Names of timeout/retry settings whose number the change makes larger."""
+    before = {name.lower(): float(value) for name, value in _LIMIT.findall(removed)}
+    raised = []
+    for name, value in _LIMIT.findall(added):
+        old = before.get(name.lower())
+        if old is not None and float(value) > old:
+            raised.append(name)
+    return raised
+
+
+def _text(step: Step) -> str:
+    return str((step.output or {}).get("text", "")) if isinstance(step.output, dict) else ""
+
+
+def claims_in(text: str) -> list[tuple[str, str]]:
+    """``(kind, sentence)`` for each success claim in ``text`` (``tests`` or ``done``)."""
+    found = []
+    for sentence in _SENTENCE.split(text):
+        sentence = sentence.strip()
+        if not sentence or _NOT_A_CLAIM.search(sentence):
+            continue
+        if _TEST_CLAIM.search(sentence):
+            found.append(("tests", sentence))
+        elif _DONE_CLAIM.search(sentence):
+            found.append(("done", sentence))
+    return found
+
+
+class FalseSuccessClaimDetector(Detector):
+    name = "false_success_claim"
+    category = "incomplete_reasoning"
+    description = "The agent says the work is done or the tests pass while the trace shows " \
+                  "failing tests or no check at all."
+    thresholds = {"roles": ["assistant"]}
+
+    def detect(self, trace: Trace) -> Iterator[Finding]:
+        view = view_of(trace)
+        preexisting = view.preexisting_failures()
+        edits = [e.index for e in view.source_edits()]
+        reported: set[Any] = set()
+        for message in view.messages:
+            if (message.input or {}).get("role", "assistant") not in self.options["roles"]:
+                continue
+            for kind, sentence in claims_in(_text(message)):
+                finding = self._check(view, message, kind, sentence, preexisting, edits)
+                if finding is not None:
+                    key = (finding.evidence.get("pattern"), finding.evidence.get("against"))
+                    if key not in reported:
+                        reported.add(key)
+                        yield finding
+
+    def _check(self, view: TraceView, message: Step, kind: str, sentence: str,
+               preexisting: frozenset[str], edits: list[int]) -> Finding | None:
+        before = [r for r in view.tests if r.index < message.index and r.completed
+                  and not r.baseline]
+        quote = sentence if len(sentence) <= 160 else sentence[:159] + "…"
+        if before and before[-1].ok is False and (not before[-1].failing or
+                                                  before[-1].failing - preexisting):
+            run = before[-1]
+            failing = sorted(run.failing - preexisting)
+            return self.finding(
+                f"The agent claims \"{quote}\" but the last test run before it (step "
+                f"{run.index + 1}) failed" + (f": {', '.join(failing[:3])}" if failing else "")
+                + ".", [message.index, run.index], severity="high",
+                pattern="contradicted_by_tests", against=run.index, claim=sentence,
+                failing=failing[:20])
+        checks = [v for v in view.verifications if v < message.index]
+        edits_before = [e for e in edits if e < message.index]
+        if edits_before and not any(v > edits_before[-1] for v in checks):
+            severity: Severity = "medium" if kind == "tests" else "low"
+            what = "no test ran after the last change" if checks else "no test or check ran"
+            return self.finding(
+                f"The agent claims \"{quote}\" but {what} (last change at step "
+                f"{edits_before[-1] + 1}).", [message.index, edits_before[-1]],
+                severity=severity, pattern="unverified_claim", against=edits_before[-1],
+                claim=sentence)
+        if kind == "tests" and not [r for r in view.tests if r.index < message.index]:
+            return self.finding(
+                f"The agent claims \"{quote}\" but ran no tests before saying so.",
+                [message.index], severity="medium", pattern="no_tests_run", against=None,
+                claim=sentence)
+        return None
+
+
+class UncertainFixDetector(Detector):
+    name = "uncertain_fix"
+    category = "incomplete_reasoning"
+    description = "Hedged reasoning around the fix, and patches that mask the symptom " \
+                  "(longer timeouts, sleeps, retries, broad except: pass, disabled checks)."
+    thresholds = {"hedges": 2, "window": 2}
+
+    def detect(self, trace: Trace) -> Iterator[Finding]:
+        view = view_of(trace)
+        edits = view.source_edits()
+        for edit in edits:
+            added = edit.added
+            removed = edit.removed
+            raised = raised_limits(added, removed)
+            if raised:
+                yield self.finding(
+                    f"{edit.describe().capitalize()} raises "
+                    f"{', '.join(sorted(set(raised)))}: a longer wait masks the symptom "
+                    f"instead of fixing the cause.", [edit.index], severity="low",
+                    pattern="raised_limit", path=edit.path, settings=sorted(set(raised)))
+                continue
+            for pattern_name, pattern in _MASKING:
+                matches = pattern.findall(added)
+                if not matches or len(pattern.findall(removed)) >= len(matches):
+                    continue
+                severity: Severity = "medium" if pattern_name in ("broad_except",
+                                                                  "disabled_check") else "low"
+                yield self.finding(
+                    f"{edit.describe().capitalize()} masks the symptom "
+                    f"({pattern_name.replace('_', ' ')}) instead of fixing the cause.",
+                    [edit.index], severity=severity, pattern=pattern_name, path=edit.path)
+                break
+        if not edits:
+            return
+        window = self.options["window"]
+        edit_steps = {e.index for e in edits}
+        hedged: list[int] = []
+        words: list[str] = []
+        messages = view.messages
+        for position, message in enumerate(messages):
+            near = any(0 <= e - message.index and
+                       sum(1 for m in messages[position:] if m.index < e) <= window
+                       for e in edit_steps)
+            if not near:
+                continue
+            found = _HEDGES.findall(_text(message))
+            if found:
+                hedged.append(message.index)
+                words.extend(w.lower() for w in found)
+        if len(words) >= self.options["hedges"]:
+            yield self.finding(
+                f"The reasoning around the fix is hedged ({', '.join(sorted(set(words))[:5])}):"
+                f" the agent was not sure the change addresses the cause.", hedged,
+                severity="low", pattern="hedged_reasoning", hedges=words[:20])
+
+
+@hookimpl
+def tracebench_detectors(settings: Any) -> list[Any]:
+    return [FalseSuccessClaimDetector(), UncertainFixDetector()]

@@ -1,0 +1,193 @@
+"""How the run hangs together: ``inconsistent_flow`` and ``ignored_error``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..hookspecs import hookimpl
+from ..models import Finding, Step, Trace
+from ._base import Detector
+from ._view import TraceView, input_text, output_text, same_path, view_of
+
+_PLAN_TO_TEST = re.compile(r"\b(?:let\s+me|let's|I'll|I\s+will|I\s+am\s+going\s+to|now\s+I'll|"
+                           r"next,?\s+I'll)\s+(?:\w+\s+){0,3}(?:run|execute)\s+(?:\w+\s+){0,3}"
+                           r"tests?\b", re.I)
+_EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
+
+
+def _text(step: Step) -> str:
+    return str((step.output or {}).get("text", "")) if isinstance(step.output, dict) else ""
+
+
+class InconsistentFlowDetector(Detector):
+    name = "inconsistent_flow"
+    category = "inconsistent_execution"
+    description = "Editing a file never read, acting after the final submission, reverting " \
+                  "and redoing the same change, a stated plan the next action contradicts."
+    thresholds = {"flip_flops": 2}
+
+    def detect(self, trace: Trace) -> Iterator[Finding]:
+        view = view_of(trace)
+        yield from self._blind_edits(view)
+        yield from self._after_submit(view)
+        yield from self._flip_flops(view)
+        yield from self._broken_plan(view)
+
+    def _blind_edits(self, view: TraceView) -> Iterator[Finding]:
+        reported: set[str] = set()
+        for edit in view.source_edits():
+            if edit.op != "modify" or edit.path in reported or edit.path == "<unknown>":
+                continue
+            earlier_edit = any(e.index < edit.index and same_path(e.path, edit.path)
+                               for e in view.edits)
+            if earlier_edit or view.was_read_before(edit.path, edit.index):
+                continue
+            reported.add(edit.path)
+            yield self.finding(
+                f"The agent edited {edit.path} at step {edit.index + 1} without having read "
+                f"it first.", [edit.index], severity="low", pattern="edit_without_read",
+                path=edit.path)
+
+    def _after_submit(self, view: TraceView) -> Iterator[Finding]:
+        if view.submit_index is None:
+            return
+        later = [a.index for a in view.actions if a.index > view.submit_index]
+        if later:
+            yield self.finding(
+                f"The agent kept acting after its final submission (step "
+                f"{view.submit_index + 1}): {len(later)} more action(s).",
+                [view.submit_index, *later], severity="medium", pattern="after_submit")
+
+    def _flip_flops(self, view: TraceView) -> Iterator[Finding]:
+        # The same change applied again after it was reverted, with no test run between
+        # the revert and the redo (a revert, a test, a redo is a deliberate baseline check).
+        tests = [t.index for t in view.tests]
+        history: dict[str, list[tuple[int, str]]] = {}
+        for edit in view.edits:
+            if edit.path in ("<unknown>", "<all>"):
+                continue
+            key = next((p for p in history if same_path(p, edit.path)), edit.path)
+            history.setdefault(key, []).append((edit.index, _change(edit)))
+        for path, changes in history.items():
+            redos: list[int] = []
+            for position, (index, change) in enumerate(changes):
+                if change == "revert" or position < 2:
+                    continue
+                previous = changes[:position]
+                reverts = [i for i, c in previous if c == "revert" or _reverses(c, change)]
+                same_before = [i for i, c in previous if c == change]
+                if not same_before or not reverts or reverts[-1] < same_before[0]:
+                    continue
+                if any(reverts[-1] < t < index for t in tests):
+                    continue
+                redos.append(index)
+            if len(redos) >= self.options["flip_flops"] - 1 and redos:
+                steps = [i for i, _ in changes]
+                yield self.finding(
+                    f"The agent reverted and re-applied the same change to {path} "
+                    f"({len(redos) + 1} times) without testing in between.", steps,
+                    severity="medium", pattern="flip_flop", path=path)
+
+    def _broken_plan(self, view: TraceView) -> Iterator[Finding]:
+        actions = view.actions
+        for message in view.messages:
+            if (message.input or {}).get("role", "assistant") != "assistant":
+                continue
+            if not _PLAN_TO_TEST.search(_text(message)):
+                continue
+            following = next((a for a in actions if a.index > message.index), None)
+            if following is not None and following.kind == "submit":
+                yield self.finding(
+                    f"The agent said it would run the tests (step {message.index + 1}) and "
+                    f"submitted instead.", [message.index, following.index],
+                    severity="medium", pattern="plan_contradicted")
+
+
+def _change(edit: Any) -> str:
+    if edit.op == "revert":
+        return "revert"
+    return f"{edit.removed.strip()}\u2192{edit.added.strip()}"[:2000]
+
+
+def _reverses(earlier: str, later: str) -> bool:
+    old, _, new = earlier.partition("\u2192")
+    later_old, _, later_new = later.partition("\u2192")
+    return bool(old or new) and later_old == new and later_new == old
+
+
+class IgnoredErrorDetector(Detector):
+    name = "ignored_error"
+    category = "incomplete_reasoning"
+    description = "An error nothing after it addresses: the run ends or submits right after " \
+                  "it without a word about it, or a failed edit is never redone before the " \
+                  "tests or the submission."
+
+    def detect(self, trace: Trace) -> Iterator[Finding]:
+        view = view_of(trace)
+        steps = trace.steps
+        position = {s.index: n for n, s in enumerate(steps)}
+        actions = view.actions
+        for number, action in enumerate(actions):
+            signature = view.error_sig.get(action.index)
+            # Failed test runs are the test detectors' business; here: commands and tools.
+            if signature is None or action.kind in ("submit", "test") or \
+                    _expected_failure(action):
+                continue
+            after = steps[position[action.index] + 1:]
+            rest = actions[number + 1:]
+            if not rest or rest[0].kind == "submit":
+                if self._mentioned(action, after):
+                    continue
+                ending = "the run ended" if not rest else "the agent submitted"
+                edits = view.source_edits()
+                verified = bool(edits) and any(v > edits[-1].index for v in view.verifications)
+                yield self.finding(
+                    f"The error at step {action.index + 1} ({signature[:100]}) was ignored: "
+                    f"{ending} right after it without addressing it.", [action.index],
+                    severity="low" if verified else "medium", pattern="error_then_end",
+                    error=signature)
+            elif action.kind == "edit" and action.error:
+                yield from self._failed_edit(view, action, rest, signature)
+
+    def _failed_edit(self, view: TraceView, action: Step, rest: list[Step],
+                     signature: str) -> Iterator[Finding]:
+        paths = [e.path for e in view.edits if e.index == action.index]
+        for later in rest:
+            if later.kind == "edit" and any(e.index == later.index and
+                                            any(same_path(e.path, p) for p in paths)
+                                            for e in view.edits):
+                return  # the agent redid the edit
+            if later.kind in ("test", "submit"):
+                what = "ran the tests" if later.kind == "test" else "submitted"
+                yield self.finding(
+                    f"The edit at step {action.index + 1} failed ({signature[:100]}) and the "
+                    f"agent {what} at step {later.index + 1} without redoing it.",
+                    [action.index, later.index], severity="medium", pattern="failed_edit",
+                    error=signature, path=paths[0] if paths else None)
+                return
+
+    def _mentioned(self, action: Step, after: list[Step]) -> bool:
+        text = output_text(action)
+        names = set(_EXCEPTION.findall(text))
+        talk = " ".join(_text(s) for s in after[:4] if s.kind == "message").lower()
+        return bool(talk) and (any(n.lower() in talk for n in names) or any(
+            w in talk for w in ("error", "fail", "traceback", "timed out", "timeout",
+                                "not found", "issue", "problem", "exception", "wrong")))
+
+
+def _expected_failure(action: Step) -> bool:
+    """Commands whose non-zero exit is an answer, not an error (grep found nothing, a test
+    of existence, ``|| true``)."""
+    text = input_text(action)
+    out = action.output if isinstance(action.output, dict) else {}
+    if out.get("exit_code") == 1 and re.match(r"\s*(?:grep|egrep|rg|test|\[|diff|cmp|which|"
+                                              r"find)\b", text):
+        return True
+    return "|| true" in text or "|| echo" in text
+
+
+@hookimpl
+def tracebench_detectors(settings: Any) -> list[Any]:
+    return [InconsistentFlowDetector(), IgnoredErrorDetector()]

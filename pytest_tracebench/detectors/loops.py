@@ -1,0 +1,196 @@
+"""``retry_loop``: the agent repeats itself instead of changing strategy.
+
+Patterns, after normalising actions and observations (ids, pids, timestamps, durations, temp
+paths masked), in one pass over the actions:
+
+* the same action with the same observation, ``same_observation`` times in a row;
+* the same action failing, ``same_error`` times in a row;
+* different actions hitting the same error, ``repeated_error`` times in a row;
+* two actions alternating (A-B-A-B...), ``alternation`` actions long;
+* fix attempts that change nothing: an edit followed by a run of the same tests that fails as
+  before, ``fix_attempts`` times;
+* the same agent message ``messages`` times in a row.
+
+Defaults follow OpenHands' stuck detector (4 repeats of action and observation, 3 of action and
+error, 6 for alternation). Waiting and polling actions (``sleep``, ``wait``, ``ps``, status
+checks) are allowed to repeat.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..hookspecs import hookimpl
+from ..models import Finding, Trace
+from ._base import Detector
+from ._view import input_text, view_of
+
+
+class RetryLoopDetector(Detector):
+    name = "retry_loop"
+    category = "repeated_retries"
+    description = "The same action repeated without a new result, or fix attempts that " \
+                  "change nothing."
+    thresholds = {
+        "same_observation": 4,
+        "same_error": 3,
+        "repeated_error": 3,
+        "alternation": 6,
+        "fix_attempts": 2,
+        "messages": 3,
+        "poll_patterns": [r"^\s*(?:sleep|wait|watch)\b", r"\bsleep\s+\d", r"tail\s+-f",
+                          r"^\s*(?:ps|jobs|squeue|top)\b",
+                          r"\b(?:kubectl|docker)\s+(?:get|ps|logs)",
+                          r"\bcurl\b.*(?:health|status|ready)", r"(?:wait|poll|status)"],
+    }
+
+    def detect(self, trace: Trace) -> Iterator[Finding]:
+        view = view_of(trace)
+        polls = [re.compile(p) for p in self.options["poll_patterns"]]
+        actions = view.actions
+        sigs = [view.action_sig[a.index] for a in actions]
+        is_poll = [any(p.search(input_text(a)) or p.search(a.name) for p in polls)
+                   for a in actions]
+        yield from self._same_action(view, actions, sigs, is_poll)
+        yield from self._repeated_error(view, actions, sigs)
+        yield from self._alternation(actions, sigs, is_poll)
+        yield from self._fix_attempts(view)
+        yield from self._messages(trace)
+
+    def _same_action(self, view: Any, actions: list[Any], sigs: list[str],
+                     is_poll: list[bool]) -> Iterator[Finding]:
+        start = 0
+        for i in range(1, len(actions) + 1):
+            if i < len(actions) and sigs[i] == sigs[start]:
+                continue
+            run = actions[start:i]
+            if len(run) > 1 and not is_poll[start]:
+                indices = [a.index for a in run]
+                errors = [view.error_sig.get(j) for j in indices]
+                same_obs = len({view.obs_sig[j] for j in indices}) == 1
+                if all(errors) and len(run) >= self.options["same_error"]:
+                    yield self.finding(
+                        f"The agent ran `{_short(input_text(run[0]))}` {len(run)} times in a "
+                        f"row and it failed every time ({_short(errors[-1] or 'error', 80)}); "
+                        f"after a repeated failure, change the approach instead of retrying.",
+                        indices, severity="high", pattern="same_action_same_error",
+                        action=_short(input_text(run[0]), 300), repeats=len(run))
+                elif same_obs and len(run) >= self.options["same_observation"]:
+                    yield self.finding(
+                        f"The agent ran `{_short(input_text(run[0]))}` {len(run)} times in a "
+                        f"row and got the same result each time: it is stuck in a loop.",
+                        indices, severity="high", pattern="same_action_same_observation",
+                        action=_short(input_text(run[0]), 300), repeats=len(run))
+            start = i
+
+    def _repeated_error(self, view: Any, actions: list[Any], sigs: list[str]
+                        ) -> Iterator[Finding]:
+        run: list[Any] = []
+        for action in [*actions, None]:
+            error = view.error_sig.get(action.index) if action is not None else None
+            if run and error is not None and error == view.error_sig.get(run[-1].index) \
+                    and error != "error":
+                run.append(action)
+                continue
+            if len(run) >= self.options["repeated_error"] and \
+                    len({view.action_sig[a.index] for a in run}) > 1:
+                message = view.error_sig[run[0].index]
+                yield self.finding(
+                    f"{len(run)} different attempts in a row hit the same error "
+                    f"({_short(message, 100)}); the cause was not addressed.",
+                    [a.index for a in run], severity="medium", pattern="repeated_error",
+                    error=message, repeats=len(run))
+            run = [action] if action is not None and error is not None else []
+
+    def _alternation(self, actions: list[Any], sigs: list[str], is_poll: list[bool]
+                     ) -> Iterator[Finding]:
+        start = 0
+        for i in range(2, len(actions) + 1):
+            if i < len(actions) and sigs[i] == sigs[i - 2] and sigs[i] != sigs[i - 1] and \
+                    not is_poll[i]:
+                continue
+            length = i - start
+            if length >= self.options["alternation"] and sigs[start] != sigs[start + 1]:
+                run = actions[start:i]
+                yield self.finding(
+                    f"The agent alternated between `{_short(input_text(run[0]), 60)}` and "
+                    f"`{_short(input_text(run[1]), 60)}` for {length} actions without "
+                    f"progress.", [a.index for a in run], severity="medium",
+                    pattern="alternation", repeats=length)
+            start = i - 1
+
+    def _fix_attempts(self, view: Any) -> Iterator[Finding]:
+        last_by_target: dict[str, Any] = {}
+        streak: dict[str, list[int]] = {}
+        edit_indices = [e.index for e in view.source_edits()]
+        seen_edit = 0
+        for run in view.tests:
+            previous = last_by_target.get(run.target)
+            edited = any(previous is not None and previous.index < e < run.index
+                         for e in edit_indices[seen_edit:])
+            if previous is not None and run.ok is False and previous.ok is False and edited \
+                    and not run.timed_out and _no_progress(previous, run):
+                streak.setdefault(run.target, [previous.index]).append(run.index)
+                attempts = len(streak[run.target])
+                if attempts == self.options["fix_attempts"]:
+                    later_pass = any(r.ok for r in view.tests if r.target == run.target
+                                     and r.index > run.index)
+                    yield self.finding(
+                        f"{attempts} fix attempts in a row ended with the same test failures "
+                        f"(last at step {run.index + 1}): the agent is retrying without "
+                        f"progress.", streak[run.target][1:], severity="low" if later_pass
+                        else "medium", pattern="fix_attempts_without_progress",
+                        attempts=attempts, first_failure=streak[run.target][0],
+                        failing=sorted(run.failing)[:20])
+            elif run.ok is not False or not _no_progress(previous, run):
+                streak.pop(run.target, None)
+            last_by_target[run.target] = run
+
+    def _messages(self, trace: Trace) -> Iterator[Finding]:
+        run: list[Any] = []
+        for step in [*trace.steps, None]:
+            text = _message_text(step)
+            if step is not None and step.kind != "message":
+                text = None  # an action ends a monologue
+            if step is not None and run and text is not None and \
+                    text == _message_text(run[-1]):
+                run.append(step)
+                continue
+            repeats = sum(int(s.meta.get("repeats", 1)) for s in run)
+            if run and repeats >= self.options["messages"]:
+                yield self.finding(
+                    f"The agent said the same thing {repeats} times in a row "
+                    f"(\"{_short(_message_text(run[0]) or '', 80)}\").",
+                    [s.index for s in run], severity="low", pattern="repeated_message",
+                    repeats=repeats)
+            run = [step] if step is not None and text is not None else []
+
+
+def _message_text(step: Any) -> str | None:
+    if step is None or step.kind != "message" or not isinstance(step.output, dict):
+        return None
+    if (step.input or {}).get("role") not in ("assistant", "reasoning", None):
+        return None
+    return " ".join(str(step.output.get("text", "")).split())
+
+
+def _no_progress(previous: Any, run: Any) -> bool:
+    if previous is None:
+        return False
+    if previous.failing and run.failing:
+        return not run.failing < previous.failing
+    if previous.failed is not None and run.failed is not None:
+        return bool(run.failed >= previous.failed)
+    return True  # counts unknown: no sign of progress
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@hookimpl
+def tracebench_detectors(settings: Any) -> list[Any]:
+    return [RetryLoopDetector()]

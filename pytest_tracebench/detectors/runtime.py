@@ -1,0 +1,131 @@
+"""The run itself: ``runtime_instability``, ``budget`` and ``aborted_run``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..hookspecs import hookimpl
+from ..models import Finding, Trace
+from ._base import Detector
+from ._view import output_text, view_of
+
+_CRASH = re.compile(r"Segmentation fault|core dumped|\bKilled\b|MemoryError|Out of memory|"
+                    r"OOMKilled|Fatal Python error|panic:|std::bad_alloc")
+
+
+class RuntimeInstabilityDetector(Detector):
+    name = "runtime_instability"
+    category = "runtime_instability"
+    description = "Timeouts, crashes, harness or agent errors, and flaky tests (the same " \
+                  "tests pass and fail with no change in between)."
+
+    def detect(self, trace: Trace) -> Iterator[Finding]:
+        view = view_of(trace)
+        for action in view.actions:
+            out = action.output if isinstance(action.output, dict) else {}
+            text = output_text(action)
+            if out.get("timed_out"):
+                yield self.finding(f"Step {action.index + 1} timed out and was killed.",
+                                   [action.index], severity="medium", pattern="timeout")
+            elif out.get("exit_code") in (137, 139, -9, -11) or _CRASH.search(text[-4000:]):
+                yield self.finding(f"Step {action.index + 1} crashed "
+                                   f"(exit code {out.get('exit_code')}).", [action.index],
+                                   severity="medium", pattern="crash")
+        errors = [s.index for s in trace.steps if s.kind == "error"]
+        if errors:
+            names = sorted({s.name for s in trace.steps if s.kind == "error"})
+            yield self.finding(f"{len(errors)} harness or agent error(s) during the run "
+                               f"({', '.join(names)}).", errors, severity="low",
+                               pattern="errors", names=names)
+        if trace.end is not None and trace.end.status == "timeout":
+            yield self.finding("The run hit its time or step limit.", [],
+                               severity="medium", pattern="run_timeout")
+        yield from self._flaky(view)
+
+    def _flaky(self, view: Any) -> Iterator[Finding]:
+        edits = [e.index for e in view.edits]
+        previous: dict[str, Any] = {}
+        for run in view.tests:
+            before = previous.get(run.target)
+            if run.completed:
+                previous[run.target] = run
+            if before is None or not run.completed or before.ok == run.ok:
+                continue
+            if any(before.index < e < run.index for e in edits):
+                continue
+            yield self.finding(
+                f"Flaky tests: the same run {'passed' if before.ok else 'failed'} at step "
+                f"{before.index + 1} and {'passed' if run.ok else 'failed'} at step "
+                f"{run.index + 1} with no change in between.", [before.index, run.index],
+                severity="medium", pattern="flaky", command=run.target[:300])
+
+
+class BudgetDetector(Detector):
+    name = "budget"
+    category = "resource_use"
+    description = "Steps, tokens, cost or wall time over the task's budget (set per test " \
+                  "with the tracebench marker's budget=...)."
+    thresholds = {"steps": 0, "tokens": 0, "cost_usd": 0.0, "seconds": 0.0}
+
+    def detect(self, trace: Trace) -> Iterator[Finding]:
+        budget = dict(trace.header.task.budget)
+        for key, value in self.options.items():
+            if value and key not in budget:
+                budget[key] = value
+        if not budget:
+            return
+        used = _usage(trace)
+        for key, limit in budget.items():
+            spent = used.get(key)
+            if spent is None or not limit or spent <= limit:
+                continue
+            yield self.finding(
+                f"The run used {spent:g} {key.replace('_', ' ')}, over its budget of "
+                f"{limit:g} ({(spent / limit - 1) * 100:.0f}% over).", [],
+                severity="medium", pattern=f"over_{key}", used=spent, limit=limit)
+
+
+def _usage(trace: Trace) -> dict[str, float]:
+    tokens = 0
+    cost = 0.0
+    for step in trace.steps:
+        usage = step.meta.get("usage")
+        if usage is None and step.kind == "llm" and isinstance(step.output, dict):
+            usage = step.output.get("usage")
+        if isinstance(usage, dict):
+            tokens += sum(int(v) for k, v in usage.items()
+                          if k in ("input_tokens", "output_tokens") and isinstance(v, int))
+            if isinstance(usage.get("cost_usd"), (int, float)):
+                cost += float(usage["cost_usd"])
+    result: dict[str, float] = {
+        "steps": float(sum(1 for s in trace.steps if s.kind not in ("message", "llm"))),
+        "tokens": float(tokens),
+    }
+    outcome_cost = trace.end.outcome.get("cost_usd") if trace.end is not None else None
+    if cost or isinstance(outcome_cost, (int, float)):
+        result["cost_usd"] = cost or float(outcome_cost or 0.0)
+    start = trace.header.started_at
+    end = trace.end.ended_at if trace.end is not None else None
+    if start is not None and end is not None:
+        result["seconds"] = end - start
+    return result
+
+
+class AbortedRunDetector(Detector):
+    name = "aborted_run"
+    category = "runtime_instability"
+    description = "The trace has no end record: the run was killed or crashed."
+
+    def detect(self, trace: Trace) -> Iterator[Finding]:
+        if trace.end is None:
+            last = [trace.steps[-1].index] if trace.steps else []
+            yield self.finding(f"The run was aborted: the trace ends after {len(trace.steps)} "
+                               f"step(s) with no end record.", last, severity="high",
+                               pattern="no_end_record")
+
+
+@hookimpl
+def tracebench_detectors(settings: Any) -> list[Any]:
+    return [RuntimeInstabilityDetector(), BudgetDetector(), AbortedRunDetector()]

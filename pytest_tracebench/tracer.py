@@ -331,10 +331,15 @@ class TraceRecorder:
         old: str | None = None,
         new: str | None = None,
         content: str | None = None,
+        op: str | None = None,
         name: str = "edit",
     ) -> int:
-        """A file change: a unified ``diff``, an ``old``/``new`` pair, or the whole ``content``."""
+        """A file change: a unified ``diff``, an ``old``/``new`` pair, or the whole ``content``.
+
+        ``op`` is ``create``, ``modify``, ``delete`` or ``revert`` when known."""
         inp: dict[str, Any] = {"path": str(path)}
+        if op is not None:
+            inp["op"] = op
         for key, value in (("diff", diff), ("old", old), ("new", new), ("content", content)):
             if value is not None:
                 inp[key] = value

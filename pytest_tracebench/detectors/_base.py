@@ -24,8 +24,8 @@ class Detector:
         unknown = set(overrides) - set(self.thresholds)
         if unknown:
             known = ", ".join(sorted(self.thresholds)) or "none"
-            raise ValueError(f"detector {self.name!r} has no threshold "
-                             f"{', '.join(sorted(unknown))}; known: {known}")
+            names = ", ".join(repr(u) for u in sorted(unknown))
+            raise ValueError(f"detector {self.name!r} has no threshold {names}; known: {known}")
         self.options: dict[str, Any] = {**self.thresholds}
         for key, value in overrides.items():
             default = self.thresholds[key]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import Step, Trace
-from ..parsers import classify_command
+from ..parsers import CommandInfo, classify_command
 
 ACTION_KINDS = frozenset({"tool", "command", "read", "edit", "test", "submit"})
 
@@ -147,10 +147,17 @@ class TraceView:
                 and not self.is_scratch(e.path)]
 
     def preexisting_failures(self) -> frozenset[str]:
-        """Test ids that failed in a baseline run (no source edit of the agent in effect)."""
+        """Test ids shown to fail independently of the agent's change: failing in a baseline
+        run made after the agent had changed something and reverted it to check.
+
+        Failures seen before the first change are not in this set: those are what the task
+        is about, and if they still fail at the end the fix is incomplete."""
+        first_edit = next((e.index for e in self.source_edits()), None)
+        if first_edit is None:
+            return frozenset()
         ids: set[str] = set()
         for run in self.tests:
-            if run.baseline and run.ok is False:
+            if run.baseline and run.ok is False and run.index > first_edit:
                 ids |= run.failing
         return frozenset(ids)
 
@@ -222,13 +229,16 @@ def _added_removed(step: Step) -> tuple[str, str]:
     return "\n".join(added), "\n".join(removed)
 
 
-def _edit_entries(step: Step) -> list[tuple[str, str]]:
+def _edit_entries(step: Step, info: CommandInfo | None) -> list[tuple[str, str]]:
     entries: list[tuple[str, str]] = []
     meta_edits = step.meta.get("edits")
     if isinstance(meta_edits, list):
         for item in meta_edits:
             if isinstance(item, dict) and isinstance(item.get("path"), str):
                 entries.append((item["path"], str(item.get("op", "modify"))))
+    elif info is not None:
+        # Recorded commands carry no pre-classified edits: read them from the command.
+        entries.extend((e.path, e.op) for e in info.edits)
     if not entries and step.kind == "edit":
         inp = step.input if isinstance(step.input, dict) else {}
         path = inp.get("path") or inp.get("file_path") or "<unknown>"
@@ -236,15 +246,23 @@ def _edit_entries(step: Step) -> list[tuple[str, str]]:
     return entries
 
 
-def _reads_of(step: Step) -> list[str]:
+def _reads_of(step: Step, info: CommandInfo | None) -> list[str]:
     paths: list[str] = []
     inp = step.input if isinstance(step.input, dict) else {}
     if step.kind == "read" and isinstance(inp.get("path"), str):
         paths.append(inp["path"])
-    command = inp.get("command")
-    if isinstance(command, str) and step.kind in ("read", "command", "test", "edit"):
-        paths.extend(classify_command(command).reads)
+    if info is not None:
+        paths.extend(info.reads)
     return paths
+
+
+def _command_info(step: Step) -> CommandInfo | None:
+    inp = step.input if isinstance(step.input, dict) else {}
+    command = inp.get("command")
+    if isinstance(command, str) and command and step.kind in ("read", "command", "test",
+                                                              "edit"):
+        return classify_command(command)
+    return None
 
 
 _SCRIPT_RUN = re.compile(r"(?:^|\s)(?:python[\d.]*|node|bash|sh|ruby|go run)\s+\S+")
@@ -272,9 +290,10 @@ def build_view(trace: Trace) -> TraceView:
             view.error_sig[step.index] = _error_signature(step) or "error"
         if step.kind == "submit" and view.submit_index is None:
             view.submit_index = step.index
-        for path in _reads_of(step):
+        info = _command_info(step)
+        for path in _reads_of(step, info):
             view.reads.append((step.index, path))
-        for path, op in _edit_entries(step):
+        for path, op in _edit_entries(step, info):
             if not path:
                 continue
             added, removed = _added_removed(step)

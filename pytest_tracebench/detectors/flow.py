@@ -36,6 +36,8 @@ class InconsistentFlowDetector(Detector):
         yield from self._broken_plan(view)
 
     def _blind_edits(self, view: TraceView) -> Iterator[Finding]:
+        if not view.reads:
+            return  # the agent never reads through tools (aider puts files in the chat)
         reported: set[str] = set()
         for edit in view.source_edits():
             if edit.op != "modify" or edit.path in reported or edit.path == "<unknown>":

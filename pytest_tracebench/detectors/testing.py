@@ -10,6 +10,7 @@ project's own tests.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,9 @@ from ..hookspecs import hookimpl
 from ..models import Finding, Trace
 from ._base import Detector
 from ._view import TestRun, TraceView, view_of
+
+
+_DOCS = re.compile(r"\.(?:md|rst|txt|adoc)$|(?:^|/)(?:README|CHANGELOG|LICENSE)[^/]*$", re.I)
 
 
 def _ids(ids: frozenset[str] | set[str], limit: int = 5) -> str:
@@ -62,8 +66,9 @@ class FailingTestsDetector(Detector):
 class IncompleteResolutionDetector(Detector):
     name = "incomplete_resolution"
     category = "invalid_fixes"
-    description = "The run ends with failing tests, an untested last change, or tests that " \
-                  "still fail after a partial fix."
+    description = "The run ends with failing tests, an untested last change, tests that " \
+                  "still fail after a partial fix, or the agent stopping mid-work without a " \
+                  "final answer."
     thresholds = {"require_project_tests": True}
 
     def detect(self, trace: Trace) -> Iterator[Finding]:
@@ -71,6 +76,8 @@ class IncompleteResolutionDetector(Detector):
         edits = view.source_edits()
         preexisting = view.preexisting_failures()
         yield from self._ends_failing(view, preexisting, bool(edits))
+        yield from self._abandoned(trace)
+        edits = [e for e in edits if not _DOCS.search(e.path)]
         if edits:
             yield from self._unverified(view, edits[-1].index, edits[-1].path)
             yield from self._suite_never_completed(view, edits[-1].index)
@@ -83,7 +90,7 @@ class IncompleteResolutionDetector(Detector):
             if run.timed_out or run.ok is None:
                 continue
             last[run.target] = run
-            if run.ok is False and run.target not in first_fail and not run.baseline:
+            if run.ok is False and run.target not in first_fail:
                 first_fail[run.target] = run
         for target, run in last.items():
             if run.ok is not False:
@@ -106,6 +113,25 @@ class IncompleteResolutionDetector(Detector):
             yield self.finding(message, [run.index], severity="high", pattern="ends_failing"
                                if not partial else "partial_fix",
                                failing=sorted(remaining)[:50], command=target[:300])
+
+    def _abandoned(self, trace: Trace) -> Iterator[Finding]:
+        """An agent that talks normally ends with a conclusion (a final message or a
+        submission). One whose last step is a tool result stopped in the middle of the work:
+        the model gave up or was cut off, and nothing says the task is done."""
+        if trace.end is None or not any(s.kind == "message" and
+                                        (s.input or {}).get("role") == "assistant"
+                                        for s in trace.steps):
+            return
+        last = next((s for s in reversed(trace.steps) if s.kind != "llm"
+                     and not s.meta.get("unanswered")), None)
+        if last is None or last.kind in ("message", "submit", "error"):
+            return
+        if last.output in (None, "", {}) and not last.error:
+            return  # no observation came back for the agent to react to (aider's edits)
+        yield self.finding(
+            f"The agent stopped after step {last.index + 1} ({last.kind} `{last.name}`) "
+            f"without a final answer or submission: the work was left unfinished.",
+            [last.index], severity="medium", pattern="abandoned")
 
     def _unverified(self, view: TraceView, last_edit: int, path: str) -> Iterator[Finding]:
         if any(v > last_edit for v in view.verifications):

@@ -54,17 +54,19 @@ class _Converter:
         self.seen_usage: set[str] = set()
         self.seen_calls: set[str] = set()
         self.final_input: dict[str, Any] = {}
+        self.final_record: dict[str, int] = {}
 
     def collect_results(self, records: list[dict[str, Any]]) -> None:
         """Results by tool_use id, and each call's final input (a streamed call is repeated
         when its message is finalised, sometimes with different arguments: the last one is
         what ran)."""
-        for record in records:
+        for number, record in enumerate(records):
             message = record.get("message")
             if record.get("type") == "assistant" and isinstance(message, dict):
                 for block in message.get("content") or []:
                     if isinstance(block, dict) and block.get("type") == "tool_use":
                         self.final_input[str(block.get("id"))] = block.get("input")
+                        self.final_record[str(block.get("id"))] = number
             if record.get("type") != "user" or not isinstance(message, dict):
                 continue
             for block in message.get("content") or []:
@@ -72,7 +74,8 @@ class _Converter:
                     self.results[str(block.get("tool_use_id"))] = (
                         block.get("content"), bool(block.get("is_error")))
 
-    def record(self, record: dict[str, Any], extra_meta: dict[str, Any]) -> None:
+    def record(self, record: dict[str, Any], extra_meta: dict[str, Any],
+               number: int = -1) -> None:
         message = record.get("message")
         if not isinstance(message, dict):
             return
@@ -105,8 +108,12 @@ class _Converter:
                                      meta=meta)
             elif kind == "tool_use":
                 call_id = str(block.get("id"))
-                if call_id in self.seen_calls:
-                    continue  # the stream repeats a block when a streamed message is finalised
+                if call_id in self.seen_calls or (
+                        number >= 0 and self.final_record.get(call_id, number) != number):
+                    # The stream emits a call again when its message is finalised (with the
+                    # message's text and thinking): the final emission is the one that ran,
+                    # at the place it has in the finished message.
+                    continue
                 self.seen_calls.add(call_id)
                 call_meta = {**meta, "tool_use_id": block.get("id")}
                 if call_id not in self.results:
@@ -150,9 +157,9 @@ class ClaudeCodeStreamImporter:
         )
         converter = _Converter(builder)
         converter.collect_results(records)
-        for record in records:
+        for number, record in enumerate(records):
             if record.get("type") in ("assistant", "user"):
-                converter.record(record, {})
+                converter.record(record, {}, number)
         if result is None:
             builder.warnings.append(f"{path}: no 'result' record: the run did not finish")
             return [builder.build(None)]
@@ -195,7 +202,7 @@ class ClaudeCodeSessionImporter:
         )
         converter = _Converter(builder)
         converter.collect_results(records)
-        for record in records:
+        for number, record in enumerate(records):
             extra = {"sidechain": True} if record.get("isSidechain") else {}
-            converter.record(record, extra)
+            converter.record(record, extra, number)
         return [builder.build("completed")]

@@ -46,3 +46,17 @@ def test_every_importer_is_documented() -> None:
     text = (REPO / "docs/formats.md").read_text()
     documented = set(re.findall(r"^## `([\w-]+)`$", text, re.M))
     assert documented == {i.name for i in get_importers()}
+
+
+def test_every_detector_and_threshold_is_documented() -> None:
+    from pytest_tracebench._manager import get_plugin_manager
+    from pytest_tracebench.config import Settings
+    from pytest_tracebench.detectors import load_detectors
+
+    text = (REPO / "docs/detectors.md").read_text()
+    sections = dict(re.findall(r"^## `(\w+)`\n(.*?)(?=^## |\Z)", text, re.M | re.S))
+    detectors = load_detectors(get_plugin_manager(), Settings())
+    assert set(sections) == {d.name for d in detectors}
+    for detector in detectors:
+        for key in detector.thresholds:
+            assert f"| `{key}` |" in sections[detector.name], (detector.name, key)

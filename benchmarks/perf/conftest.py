@@ -7,12 +7,14 @@ the docs and issue notes quote, because they survive a change of machine.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 
 _MEDIANS: dict[str, float] = {}
 _FLOORS: dict[str, str] = {}
+_SERIES: dict[str, list[tuple[float, float]]] = {}
 
 
 @pytest.fixture
@@ -26,9 +28,31 @@ def ratio_benchmark(benchmark: Any, request: pytest.FixtureRequest) -> Any:
     floor = benchmark.extra_info.get("floor")
     if floor:
         _FLOORS[name] = floor
+    series = benchmark.extra_info.get("series")
+    if series:
+        _SERIES.setdefault(series, []).append((float(benchmark.extra_info["n"]),
+                                               stats.stats.median))
+
+
+def loglog_slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of log(time) against log(size): 1 is linear, 2 quadratic."""
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(t) for _, t in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / \
+        sum((x - mx) ** 2 for x in xs)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for series, points in sorted(_SERIES.items()):
+        if len(points) < 2:
+            continue
+        points.sort()
+        terminalreporter.section(f"tracebench perf scaling: {series}")
+        for n, t in points:
+            terminalreporter.write_line(f"{int(n):>8} -> {t * 1e3:10.2f} ms "
+                                        f"({t / n * 1e6:.2f} us per unit)")
+        terminalreporter.write_line(f"log-log slope: {loglog_slope(points):.2f}")
     rows = [(name, floor) for name, floor in _FLOORS.items() if floor in _MEDIANS]
     if not rows:
         return

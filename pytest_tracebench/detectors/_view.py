@@ -7,6 +7,7 @@ detector's own (linear) pass.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -32,8 +33,17 @@ _TEST_PATH = re.compile(
     r"(?:^|/)conftest\.py$|\.(?:spec|test)\.[jt]sx?$|(?:^|/)tests?\.py$")
 
 
+def _basename(path: str) -> str:
+    return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+_MAYBE_VARIABLE = re.compile(r"\d{5}|[0-9a-fA-F]{8}|/tmp/|\d{4}-\d\d-\d\d|\d\s?(?:s|ms|sec)\b")
+
+
 def normalise(text: str) -> str:
     """Mask what varies between two tries of the same thing: ids, pids, times, temp paths."""
+    if not _MAYBE_VARIABLE.search(text):
+        return " ".join(text.split())  # the common case: nothing to mask
     text = _UUID.sub("<uuid>", text)
     text = _ISO.sub("<time>", text)
     text = _TMP.sub("/tmp/<tmp>", text)
@@ -128,7 +138,9 @@ class TraceView:
     trace: Trace
     actions: list[Step] = field(default_factory=list)
     action_sig: dict[int, str] = field(default_factory=dict)
-    obs_sig: dict[int, str] = field(default_factory=dict)
+    texts: dict[int, str] = field(default_factory=dict)
+    """What each action was given (its command, or its input as JSON), by step index."""
+    _obs_sig: dict[int, str] = field(default_factory=dict)
     error_sig: dict[int, str] = field(default_factory=dict)
     tests: list[TestRun] = field(default_factory=list)
     edits: list[EditInfo] = field(default_factory=list)
@@ -139,12 +151,97 @@ class TraceView:
     deleted: set[str] = field(default_factory=set)
     verifications: list[int] = field(default_factory=list)
     """Indices of steps that checked the work: test runs, and scripts run with exit code 0."""
+    _reads_by_name: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    _created_by_name: dict[str, list[str]] = field(default_factory=dict)
+    _source_edits: list[EditInfo] | None = None
+    _source_edit_indices: list[int] = field(default_factory=list)
+    _edit_indices: list[int] = field(default_factory=list)
+    _test_indices: list[int] = field(default_factory=list)
+    _action_indices: list[int] = field(default_factory=list)
+    _last_ok: dict[str, int] = field(default_factory=dict)
+    runs_by_target: dict[str, list[TestRun]] = field(default_factory=dict)
+    _next_of_target: dict[int, TestRun] = field(default_factory=dict)
+
+    def finish(self) -> None:
+        """Build the lookup tables (called once, after the pass over the steps)."""
+        for index, path in self.reads:
+            self._reads_by_name.setdefault(_basename(path), []).append((index, path))
+        for path in self.created:
+            self._created_by_name.setdefault(_basename(path), []).append(path)
+        self._source_edits = [e for e in self.edits if e.op not in ("delete", "revert")
+                              and not self.is_scratch(e.path)]
+        self._source_edit_indices = [e.index for e in self._source_edits]
+        self._edit_indices = sorted({e.index for e in self.edits})
+        self._test_indices = [t.index for t in self.tests]
+        self._action_indices = [a.index for a in self.actions]
+        for run in self.tests:
+            runs = self.runs_by_target.setdefault(run.target, [])
+            if runs:
+                self._next_of_target[runs[-1].index] = run
+            runs.append(run)
+            if run.ok:
+                self._last_ok[run.target] = run.index
+
+    def obs_sig(self, step: Step) -> str:
+        """The normalised observation of an action (computed on demand: only repeated actions
+        need it, and observations are the long part of a trace)."""
+        sig = self._obs_sig.get(step.index)
+        if sig is None:
+            out = normalise(output_text(step))
+            sig = out if len(out) <= 4000 else out[:2000] + out[-2000:]
+            self._obs_sig[step.index] = sig
+        return sig
+
+    def next_run(self, run: TestRun) -> TestRun | None:
+        """The next run of the same test command, if any."""
+        return self._next_of_target.get(run.index)
+
+    def passes_later(self, run: TestRun) -> bool:
+        """True when a later run of the same test command passed."""
+        return self._last_ok.get(run.target, -1) > run.index
+
+    def changed_between(self, start: int, end: int) -> bool:
+        """True when any edit (scratch files included) happened strictly between two steps."""
+        position = bisect.bisect_right(self._edit_indices, start)
+        return position < len(self._edit_indices) and self._edit_indices[position] < end
+
+    def tested_between(self, start: int, end: int) -> bool:
+        position = bisect.bisect_right(self._test_indices, start)
+        return position < len(self._test_indices) and self._test_indices[position] < end
+
+    def checked_between(self, start: int, end: int) -> bool:
+        position = bisect.bisect_right(self.verifications, start)
+        return position < len(self.verifications) and self.verifications[position] < end
+
+    def last_source_edit_before(self, index: int) -> int | None:
+        position = bisect.bisect_left(self._source_edit_indices, index)
+        return self._source_edit_indices[position - 1] if position else None
+
+    def tests_before(self, index: int) -> list[TestRun]:
+        """Test runs before ``index`` (a slice; the list is in step order)."""
+        return self.tests[:bisect.bisect_left(self._test_indices, index)]
+
+    def next_action_after(self, index: int) -> Step | None:
+        position = bisect.bisect_right(self._action_indices, index)
+        return self.actions[position] if position < len(self.actions) else None
+
+    def edited_between(self, start: int, end: int) -> bool:
+        """True when a source edit happened strictly between two step indices."""
+        position = bisect.bisect_right(self._source_edit_indices, start)
+        return position < len(self._source_edit_indices) and \
+            self._source_edit_indices[position] < end
+
+    def checked_after(self, index: int) -> bool:
+        """True when a check (test run or successful script/build) came after ``index``."""
+        return bool(self.verifications) and self.verifications[-1] > index
 
     def source_edits(self) -> list[EditInfo]:
         """Changes to files that existed before the run (not the agent's scratch files, not
         deletions or reverts)."""
-        return [e for e in self.edits if e.op not in ("delete", "revert")
-                and not self.is_scratch(e.path)]
+        if self._source_edits is None:
+            self.finish()
+        assert self._source_edits is not None
+        return self._source_edits
 
     def preexisting_failures(self) -> frozenset[str]:
         """Test ids shown to fail independently of the agent's change: failing in a baseline
@@ -166,10 +263,13 @@ class TraceView:
         return any(c in run.target for c in self.created)
 
     def is_scratch(self, path: str) -> bool:
-        return any(same_path(path, c) for c in self.created)
+        candidates = self._created_by_name.get(_basename(path)) if self._created_by_name \
+            else [c for c in self.created if _basename(c) == _basename(path)]
+        return any(same_path(path, c) for c in candidates or ())
 
     def was_read_before(self, path: str, index: int) -> bool:
-        return any(i < index and same_path(path, p) for i, p in self.reads)
+        return any(i < index and same_path(path, p)
+                   for i, p in self._reads_by_name.get(_basename(path), ()))
 
 
 def _succeeded(step: Step) -> bool:
@@ -265,6 +365,7 @@ def _command_info(step: Step) -> CommandInfo | None:
     return None
 
 
+_WORDS = re.compile(r"[\w.-]+")
 _SCRIPT_RUN = re.compile(r"(?:^|\s)(?:python[\d.]*|node|bash|sh|ruby|go run)\s+\S+")
 _BUILD = re.compile(r"(?:^|[\s;&|(])(?:make|cmake|gcc|g\+\+|clang|cc|javac|tsc|coqc|ghc|rustc|"
                     r"cargo\s+(?:build|check|run)|go\s+(?:build|vet|run)|mvn\s+\w+|gradle\s+\w+|"
@@ -275,6 +376,7 @@ def build_view(trace: Trace) -> TraceView:
     view = TraceView(trace=trace)
     first_op: dict[str, str] = {}
     in_effect: set[str] = set()  # source files the agent changed and has not reverted
+    in_effect_names: set[str] = set()
     for step in trace.steps:
         if step.kind == "message":
             view.messages.append(step)
@@ -283,9 +385,8 @@ def build_view(trace: Trace) -> TraceView:
             continue  # a call that never ran is not an action of the run
         view.actions.append(step)
         text = input_text(step)
-        view.action_sig[step.index] = f"{step.kind}:{step.name}:{normalise(text)[:2000]}"
-        out = normalise(output_text(step))
-        view.obs_sig[step.index] = out if len(out) <= 4000 else out[:2000] + out[-2000:]
+        view.texts[step.index] = text
+        view.action_sig[step.index] = f"{step.kind}:{step.name}:{normalise(text[:2000])}"
         if _is_error(step):
             view.error_sig[step.index] = _error_signature(step) or "error"
         if step.kind == "submit" and view.submit_index is None:
@@ -306,8 +407,10 @@ def build_view(trace: Trace) -> TraceView:
                     in_effect.clear()
                 else:
                     in_effect.difference_update({p for p in in_effect if same_path(p, path)})
+                in_effect_names = {_basename(p) for p in in_effect}
             elif first_op.get(path) != "create" and path != "<all>":
                 in_effect.add(path)
+                in_effect_names.add(_basename(path))
         if step.kind == "test" and isinstance(step.output, dict):
             out_d: dict[str, Any] = step.output
             failing = out_d.get("failing") or []
@@ -324,10 +427,11 @@ def build_view(trace: Trace) -> TraceView:
             view.verifications.append(step.index)
         elif step.kind == "command" and isinstance(step.output, dict) and _succeeded(step) and (
                     _SCRIPT_RUN.search(text) or _BUILD.search(text) or
-                    any(p.rsplit("/", 1)[-1] in text for p in in_effect)):
+                    not in_effect_names.isdisjoint(_WORDS.findall(text))):
             # A check: running a script, building, or running what was changed.
             view.verifications.append(step.index)
     view.created = {p for p, op in first_op.items() if op == "create"}
+    view.finish()
     return view
 
 

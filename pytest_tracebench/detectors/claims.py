@@ -9,6 +9,7 @@ before it and against whether anything checked the last change at all.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -65,16 +66,30 @@ def raised_limits(added: str, removed: str) -> list[str]:
     return raised
 
 
+# Every claim pattern contains one of these; text without any holds no claim.
+_CLAIM_WORDS = ("pass", "fix", "resolv", "solv", "address", "complet", "done", "work",
+                "verif", "correct", "green", "success", "failures")
+# Every masking pattern and hedge needs one of these.
+_MASK_WORDS = ("except", "if false", "if 0", "noqa", "type:", "pragma", "assert true",
+               "sleep", "timeout", "retr", "attempt", "wait", "increase", "raise", "bump",
+               "extend", "double", "longer")
+
+
 def _text(step: Step) -> str:
     return str((step.output or {}).get("text", "")) if isinstance(step.output, dict) else ""
 
 
 def claims_in(text: str) -> list[tuple[str, str]]:
     """``(kind, sentence)`` for each success claim in ``text`` (``tests`` or ``done``)."""
-    found = []
+    found: list[tuple[str, str]] = []
+    lowered = text.lower()
+    if not any(word in lowered for word in _CLAIM_WORDS):
+        return found  # no sentence can be a claim
     for sentence in _SENTENCE.split(text):
         sentence = sentence.strip()
-        if not sentence or _NOT_A_CLAIM.search(sentence):
+        if not sentence or not any(word in sentence.lower() for word in _CLAIM_WORDS):
+            continue
+        if _NOT_A_CLAIM.search(sentence):
             continue
         if _TEST_CLAIM.search(sentence):
             found.append(("tests", sentence))
@@ -93,13 +108,12 @@ class FalseSuccessClaimDetector(Detector):
     def detect(self, trace: Trace) -> Iterator[Finding]:
         view = view_of(trace)
         preexisting = view.preexisting_failures()
-        edits = [e.index for e in view.source_edits()]
         reported: set[Any] = set()
         for message in view.messages:
             if (message.input or {}).get("role", "assistant") not in self.options["roles"]:
                 continue
             for kind, sentence in claims_in(_text(message)):
-                finding = self._check(view, message, kind, sentence, preexisting, edits)
+                finding = self._check(view, message, kind, sentence, preexisting)
                 if finding is not None:
                     key = (finding.evidence.get("pattern"), finding.evidence.get("against"))
                     if key not in reported:
@@ -107,13 +121,12 @@ class FalseSuccessClaimDetector(Detector):
                         yield finding
 
     def _check(self, view: TraceView, message: Step, kind: str, sentence: str,
-               preexisting: frozenset[str], edits: list[int]) -> Finding | None:
-        before = [r for r in view.tests if r.index < message.index and r.completed
-                  and not r.baseline]
+               preexisting: frozenset[str]) -> Finding | None:
+        earlier = view.tests_before(message.index)
+        run = next((r for r in reversed(earlier) if r.completed and not r.baseline), None)
         quote = sentence if len(sentence) <= 160 else sentence[:159] + "…"
-        if before and before[-1].ok is False and (not before[-1].failing or
-                                                  before[-1].failing - preexisting):
-            run = before[-1]
+        if run is not None and run.ok is False and (not run.failing or
+                                                    run.failing - preexisting):
             failing = sorted(run.failing - preexisting)
             return self.finding(
                 f"The agent claims \"{quote}\" but the last test run before it (step "
@@ -121,17 +134,18 @@ class FalseSuccessClaimDetector(Detector):
                 + ".", [message.index, run.index], severity="high",
                 pattern="contradicted_by_tests", against=run.index, claim=sentence,
                 failing=failing[:20])
-        checks = [v for v in view.verifications if v < message.index]
-        edits_before = [e for e in edits if e < message.index]
-        if edits_before and not any(v > edits_before[-1] for v in checks):
+        last_edit = view.last_source_edit_before(message.index)
+        if last_edit is not None and not view.checked_between(last_edit, message.index):
             severity: Severity = "medium" if kind == "tests" else "low"
-            what = "no test ran after the last change" if checks else "no test or check ran"
+            any_check = view.checked_between(-1, message.index)
+            what = "no test ran after the last change" if any_check else \
+                "no test or check ran"
             return self.finding(
                 f"The agent claims \"{quote}\" but {what} (last change at step "
-                f"{edits_before[-1] + 1}).", [message.index, edits_before[-1]],
-                severity=severity, pattern="unverified_claim", against=edits_before[-1],
+                f"{last_edit + 1}).", [message.index, last_edit],
+                severity=severity, pattern="unverified_claim", against=last_edit,
                 claim=sentence)
-        if kind == "tests" and not [r for r in view.tests if r.index < message.index]:
+        if kind == "tests" and not earlier:
             return self.finding(
                 f"The agent claims \"{quote}\" but ran no tests before saying so.",
                 [message.index], severity="medium", pattern="no_tests_run", against=None,
@@ -152,6 +166,9 @@ class UncertainFixDetector(Detector):
         for edit in edits:
             added = edit.added
             removed = edit.removed
+            lowered = added.lower()
+            if not any(word in lowered for word in _MASK_WORDS):
+                continue
             raised = raised_limits(added, removed)
             if raised:
                 yield self.finding(
@@ -174,16 +191,16 @@ class UncertainFixDetector(Detector):
         if not edits:
             return
         window = self.options["window"]
-        edit_steps = {e.index for e in edits}
         hedged: list[int] = []
         words: list[str] = []
         messages = view.messages
-        for position, message in enumerate(messages):
-            near = any(0 <= e - message.index and
-                       sum(1 for m in messages[position:] if m.index < e) <= window
-                       for e in edit_steps)
-            if not near:
-                continue
+        message_indices = [m.index for m in messages]
+        near: set[int] = set()
+        for edit in edits:  # the `window` messages just before each fix
+            position = bisect.bisect_left(message_indices, edit.index)
+            near.update(range(max(0, position - window), position))
+        for position in sorted(near):
+            message = messages[position]
             found = _HEDGES.findall(_text(message))
             if found:
                 hedged.append(message.index)

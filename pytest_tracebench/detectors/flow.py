@@ -39,11 +39,14 @@ class InconsistentFlowDetector(Detector):
         if not view.reads:
             return  # the agent never reads through tools (aider puts files in the chat)
         reported: set[str] = set()
-        for edit in view.source_edits():
-            if edit.op != "modify" or edit.path in reported or edit.path == "<unknown>":
+        touched: dict[str, list[str]] = {}  # basename -> paths edited so far
+        for edit in view.edits:
+            name = edit.path.replace("\\", "/").rsplit("/", 1)[-1]
+            earlier_edit = any(same_path(p, edit.path) for p in touched.get(name, ()))
+            touched.setdefault(name, []).append(edit.path)
+            if edit.op != "modify" or edit.path in reported or edit.path == "<unknown>" or \
+                    view.is_scratch(edit.path):
                 continue
-            earlier_edit = any(e.index < edit.index and same_path(e.path, edit.path)
-                               for e in view.edits)
             if earlier_edit or view.was_read_before(edit.path, edit.index):
                 continue
             reported.add(edit.path)
@@ -65,26 +68,30 @@ class InconsistentFlowDetector(Detector):
     def _flip_flops(self, view: TraceView) -> Iterator[Finding]:
         # The same change applied again after it was reverted, with no test run between
         # the revert and the redo (a revert, a test, a redo is a deliberate baseline check).
-        tests = [t.index for t in view.tests]
         history: dict[str, list[tuple[int, str]]] = {}
+        keys: dict[str, list[str]] = {}  # basename -> history keys, to match paths quickly
         for edit in view.edits:
             if edit.path in ("<unknown>", "<all>"):
                 continue
-            key = next((p for p in history if same_path(p, edit.path)), edit.path)
+            name = edit.path.replace("\\", "/").rsplit("/", 1)[-1]
+            key = next((p for p in keys.get(name, ()) if same_path(p, edit.path)), None)
+            if key is None:
+                key = edit.path
+                keys.setdefault(name, []).append(key)
             history.setdefault(key, []).append((edit.index, _change(edit)))
         for path, changes in history.items():
             redos: list[int] = []
-            for position, (index, change) in enumerate(changes):
-                if change == "revert" or position < 2:
-                    continue
-                previous = changes[:position]
-                reverts = [i for i, c in previous if c == "revert" or _reverses(c, change)]
-                same_before = [i for i, c in previous if c == change]
-                if not same_before or not reverts or reverts[-1] < same_before[0]:
-                    continue
-                if any(reverts[-1] < t < index for t in tests):
-                    continue
-                redos.append(index)
+            first_seen: dict[str, int] = {}
+            last_revert: int | None = None
+            for index, change in changes:
+                if change == "revert" or _reversal(change) in first_seen:
+                    last_revert = index
+                if change != "revert":
+                    first = first_seen.get(change)
+                    if first is not None and last_revert is not None and \
+                            last_revert > first and not view.tested_between(last_revert, index):
+                        redos.append(index)
+                    first_seen.setdefault(change, index)
             if len(redos) >= self.options["flip_flops"] - 1 and redos:
                 steps = [i for i, _ in changes]
                 yield self.finding(
@@ -93,13 +100,13 @@ class InconsistentFlowDetector(Detector):
                     severity="medium", pattern="flip_flop", path=path)
 
     def _broken_plan(self, view: TraceView) -> Iterator[Finding]:
-        actions = view.actions
         for message in view.messages:
             if (message.input or {}).get("role", "assistant") != "assistant":
                 continue
-            if not _PLAN_TO_TEST.search(_text(message)):
+            text = _text(message)
+            if "test" not in text.lower() or not _PLAN_TO_TEST.search(text):
                 continue
-            following = next((a for a in actions if a.index > message.index), None)
+            following = view.next_action_after(message.index)
             if following is not None and following.kind == "submit":
                 yield self.finding(
                     f"The agent said it would run the tests (step {message.index + 1}) and "
@@ -113,10 +120,10 @@ def _change(edit: Any) -> str:
     return f"{edit.removed.strip()}\u2192{edit.added.strip()}"[:2000]
 
 
-def _reverses(earlier: str, later: str) -> bool:
-    old, _, new = earlier.partition("\u2192")
-    later_old, _, later_new = later.partition("\u2192")
-    return bool(old or new) and later_old == new and later_new == old
+def _reversal(change: str) -> str:
+    """The change that undoes ``change`` (new -> old)."""
+    old, _, new = change.partition("\u2192")
+    return f"{new}\u2192{old}"
 
 
 class IgnoredErrorDetector(Detector):
@@ -137,12 +144,13 @@ class IgnoredErrorDetector(Detector):
             if signature is None or action.kind in ("submit", "test") or \
                     _expected_failure(action):
                 continue
-            after = steps[position[action.index] + 1:]
-            rest = actions[number + 1:]
-            if not rest or rest[0].kind == "submit":
+            start = position[action.index] + 1
+            after = steps[start:start + 4]  # the talk right after the error
+            following = actions[number + 1] if number + 1 < len(actions) else None
+            if following is None or following.kind == "submit":
                 if self._mentioned(action, after):
                     continue
-                ending = "the run ended" if not rest else "the agent submitted"
+                ending = "the run ended" if following is None else "the agent submitted"
                 edits = view.source_edits()
                 verified = bool(edits) and any(v > edits[-1].index for v in view.verifications)
                 yield self.finding(
@@ -151,12 +159,12 @@ class IgnoredErrorDetector(Detector):
                     severity="low" if verified else "medium", pattern="error_then_end",
                     error=signature)
             elif action.kind == "edit" and action.error:
-                yield from self._failed_edit(view, action, rest, signature)
+                yield from self._failed_edit(view, action, actions, number + 1, signature)
 
-    def _failed_edit(self, view: TraceView, action: Step, rest: list[Step],
+    def _failed_edit(self, view: TraceView, action: Step, actions: list[Step], start: int,
                      signature: str) -> Iterator[Finding]:
         paths = [e.path for e in view.edits if e.index == action.index]
-        for later in rest:
+        for later in actions[start:]:  # stops at the next edit, test or submission
             if later.kind == "edit" and any(e.index == later.index and
                                             any(same_path(e.path, p) for p in paths)
                                             for e in view.edits):
@@ -173,7 +181,7 @@ class IgnoredErrorDetector(Detector):
     def _mentioned(self, action: Step, after: list[Step]) -> bool:
         text = output_text(action)
         names = set(_EXCEPTION.findall(text))
-        talk = " ".join(_text(s) for s in after[:4] if s.kind == "message").lower()
+        talk = " ".join(_text(s) for s in after if s.kind == "message").lower()
         return bool(talk) and (any(n.lower() in talk for n in names) or any(
             w in talk for w in ("error", "fail", "traceback", "timed out", "timeout",
                                 "not found", "issue", "problem", "exception", "wrong")))

@@ -48,11 +48,13 @@ class RetryLoopDetector(Detector):
 
     def detect(self, trace: Trace) -> Iterator[Finding]:
         view = view_of(trace)
-        polls = [re.compile(p) for p in self.options["poll_patterns"]]
+        poll = re.compile("|".join(f"(?:{p})" for p in self.options["poll_patterns"]))
         actions = view.actions
         sigs = [view.action_sig[a.index] for a in actions]
-        is_poll = [any(p.search(input_text(a)) or p.search(a.name) for p in polls)
-                   for a in actions]
+        texts = view.texts
+        words = _POLL_WORDS if self.options["poll_patterns"] == self.thresholds[
+            "poll_patterns"] else None
+        is_poll = [_is_poll(poll, words, texts[a.index], a.name) for a in actions]
         yield from self._same_action(view, actions, sigs, is_poll)
         yield from self._repeated_error(view, actions, sigs)
         yield from self._alternation(actions, sigs, is_poll)
@@ -69,7 +71,7 @@ class RetryLoopDetector(Detector):
             if len(run) > 1 and not is_poll[start]:
                 indices = [a.index for a in run]
                 errors = [view.error_sig.get(j) for j in indices]
-                same_obs = len({view.obs_sig[j] for j in indices}) == 1
+                same_obs = len({view.obs_sig(a) for a in run}) == 1
                 if all(errors) and len(run) >= self.options["same_error"]:
                     yield self.finding(
                         f"The agent ran `{_short(input_text(run[0]))}` {len(run)} times in a "
@@ -124,19 +126,15 @@ class RetryLoopDetector(Detector):
     def _fix_attempts(self, view: Any) -> Iterator[Finding]:
         last_by_target: dict[str, Any] = {}
         streak: dict[str, list[int]] = {}
-        edit_indices = [e.index for e in view.source_edits()]
-        seen_edit = 0
         for run in view.tests:
             previous = last_by_target.get(run.target)
-            edited = any(previous is not None and previous.index < e < run.index
-                         for e in edit_indices[seen_edit:])
+            edited = previous is not None and view.edited_between(previous.index, run.index)
             if previous is not None and run.ok is False and previous.ok is False and edited \
                     and not run.timed_out and _no_progress(previous, run):
                 streak.setdefault(run.target, [previous.index]).append(run.index)
                 attempts = len(streak[run.target])
                 if attempts == self.options["fix_attempts"]:
-                    later_pass = any(r.ok for r in view.tests if r.target == run.target
-                                     and r.index > run.index)
+                    later_pass = view.passes_later(run)
                     yield self.finding(
                         f"{attempts} fix attempts in a row ended with the same test failures "
                         f"(last at step {run.index + 1}): the agent is retrying without "
@@ -166,6 +164,20 @@ class RetryLoopDetector(Detector):
                     [s.index for s in run], severity="low", pattern="repeated_message",
                     repeats=repeats)
             run = [step] if step is not None and text is not None else []
+
+
+# Every default poll pattern contains one of these words; text without any cannot match.
+_POLL_WORDS = ("sleep", "wait", "watch", "tail", "ps", "jobs", "squeue", "top", "kubectl",
+               "docker", "curl", "poll", "status")
+
+
+def _is_poll(poll: re.Pattern[str], words: tuple[str, ...] | None, text: str,
+             name: str) -> bool:
+    if words is not None:
+        lowered = (text + " " + name).lower()
+        if not any(w in lowered for w in words):
+            return False
+    return bool(poll.search(text) or poll.search(name))
 
 
 def _message_text(step: Any) -> str | None:

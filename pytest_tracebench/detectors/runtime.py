@@ -25,11 +25,13 @@ class RuntimeInstabilityDetector(Detector):
         view = view_of(trace)
         for action in view.actions:
             out = action.output if isinstance(action.output, dict) else {}
-            text = output_text(action)
+            failed = out.get("exit_code") not in (0, None) or bool(action.error)
+            text = output_text(action) if failed else ""
             if out.get("timed_out"):
                 yield self.finding(f"Step {action.index + 1} timed out and was killed.",
                                    [action.index], severity="medium", pattern="timeout")
-            elif out.get("exit_code") in (137, 139, -9, -11) or _CRASH.search(text[-4000:]):
+            elif out.get("exit_code") in (137, 139, -9, -11) or (
+                    failed and _CRASH.search(text[-4000:])):
                 yield self.finding(f"Step {action.index + 1} crashed "
                                    f"(exit code {out.get('exit_code')}).", [action.index],
                                    severity="medium", pattern="crash")
@@ -45,7 +47,6 @@ class RuntimeInstabilityDetector(Detector):
         yield from self._flaky(view)
 
     def _flaky(self, view: Any) -> Iterator[Finding]:
-        edits = [e.index for e in view.edits]
         previous: dict[str, Any] = {}
         for run in view.tests:
             before = previous.get(run.target)
@@ -53,7 +54,7 @@ class RuntimeInstabilityDetector(Detector):
                 previous[run.target] = run
             if before is None or not run.completed or before.ok == run.ok:
                 continue
-            if any(before.index < e < run.index for e in edits):
+            if view.changed_between(before.index, run.index):
                 continue
             yield self.finding(
                 f"Flaky tests: the same run {'passed' if before.ok else 'failed'} at step "

@@ -19,7 +19,6 @@ from ..models import Finding, Trace
 from ._base import Detector
 from ._view import TestRun, TraceView, view_of
 
-
 _DOCS = re.compile(r"\.(?:md|rst|txt|adoc)$|(?:^|/)(?:README|CHANGELOG|LICENSE)[^/]*$", re.I)
 
 
@@ -27,10 +26,6 @@ def _ids(ids: frozenset[str] | set[str], limit: int = 5) -> str:
     items = sorted(ids)
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
-def _later_pass(view: TraceView, run: TestRun) -> bool:
-    return any(r.ok for r in view.tests if r.target == run.target and r.index > run.index)
 
 
 class FailingTestsDetector(Detector):
@@ -51,7 +46,7 @@ class FailingTestsDetector(Detector):
                 # Failing before the change (the task itself), or only failures a baseline
                 # run showed were already there: not the agent's doing.
                 continue
-            fixed_later = _later_pass(view, run)
+            fixed_later = view.passes_later(run)
             count = run.failed if run.failed is not None else len(run.failing) or None
             what = f"{count} failing" if count else "failed"
             detail = f" ({_ids(run.failing)})" if run.failing else ""
@@ -134,7 +129,7 @@ class IncompleteResolutionDetector(Detector):
             [last.index], severity="medium", pattern="abandoned")
 
     def _unverified(self, view: TraceView, last_edit: int, path: str) -> Iterator[Finding]:
-        if any(v > last_edit for v in view.verifications):
+        if view.checked_after(last_edit):
             return
         never = not view.verifications
         yield self.finding(
@@ -163,7 +158,6 @@ class RegressionDetector(Detector):
 
     def detect(self, trace: Trace) -> Iterator[Finding]:
         view = view_of(trace)
-        edit_indices = [e.index for e in view.source_edits()]
         preexisting = view.preexisting_failures()
         previous: dict[str, TestRun] = {}
         for run in view.tests:
@@ -172,7 +166,7 @@ class RegressionDetector(Detector):
                 previous[run.target] = run
             if before is None or not run.completed or run.ok is not False or run.baseline:
                 continue
-            if not any(before.index < e < run.index for e in edit_indices):
+            if not view.edited_between(before.index, run.index):
                 continue  # nothing changed in between: that is flakiness, not a regression
             if before.ok:
                 broken = run.failing - preexisting
@@ -184,9 +178,10 @@ class RegressionDetector(Detector):
                 continue
             if not before.ok and not broken:
                 continue
-            fixed_later = any(r.target == run.target and r.index > run.index and r.completed
-                              and not (r.failing & broken) and (r.ok or r.failing)
-                              for r in view.tests)
+            following = view.next_run(run)
+            fixed_later = view.passes_later(run) or (
+                following is not None and following.completed and bool(following.failing)
+                and not following.failing & broken)
             what = _ids(broken) if broken else "tests"
             yield self.finding(
                 f"Regression: {what} passed at step {before.index + 1} and fail at step "

@@ -12,6 +12,7 @@ judged by its program and arguments.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -205,8 +206,12 @@ def _is_read(words: list[str]) -> bool:
     return program in _READ_PROGRAMS
 
 
+@functools.lru_cache(maxsize=4096)
 def classify_command(command: str) -> CommandInfo:
-    """Classify a shell command (see the module docstring)."""
+    """Classify a shell command (see the module docstring).
+
+    Cached: agents repeat commands, and importers and detectors both classify them. The
+    returned object is shared; do not change it."""
     if any(marker in command for marker in SUBMIT_MARKERS):
         return CommandInfo("submit", program="submit")
     edits: list[FileEdit] = []

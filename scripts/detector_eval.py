@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_tracebench.importers import import_path  # noqa: E402
-from pytest_tracebench.pipeline import Pipeline  # noqa: E402
+from pytest_tracebench.importers import import_path
+from pytest_tracebench.pipeline import Pipeline
 
 REAL = Path(__file__).resolve().parents[1] / "tests" / "data" / "real"
 SERIOUS = ("medium", "high", "critical")

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _synthetic import write_trace
 
 from pytest_tracebench import load_trace
 from pytest_tracebench._manager import get_plugin_manager
 from pytest_tracebench.config import Settings
 from pytest_tracebench.detectors import _view, detect, load_detectors
-
-from _synthetic import write_trace
 
 DETECTORS = load_detectors(get_plugin_manager(), Settings())
 _TRACES: dict[int, Path] = {}

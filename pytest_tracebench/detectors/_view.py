@@ -11,7 +11,6 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..models import Step, Trace
 from ..parsers import CommandInfo, classify_command
@@ -96,6 +95,8 @@ def input_text(step: Step) -> str:
         command = inp.get("command")
         if isinstance(command, str) and command:
             return command
+        if len(inp) == 1 and isinstance(inp.get("path"), str):
+            return str(inp["path"])  # a plain read: no need to serialise
     return json.dumps(inp, sort_keys=True, default=str) if inp is not None else ""
 
 
@@ -366,10 +367,12 @@ def _command_info(step: Step) -> CommandInfo | None:
 
 
 _WORDS = re.compile(r"[\w.-]+")
-_SCRIPT_RUN = re.compile(r"(?:^|\s)(?:python[\d.]*|node|bash|sh|ruby|go run)\s+\S+")
-_BUILD = re.compile(r"(?:^|[\s;&|(])(?:make|cmake|gcc|g\+\+|clang|cc|javac|tsc|coqc|ghc|rustc|"
-                    r"cargo\s+(?:build|check|run)|go\s+(?:build|vet|run)|mvn\s+\w+|gradle\s+\w+|"
-                    r"npm\s+run\s+\w+|mypy|ruff|flake8|pylint|python[\d.]*\s+-m\s+py_compile)\b")
+# Running a script, or building/compiling/type-checking: what counts as a check.
+_CHECK_RUN = re.compile(
+    r"(?:^|\s)(?:python[\d.]*|node|bash|sh|ruby|go run)\s+\S+"
+    r"|(?:^|[\s;&|(])(?:make|cmake|gcc|g\+\+|clang|cc|javac|tsc|coqc|ghc|rustc|"
+    r"cargo\s+(?:build|check|run)|go\s+(?:build|vet|run)|mvn\s+\w+|gradle\s+\w+|"
+    r"npm\s+run\s+\w+|mypy|ruff|flake8|pylint)\b")
 
 
 def build_view(trace: Trace) -> TraceView:
@@ -377,28 +380,36 @@ def build_view(trace: Trace) -> TraceView:
     first_op: dict[str, str] = {}
     in_effect: set[str] = set()  # source files the agent changed and has not reverted
     in_effect_names: set[str] = set()
+    messages, actions, texts = view.messages, view.actions, view.texts
+    action_sig, error_sig, reads = view.action_sig, view.error_sig, view.reads
     for step in trace.steps:
-        if step.kind == "message":
-            view.messages.append(step)
+        kind = step.kind
+        if kind == "message":
+            messages.append(step)
             continue
-        if step.kind not in ACTION_KINDS or step.meta.get("unanswered"):
+        if kind not in ACTION_KINDS or step.meta.get("unanswered"):
             continue  # a call that never ran is not an action of the run
-        view.actions.append(step)
+        index = step.index
+        actions.append(step)
         text = input_text(step)
-        view.texts[step.index] = text
-        view.action_sig[step.index] = f"{step.kind}:{step.name}:{normalise(text[:2000])}"
-        if _is_error(step):
-            view.error_sig[step.index] = _error_signature(step) or "error"
-        if step.kind == "submit" and view.submit_index is None:
-            view.submit_index = step.index
+        texts[index] = text
+        normalised = normalise(text[:2000])
+        action_sig[index] = f"{kind}:{step.name}:{normalised}"
+        failed = _is_error(step)
+        if failed:
+            error_sig[index] = _error_signature(step) or "error"
+        if kind == "submit" and view.submit_index is None:
+            view.submit_index = index
         info = _command_info(step)
         for path in _reads_of(step, info):
-            view.reads.append((step.index, path))
-        for path, op in _edit_entries(step, info):
+            reads.append((index, path))
+        entries = _edit_entries(step, info)
+        if entries:
+            added, removed = _added_removed(step)
+        for path, op in entries:
             if not path:
                 continue
-            added, removed = _added_removed(step)
-            view.edits.append(EditInfo(step.index, path, op, added, removed))
+            view.edits.append(EditInfo(index, path, op, added, removed))
             first_op.setdefault(path, op)
             if op == "delete":
                 view.deleted.add(path)
@@ -411,25 +422,29 @@ def build_view(trace: Trace) -> TraceView:
             elif first_op.get(path) != "create" and path != "<all>":
                 in_effect.add(path)
                 in_effect_names.add(_basename(path))
-        if step.kind == "test" and isinstance(step.output, dict):
-            out_d: dict[str, Any] = step.output
-            failing = out_d.get("failing") or []
+        out = step.output
+        if kind == "test" and isinstance(out, dict):
+            ok = out.get("ok")
+            failed_count = out.get("failed")
+            timed_out = bool(out.get("timed_out"))
             view.tests.append(TestRun(
-                index=step.index,
-                target=normalise(input_text(step)),
+                index=index,
+                target=normalised,
                 baseline=not in_effect,
-                ok=out_d.get("ok") if isinstance(out_d.get("ok"), bool) else None,
-                failed=out_d.get("failed") if isinstance(out_d.get("failed"), int) else None,
-                failing=frozenset(str(f) for f in failing),
-                timed_out=bool(out_d.get("timed_out")),
-                completed=not out_d.get("timed_out") and out_d.get("ok") is not None,
+                ok=ok if isinstance(ok, bool) else None,
+                failed=failed_count if isinstance(failed_count, int) else None,
+                failing=frozenset(str(f) for f in out.get("failing") or ()),
+                timed_out=timed_out,
+                completed=not timed_out and ok is not None,
             ))
-            view.verifications.append(step.index)
-        elif step.kind == "command" and isinstance(step.output, dict) and _succeeded(step) and (
-                    _SCRIPT_RUN.search(text) or _BUILD.search(text) or
-                    not in_effect_names.isdisjoint(_WORDS.findall(text))):
+            view.verifications.append(index)
+        elif kind == "command" and not failed and isinstance(out, dict) and \
+                out.get("exit_code") in (0, None) and (
+                    _CHECK_RUN.search(text) or (in_effect_names and
+                                                not in_effect_names.isdisjoint(
+                                                    _WORDS.findall(text)))):
             # A check: running a script, building, or running what was changed.
-            view.verifications.append(step.index)
+            view.verifications.append(index)
     view.created = {p for p, op in first_op.items() if op == "create"}
     view.finish()
     return view

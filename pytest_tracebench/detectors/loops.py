@@ -54,7 +54,15 @@ class RetryLoopDetector(Detector):
         texts = view.texts
         words = _POLL_WORDS if self.options["poll_patterns"] == self.thresholds[
             "poll_patterns"] else None
-        is_poll = [_is_poll(poll, words, texts[a.index], a.name) for a in actions]
+        memo: dict[int, bool] = {}
+
+        def is_poll(position: int) -> bool:
+            # Asked only for actions inside a repeat, so most actions are never checked.
+            if position not in memo:
+                action = actions[position]
+                memo[position] = _is_poll(poll, words, texts[action.index], action.name)
+            return memo[position]
+
         yield from self._same_action(view, actions, sigs, is_poll)
         yield from self._repeated_error(view, actions, sigs)
         yield from self._alternation(actions, sigs, is_poll)
@@ -62,13 +70,13 @@ class RetryLoopDetector(Detector):
         yield from self._messages(trace)
 
     def _same_action(self, view: Any, actions: list[Any], sigs: list[str],
-                     is_poll: list[bool]) -> Iterator[Finding]:
+                     is_poll: Any) -> Iterator[Finding]:
         start = 0
         for i in range(1, len(actions) + 1):
             if i < len(actions) and sigs[i] == sigs[start]:
                 continue
             run = actions[start:i]
-            if len(run) > 1 and not is_poll[start]:
+            if len(run) > 1 and not is_poll(start):
                 indices = [a.index for a in run]
                 errors = [view.error_sig.get(j) for j in indices]
                 same_obs = len({view.obs_sig(a) for a in run}) == 1
@@ -106,12 +114,12 @@ class RetryLoopDetector(Detector):
                     error=message, repeats=len(run))
             run = [action] if action is not None and error is not None else []
 
-    def _alternation(self, actions: list[Any], sigs: list[str], is_poll: list[bool]
+    def _alternation(self, actions: list[Any], sigs: list[str], is_poll: Any
                      ) -> Iterator[Finding]:
         start = 0
         for i in range(2, len(actions) + 1):
             if i < len(actions) and sigs[i] == sigs[i - 2] and sigs[i] != sigs[i - 1] and \
-                    not is_poll[i]:
+                    not is_poll(i):
                 continue
             length = i - start
             if length >= self.options["alternation"] and sigs[start] != sigs[start + 1]:

@@ -28,7 +28,8 @@ from .config import (
     find_pyproject,
     read_pyproject,
 )
-from .models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader, TraceResult
+from .models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader
+from .report.storage import ReportLoadError
 from .storage import TraceLoadError, dump_trace
 
 _SCHEMAS: dict[str, type[BaseModel]] = {
@@ -148,50 +149,110 @@ def _cmd_detectors(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format_findings(result: TraceResult) -> list[str]:
-    lines = [f"=== {result.task_id} ({result.agent}, {result.step_count} steps, "
-             f"{result.status}) ==="]
-    if not result.findings:
-        lines.append("- no findings")
-    for finding in result.findings:
-        where = f"Step {finding.steps[0] + 1}" if finding.steps else "Run"
-        lines.append(f"- {where}: {finding.detector} [{finding.severity}] -> {finding.message}")
-    return lines
+def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
+            base_dir: Path) -> bool:
+    """Gates, output, saving: shared by analyze and report. True when every gate passed."""
+    from .gates import session_gates, test_failure
+    from .report import find_run, load_report, render_terminal, save_run, write_report
+
+    baseline = None
+    if settings.compare:
+        baseline = load_report(find_run(base_dir, settings.compare))
+    report.gates = session_gates(report, settings, baseline)
+    if settings.min_score is not None or settings.fail_on:
+        failing = [r for r in report.results
+                   if test_failure(r, settings.min_score, settings.fail_on)]
+        report.gates.insert(0, {
+            "name": "per-trace gates", "passed": not failing,
+            "message": f"{len(failing)} of {len(report.results)} trace(s) failed min_score/"
+                       f"fail_on" + (": " + ", ".join(r.task_id for r in failing[:5])
+                                     if failing else "")})
+    to_stdout = settings.json_path is not None and str(settings.json_path) == "-"
+    if to_stdout:
+        print(report.model_dump_json(indent=2))
+    else:
+        print("\n".join(render_terminal(report, verbose=verbose)))
+        if settings.json_path is not None:
+            write_report(report, settings.json_path)
+            print(f"JSON report: {settings.json_path}")
+    if settings.save or settings.autosave:
+        saved = save_run(report, base_dir, settings.save or time.strftime("%Y%m%d-%H%M%S"))
+        print(f"saved run: {saved}", file=sys.stderr if to_stdout else sys.stdout)
+    return all(g.get("passed") for g in report.gates)
+
+
+def _base_dir(settings: Settings) -> Path:
+    return settings.dir if settings.dir.is_absolute() else Path.cwd() / settings.dir
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .pipeline import Pipeline
+    from ._analyze import analyze_paths
+    from .report import build_report
 
-    pipeline = Pipeline.from_settings(_settings(args))
-    failures: list[str] = []
-    results: list[TraceResult] = []
-    for path, traces in load_inputs(args.paths, args.format, failures):
-        for trace in traces:
-            result = pipeline.analyze(trace, path=str(path))
-            results.append(result)
-            if args.json != "-":
-                print("\n".join(_format_findings(result)))
-                print()
-    counts: dict[str, int] = {}
-    for result in results:
-        for finding in result.findings:
-            counts[finding.detector] = counts.get(finding.detector, 0) + 1
-    if args.json:
-        report = EvaluationReport(created_at=time.time(), results=results,
-                                  config=pipeline.settings.model_dump(mode="json"))
-        report.summary.traces = len(results)
-        report.summary.findings_per_detector = dict(sorted(counts.items()))
-        text = report.model_dump_json(indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
-            print(f"JSON report: {args.json}")
-    if args.json != "-":
-        print(f"{len(results)} trace(s), " + (", ".join(f"{k}: {v}" for k, v in
-                                                           sorted(counts.items())) or
-                                             "no findings"))
-    return 1 if failures else 0
+    settings = _settings(args)
+    errors: list[str] = []
+    results = analyze_paths(args.paths, settings, fmt=args.format, jobs=args.jobs,
+                            errors=errors)
+    if not results and errors:
+        return 1
+    report = build_report(results, settings, cwd=Path.cwd())
+    passed = _finish(report, settings, args.verbose, _base_dir(settings))
+    return 1 if errors or not passed else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import load_report
+
+    settings = _settings(args)
+    report = load_report(Path(args.report))
+    report.gates = []
+    return 0 if _finish(report, settings, args.verbose, _base_dir(settings)) else 1
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .gates import compare_reports, parse_rule
+    from .report import find_run, load_report
+    from .report.terminal import clean
+
+    settings = _settings(args)
+    base_dir = _base_dir(settings)
+    base = load_report(find_run(base_dir, args.base))
+    new = load_report(find_run(base_dir, args.new))
+    diff = compare_reports(base, new)
+    if args.json_out:
+        print(json.dumps(diff, indent=2))
+    else:
+        mean = diff["mean_score"]
+        print(f"mean score: {mean['base']} -> {mean['new']}    pass rate: "
+              f"{diff['pass_rate']['base']} -> {diff['pass_rate']['new']}")
+        print()
+        print("per task:")
+        for task in diff["tasks"]:
+            delta = task["delta"]
+            sign = "" if delta is None else f"{delta:+g}"
+            changes = []
+            if task["appeared"]:
+                changes.append("+" + ", +".join(task["appeared"]))
+            if task["disappeared"]:
+                changes.append("-" + ", -".join(task["disappeared"]))
+            if task["only_in"]:
+                changes.append(f"only in {task['only_in']}")
+            print(f"  {clean(task['task'])}: {task['base']} -> {task['new']} {sign}  "
+                  + "; ".join(changes))
+        print()
+        print("per detector:")
+        for row in diff["detectors"]:
+            print(f"  {row['detector']:24} {row['base']:4} -> {row['new']:4} "
+                  f"({row['delta']:+d})")
+    failed = False
+    from .gates import _check_rule
+
+    for text in settings.compare_fail:
+        gate = _check_rule(parse_rule(text), base, new)
+        print(f"gate {gate['name']}: {'PASSED' if gate['passed'] else 'FAILED'}: "
+              f"{gate['message']}", file=sys.stderr if args.json_out else sys.stdout)
+        failed = failed or not gate["passed"]
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,13 +287,29 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--format", default=None, help=fmt_help)
     convert.set_defaults(func=_cmd_convert)
 
-    analyze = sub.add_parser("analyze", help="run the detectors on trace files (any format)")
+    analyze = sub.add_parser("analyze", help="detect, score and cluster trace files (any "
+                                             "format); apply gates")
     analyze.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
     analyze.add_argument("--format", default=None, help=fmt_help)
-    analyze.add_argument("--json", default=None, metavar="FILE",
-                         help="write the JSON report to FILE ('-' for stdout, no text)")
+    analyze.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                         help="analyse in N processes (0: one per core)")
+    analyze.add_argument("-v", "--verbose", action="store_true",
+                         help="full report per trace, score breakdowns, cluster examples")
     add_options(analyze.add_argument, "--", pytest=False)
     analyze.set_defaults(func=_cmd_analyze)
+
+    report = sub.add_parser("report", help="render a saved JSON report; apply gates")
+    report.add_argument("report", metavar="REPORT.json")
+    report.add_argument("-v", "--verbose", action="store_true")
+    add_options(report.add_argument, "--", pytest=False)
+    report.set_defaults(func=_cmd_report)
+
+    compare = sub.add_parser("compare", help="differences between two reports or saved runs")
+    compare.add_argument("base", metavar="BASE", help="report path, or saved run number/name")
+    compare.add_argument("new", metavar="NEW", help="report path, or saved run number/name")
+    compare.add_argument("--json-out", action="store_true", help="print the diff as JSON")
+    add_options(compare.add_argument, "--", pytest=False)
+    compare.set_defaults(func=_cmd_compare)
 
     detectors = sub.add_parser("detectors", help="list the detectors with their settings")
     add_options(detectors.add_argument, "--", pytest=False)
@@ -256,3 +333,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, PluginLoadError) as exc:
         _err(f"tracebench: error: {exc}")
         return 2
+    except ReportLoadError as exc:
+        _err(f"tracebench: error: {exc}")
+        return 1

@@ -22,6 +22,11 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 
+DEFAULT_WEIGHTS: dict[str, float] = {"info": 0.0, "low": 3.0, "medium": 8.0, "high": 15.0,
+                                     "critical": 30.0}
+DEFAULT_OUTCOME: dict[str, float] = {"failed": 25.0, "error": 30.0, "aborted": 30.0}
+
+
 class ConfigError(Exception):
     """A setting has a wrong value; the message names its source and field."""
 
@@ -29,7 +34,8 @@ class ConfigError(Exception):
 class Settings(BaseModel):
     """Everything TraceBench can be told. Field names are the ``[tool.tracebench]`` keys."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid",
+                              populate_by_name=True)
 
     enabled: bool = False
     """Record traces and analyse them (pytest ``--tracebench``)."""
@@ -50,12 +56,39 @@ class Settings(BaseModel):
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-detector thresholds, ``{detector: {name: value}}`` (``[tool.tracebench.thresholds.
     retry_loop]`` in pyproject.toml; ``retry_loop.same_observation=5`` on the command line)."""
+    weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    """Points a finding costs by severity (``info``, ``low``, ``medium``, ``high``,
+    ``critical``)."""
+    repeat_decay: float = Field(default=0.5, ge=0, le=1)
+    """Each further finding of the same detector costs this fraction of the previous one."""
+    outcome_points: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_OUTCOME))
+    """Points taken off for the run's outcome (``failed``, ``error``, ``aborted``)."""
+    min_score: float | None = None
+    """A test whose trace scores under this fails (the marker can override per test)."""
+    fail_on: list[str] = Field(default_factory=list)
+    """A test whose trace has a finding of one of these detectors fails."""
+    fail_under: float | None = None
+    """The session fails when the mean score is under this."""
+    json_path: Path | None = Field(default=None, alias="json")
+    """Write the JSON evaluation report here (key ``json``)."""
+    save: str | None = None
+    """Keep this run as a numbered JSON report under ``<dir>/runs/`` with this name."""
+    autosave: bool = False
+    """Keep every run as a numbered JSON report under ``<dir>/runs/``."""
+    compare: str | None = None
+    """Compare with a saved run: its number, name or path, or ``latest``."""
+    compare_fail: list[str] = Field(default_factory=list)
+    """Fail the session on a regression against the compared run (``score_drop:5``,
+    ``pass_rate_drop:10%``, ``findings_rise:retry_loop:2``)."""
+    require_traces: bool = False
+    """Fail a --tracebench session that recorded no trace at all."""
     otel: bool = True
     """Record OpenTelemetry spans the agent emits (GenAI / OpenInference) into the test's
     trace, when opentelemetry-sdk is installed."""
 
 
-OptionType = Literal["bool", "int", "str", "path", "list", "thresholds"]
+OptionType = Literal["bool", "int", "float", "str", "path", "list", "thresholds", "mapping",
+                     "optional"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +122,23 @@ OPTIONS: tuple[Option, ...] = (
     Option("disable", "list", "comma-separated detectors not to run", "NAME,..."),
     Option("thresholds", "thresholds",
            "detector thresholds, comma-separated DETECTOR.NAME=VALUE", "D.NAME=VALUE,..."),
+    Option("weights", "mapping", "points per finding by severity, e.g. low=3,medium=8",
+           "SEV=POINTS,..."),
+    Option("repeat_decay", "float", "cost factor of each repeated finding of one detector "
+           "(default 0.5)", "F"),
+    Option("outcome_points", "mapping", "points for the run's outcome, e.g. failed=25",
+           "OUTCOME=POINTS,..."),
+    Option("min_score", "float", "fail a test whose trace scores under N", "N"),
+    Option("fail_on", "list", "fail a test with a finding of these detectors", "NAME,..."),
+    Option("fail_under", "float", "fail the session when the mean score is under N", "N"),
+    Option("json", "path", "write the JSON evaluation report to PATH", "PATH"),
+    Option("save", "str", "keep this run under <dir>/runs/ with NAME", "NAME"),
+    Option("autosave", "bool", "keep every run under <dir>/runs/"),
+    Option("compare", "optional", "compare with a saved run (number, name, path; default: "
+           "latest)", "RUN"),
+    Option("compare_fail", "list", "fail on a regression against the compared run: "
+           "score_drop:N[%], pass_rate_drop:N[%], findings_rise:DETECTOR:N[%]", "EXPR,..."),
+    Option("require_traces", "bool", "fail a --tracebench session that recorded no trace"),
 )
 
 
@@ -117,6 +167,15 @@ def add_options(addoption: Callable[..., Any], prefix: str, *, pytest: bool) -> 
         dest = f"tracebench_{opt.key}"
         if opt.type == "bool" and opt.key == "enabled":
             addoption(flag, action="store_true", default=None, dest=dest, help=opt.help)
+        elif opt.type == "bool" and opt.key in ("autosave", "require_traces"):
+            addoption(flag, action="store_const", const="true", default=None, dest=dest,
+                      help=opt.help)
+        elif opt.type == "optional":
+            addoption(flag, action="store", nargs="?", const="latest", default=None,
+                      dest=dest, metavar=opt.metavar, help=opt.help)
+        elif opt.type == "list" and opt.key == "compare_fail":
+            addoption(flag, action="append", default=None, dest=dest, metavar=opt.metavar,
+                      help=opt.help)
         elif opt.type == "bool":
             addoption(flag, action="store", default=None, dest=dest, metavar="BOOL",
                       help=opt.help)
@@ -160,10 +219,26 @@ def _parse_thresholds(value: str) -> dict[str, dict[str, str]]:
     return out
 
 
+def _parse_mapping(value: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in _parse_list(value):
+        key, sep, number = item.partition("=")
+        if not sep:
+            raise ValueError(f"expected NAME=NUMBER, got {item!r}")
+        try:
+            out[key.strip()] = float(number)
+        except ValueError:
+            raise ValueError(f"expected a number for {key.strip()!r}, got {number!r}") from None
+    return out
+
+
 def _coerce(opt: Option, value: Any) -> Any:
     """Turn a string from an ini file or the command line into the option's type."""
-    if opt.type == "thresholds" and isinstance(value, (list, tuple)):
+    if opt.type in ("thresholds", "list") and isinstance(value, (list, tuple)) and \
+            all(isinstance(v, str) for v in value) and opt.key in ("thresholds", "compare_fail"):
         value = ",".join(str(v) for v in value)
+    if opt.type == "mapping" and isinstance(value, str):
+        return _parse_mapping(value)
     if not isinstance(value, str):
         return value
     if opt.type == "thresholds":

@@ -17,7 +17,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .config import Settings
-    from .models import Trace
+    from .models import Score, Trace, TraceResult
 
 hookspec = pluggy.HookspecMarker("tracebench")
 hookimpl = pluggy.HookimplMarker("tracebench")
@@ -55,6 +55,20 @@ def tracebench_importers() -> list[Any]:
     are combined in registration order, built-ins first; detection takes the first importer
     whose ``sniff`` is true.
     """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def tracebench_score(result: TraceResult, settings: Settings) -> Score | None:
+    """Replace the built-in score of one analysed trace: return a ``Score``, or ``None`` to
+    leave it to the next plugin (and finally to the built-in severity-weighted score)."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def tracebench_reward(result: TraceResult, score: Score) -> float | None:
+    """Shape the reward of a scored trace for RL loops: return a float (clipped to [0, 1]),
+    or ``None`` to keep ``score.reward``."""
     raise NotImplementedError
 
 

@@ -205,6 +205,8 @@ class Finding(_Model):
     """Indices of the steps the finding covers."""
     evidence: dict[str, Any] = Field(default_factory=dict)
     """Facts backing the finding (commands, failing test ids, quoted claims)."""
+    step_kind: str | None = None
+    """Kind of the first step the finding covers (filled in by the pipeline)."""
 
 
 class Penalty(_Model):
@@ -229,6 +231,9 @@ class Score(_Model):
     """The same judgement as a reward in [0, 1] for RL loops."""
     outcome_points: float = 0.0
     """Points taken off for the run's outcome (task failed, aborted run)."""
+    outcome: str = "unknown"
+    """The outcome those points are for: ``passed``, ``failed``, ``error``, ``aborted``,
+    ``unknown``."""
     penalties: list[Penalty] = Field(default_factory=list)
     """Points taken off per detector and severity."""
 
@@ -246,6 +251,11 @@ class TraceResult(_Model):
     """Trace file path."""
     nodeid: str | None = None
     """pytest node id, when the trace came from a test."""
+    format: str = "tracebench"
+    """Format the trace was read from (``tracebench``, ``mini-swe-agent``, ``atif``, ...)."""
+    session_id: str | None = None
+    """The agent's own session id, when its format has one (the same run in two formats
+    shares it)."""
     status: str
     """End status of the run, or ``aborted``."""
     outcome: dict[str, Any] = Field(default_factory=dict)

@@ -60,10 +60,18 @@ class Pipeline:
         return cls(settings=settings, pm=pm, detectors=load_detectors(pm, settings))
 
     def analyze(self, trace: Trace, *, path: str | None = None) -> TraceResult:
+        """Detect and score one trace."""
         from .detectors import detect
+        from .metrics import score_result
 
         result = summarize(trace, path=path)
-        result.findings = detect(trace, self.detectors)
+        findings = detect(trace, self.detectors)
+        kinds = {step.index: step.kind for step in trace.steps}
+        for finding in findings:
+            if finding.steps:
+                finding.step_kind = kinds.get(finding.steps[0])
+        result.findings = findings
+        result.score = score_result(result, self.settings, self.pm)
         return result
 
 
@@ -77,6 +85,9 @@ def summarize(trace: Trace, *, path: str | None = None) -> TraceResult:
         agent=trace.header.agent.name,
         path=path,
         nodeid=trace.header.task.nodeid,
+        format=trace.header.source.format,
+        session_id=str(trace.header.meta["session_id"]) if trace.header.meta.get("session_id")
+        else None,
         status=trace.end.status if trace.end is not None else "aborted",
         outcome=outcome,
         step_count=len(trace.steps),

@@ -17,6 +17,7 @@ from .session import TracebenchSession, TracebenchState
 from .tracer import TraceRecorder
 
 STATE_KEY = pytest.StashKey[TracebenchState]()
+_MARKER_GATES = ("min_score", "fail_on")
 RECORDER_KEY = pytest.StashKey[TraceRecorder]()
 
 
@@ -30,7 +31,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "tracebench(task=None, agent=None, budget=None, **meta): per-test tracebench settings",
+        "tracebench(task=None, agent=None, budget=None, min_score=None, fail_on=None, **meta): "
+        "per-test tracebench settings and gates",
     )
     ini = {opt.key: (config.getini(opt.ini_name) or None) for opt in OPTIONS}
     cli = {opt.key: config.getoption(f"tracebench_{opt.key}") for opt in OPTIONS}
@@ -53,7 +55,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[STATE_KEY] = state
     if settings.enabled:
-        config.pluginmanager.register(TracebenchSession(state), "tracebench-session")
+        config.pluginmanager.register(TracebenchSession(state, config), "tracebench-session")
+        if config.pluginmanager.hasplugin("html"):
+            from . import html_integration
+
+            config.pluginmanager.register(html_integration, "tracebench-html")
         if settings.otel:
             from . import otel_capture
 
@@ -67,6 +73,8 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
     node = request.node
     marker = node.get_closest_marker("tracebench")
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    for gate in _MARKER_GATES:
+        options.pop(gate, None)  # read again at report time; not trace metadata
     task = TaskInfo(
         id=str(options.pop("task", None) or node.nodeid),
         nodeid=node.nodeid,
@@ -121,4 +129,38 @@ def pytest_runtest_makereport(
         path = str(recorder.path) if recorder.path is not None else None
         result = state.pipeline.analyze(recorder.to_trace(), path=path)
         report.tracebench = result.model_dump(mode="json")  # type: ignore[attr-defined]
+        _record_properties(report, result)
+        _apply_test_gates(item, report, result, state.settings)
     return report
+
+
+def _record_properties(report: pytest.TestReport, result: Any) -> None:
+    """JUnit XML ``<property>`` entries (``--junit-xml``)."""
+    props = report.user_properties
+    if result.score is not None:
+        props.append(("tracebench_score", result.score.value))
+    props.append(("tracebench_findings", len(result.findings)))
+    counts: dict[str, int] = {}
+    for finding in result.findings:
+        counts[finding.detector] = counts.get(finding.detector, 0) + 1
+    for detector, count in sorted(counts.items()):
+        props.append((f"tracebench_findings_{detector}", count))
+    if result.path:
+        props.append(("tracebench_trace", result.path))
+
+
+def _apply_test_gates(item: pytest.Item, report: pytest.TestReport, result: Any,
+                      settings: Any) -> None:
+    from .gates import test_failure
+
+    marker = item.get_closest_marker("tracebench")
+    kwargs = marker.kwargs if marker else {}
+    min_score = kwargs.get("min_score", settings.min_score)
+    fail_on = kwargs.get("fail_on", settings.fail_on)
+    if isinstance(fail_on, str):
+        fail_on = [part.strip() for part in fail_on.split(",") if part.strip()]
+    reason = test_failure(result, min_score, list(fail_on or []))
+    if reason is None or report.failed:
+        return
+    report.outcome = "failed"
+    report.longrepr = f"tracebench: {reason}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pluggy
 import pytest
 
 from .config import Settings
+from .models import EvaluationReport, TraceResult
 from .pipeline import Pipeline
 from .redaction import Redactor
 from .tracer import TraceRecorder
@@ -43,6 +45,7 @@ class TracebenchState:
         self.settings = settings
         self.pm = pm
         directory = settings.dir if settings.dir.is_absolute() else base_dir / settings.dir
+        self.base_dir = directory
         self.trace_dir = directory / "traces"
         patterns = [p for plist in pm.hook.tracebench_redaction_patterns(settings=settings)
                     for p in plist]
@@ -76,26 +79,77 @@ class TracebenchState:
 
 
 class TracebenchSession:
-    """Collects results from reports and prints the summary at the end."""
+    """Collects per-test results from reports; at the end builds the report, applies the
+    session gates, writes JSON and saved runs, and prints the summary."""
 
-    def __init__(self, state: TracebenchState) -> None:
+    def __init__(self, state: TracebenchState, config: pytest.Config) -> None:
         self.state = state
+        self.config = config
         self.results: list[dict[str, Any]] = []
+        self.report: EvaluationReport | None = None
+        self.errors: list[str] = []
+        self.saved: Path | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "tracebench", None)
         if isinstance(result, dict):
             self.results.append(result)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput"):
+            return  # an xdist worker: the controller gets the results on the reports
+        from .gates import session_gates
+        from .report import build_report, find_run, load_report, save_run, write_report
+        from .report.storage import ReportLoadError
+
+        settings = self.state.settings
+        results = [TraceResult.model_validate(r) for r in self.results]
+        report = build_report(results, settings, cwd=self.config.invocation_params.dir)
+        baseline = None
+        if settings.compare:
+            try:
+                baseline = load_report(find_run(self.state.base_dir, settings.compare))
+            except ReportLoadError as exc:
+                self.errors.append(str(exc))
+        report.gates = session_gates(report, settings, baseline)
+        if settings.compare and baseline is None:
+            report.gates.append({"name": "compare", "passed": False,
+                                 "message": self.errors[-1]})
+        self.report = report
+        if settings.json_path is not None:
+            path = settings.json_path if settings.json_path.is_absolute() else \
+                self.config.invocation_params.dir / settings.json_path
+            write_report(report, path)
+        if settings.save or settings.autosave:
+            self.saved = save_run(report, self.state.base_dir,
+                                  settings.save or time.strftime("%Y%m%d-%H%M%S"))
+        failed = [g for g in report.gates if not g.get("passed")]
+        if failed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from .report import render_terminal
+
         tr = terminalreporter
         tr.section("tracebench")
-        if not self.results:
-            tr.write_line("no trace recorded: no test used the `trace` fixture")
+        report = self.report
+        if report is None:
             return
-        tr.write_line(f"{len(self.results)} trace(s) in {self.state.trace_dir}")
-        for result in sorted(self.results, key=lambda r: str(r.get("nodeid"))):
-            tr.write_line(
-                f"{result.get('nodeid')}: {result.get('step_count')} steps, "
-                f"{result.get('status')}"
-            )
+        if not report.results:
+            tr.write_line("no trace recorded: no test used the `trace` fixture"
+                          + (" (require_traces: session failed)"
+                             if self.state.settings.require_traces else ""),
+                          yellow=True)
+        else:
+            verbose = self.config.get_verbosity() > 0
+            for line in render_terminal(report, verbose=verbose):
+                failed_gate = line.startswith("gate ") and ": FAILED:" in line
+                tr.write_line(line, red=failed_gate, bold=failed_gate)
+            tr.write_line(f"traces: {self.state.trace_dir}")
+        if self.state.settings.json_path is not None:
+            tr.write_line(f"JSON report: {self.state.settings.json_path}")
+        if self.saved is not None:
+            tr.write_line(f"saved run: {self.saved}")
+        for error in self.errors:
+            tr.write_line(error, red=True)

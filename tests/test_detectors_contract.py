@@ -109,9 +109,9 @@ def test_detectors_command_lists_every_detector_with_thresholds() -> None:
 def test_analyze_command_text_and_json(seed_trace_path: Path, tmp_path: Path) -> None:
     result = _cli("analyze", str(seed_trace_path))
     assert result.returncode == 0, result.stderr
-    assert "- Step 3: failing_tests [medium] -> Tests failed after applying the fix" in \
-        result.stdout
-    assert "- Step 6: retry_loop [medium]" in result.stdout
+    assert "- Step 3: failing_tests -> Tests failed after applying the fix." in result.stdout
+    assert "- Step 6: retry_loop -> 2 fix attempts in a row" in result.stdout
+    assert "=== Trace Score ===" in result.stdout and "Score: " in result.stdout
     out = tmp_path / "report.json"
     result = _cli("analyze", str(seed_trace_path), "--json", str(out),
                   "--disable", "uncertain_fix")

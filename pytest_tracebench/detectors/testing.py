@@ -48,10 +48,10 @@ class FailingTestsDetector(Detector):
                 continue
             fixed_later = view.passes_later(run)
             count = run.failed if run.failed is not None else len(run.failing) or None
-            what = f"{count} failing" if count else "failed"
+            what = f": {count} failing" if count else ""
             detail = f" ({_ids(run.failing)})" if run.failing else ""
             yield self.finding(
-                f"Tests failed after applying the fix: {what}{detail}" +
+                f"Tests failed after applying the fix{what}{detail}" +
                 (" (fixed later in the run)." if fixed_later else "."),
                 [run.index], severity="low" if fixed_later else "medium",
                 failing=sorted(run.failing)[:50], failed=run.failed, command=run.target[:300],

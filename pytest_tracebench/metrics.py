@@ -1,0 +1,159 @@
+"""Scoring: findings and the run's outcome become a score a person can explain.
+
+The score starts at 100. Each finding costs the points of its severity (``weights``); the
+second finding of the same detector costs ``repeat_decay`` times that, the third
+``repeat_decay``\\ ² times, and so on, so one noisy detector cannot sink a run on its own. The
+run's outcome costs ``outcome_points`` (a failed task check, an error, an aborted run). The
+breakdown is part of the result. ``reward()`` gives the same judgement in [0, 1] for RL loops,
+and plugins can replace the score (``tracebench_score``) or shape the reward
+(``tracebench_reward``).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from .config import Settings
+from .models import SEVERITIES, Penalty, Score, Summary, Trace, TraceResult
+
+
+def outcome_of(result: TraceResult) -> str:
+    """``passed``, ``failed``, ``error``, ``aborted`` or ``unknown``, from the end record."""
+    if result.status == "aborted":
+        return "aborted"
+    if result.status in ("error", "timeout"):
+        return "error"
+    outcome = result.outcome
+    passed = outcome.get("passed")
+    if isinstance(passed, bool):
+        return "passed" if passed else "failed"
+    if result.status == "failed":
+        return "failed"
+    status = str(outcome.get("status") or outcome.get("exit_status") or "").lower()
+    if status in ("incomplete", "failed", "failure", "unresolved"):
+        return "failed"
+    reward = outcome.get("reward")
+    if isinstance(reward, (int, float)) and not isinstance(reward, bool):
+        return "passed" if reward >= 1 else "failed"
+    return "unknown"
+
+
+def score(result: TraceResult, settings: Settings | None = None) -> Score:
+    """The built-in score of one analysed trace (0 to 100, with its breakdown)."""
+    settings = settings or Settings()
+    weights = settings.weights
+    decay = settings.repeat_decay
+    seen: Counter[str] = Counter()
+    points: dict[tuple[str, str], float] = defaultdict(float)
+    counts: Counter[tuple[str, str]] = Counter()
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    # Most severe first, so the full weight goes to the finding that matters most.
+    for finding in sorted(result.findings, key=lambda f: -order[f.severity]):
+        weight = float(weights.get(finding.severity, 0.0))
+        cost = weight * (decay ** seen[finding.detector])
+        seen[finding.detector] += 1
+        points[(finding.detector, finding.severity)] += cost
+        counts[(finding.detector, finding.severity)] += 1
+    penalties = [Penalty(detector=d, severity=s, count=counts[(d, s)],  # type: ignore[arg-type]
+                         points=round(p, 2)) for (d, s), p in points.items() if p > 0]
+    penalties.sort(key=lambda p: (-p.points, p.detector))
+    outcome = outcome_of(result)
+    outcome_points = float(settings.outcome_points.get(outcome, 0.0))
+    value = max(0.0, min(100.0, 100.0 - sum(p.points for p in penalties) - outcome_points))
+    value = round(value, 1)
+    return Score(value=value, reward=round(value / 100.0, 4), outcome_points=outcome_points,
+                 outcome=outcome, penalties=penalties)
+
+
+def score_result(result: TraceResult, settings: Settings | None = None,
+                 pm: Any = None) -> Score:
+    """The score, from a ``tracebench_score`` plugin if one answers, else the built-in one;
+    a ``tracebench_reward`` plugin may then shape the reward."""
+    settings = settings or Settings()
+    value: Score | None = None
+    if pm is not None:
+        value = pm.hook.tracebench_score(result=result, settings=settings)
+    if value is None:
+        value = score(result, settings)
+    if pm is not None:
+        shaped = pm.hook.tracebench_reward(result=result, score=value)
+        if shaped is not None:
+            value = value.model_copy(update={"reward": max(0.0, min(1.0, float(shaped)))})
+    return value
+
+
+def reward(trace_or_result: Trace | TraceResult, settings: Settings | None = None, *,
+           pipeline: Any = None) -> float:
+    """A reward in [0, 1] for one run, for RL loops.
+
+    ``trace_or_result`` is a trace (analysed here) or an already analysed result. Pass a
+    ``Pipeline`` built once (``Pipeline.from_settings(settings)``) when calling in a loop;
+    without one, a default pipeline is built on first use and kept. Plugins shape the reward
+    through ``tracebench_reward``::
+
+        from pytest_tracebench import TraceRecorder, reward
+
+        rec = TraceRecorder(None)            # in memory: record the rollout's steps
+        ...
+        rec.end("completed", {"passed": tests_passed})
+        r = reward(rec.to_trace())           # 0.0 .. 1.0
+    """
+    global _DEFAULT_PIPELINE
+    from .pipeline import Pipeline
+
+    if pipeline is None:
+        if settings is not None:
+            pipeline = Pipeline.from_settings(settings)
+        else:
+            if _DEFAULT_PIPELINE is None:
+                _DEFAULT_PIPELINE = Pipeline.from_settings()
+            pipeline = _DEFAULT_PIPELINE
+    result = pipeline.analyze(trace_or_result) if isinstance(trace_or_result, Trace) \
+        else trace_or_result
+    if result.score is None:
+        result.score = score_result(result, pipeline.settings, pipeline.pm)
+    return float(result.score.reward)
+
+
+_DEFAULT_PIPELINE: Any = None
+
+
+def bootstrap_ci(values: Sequence[float], *, resamples: int = 2000, seed: int = 7,
+                 level: float = 0.95) -> tuple[float, float] | None:
+    """Percentile bootstrap confidence interval of the mean (deterministic: fixed seed)."""
+    if len(values) < 2:
+        return None
+    rng = random.Random(seed)
+    n = len(values)
+    means = sorted(sum(rng.choices(values, k=n)) / n for _ in range(resamples))
+    low = means[int((1 - level) / 2 * resamples)]
+    high = means[min(resamples - 1, int((1 + level) / 2 * resamples))]
+    return (round(low, 2), round(high, 2))
+
+
+def summarize_results(results: Sequence[TraceResult]) -> Summary:
+    """Suite-level numbers: mean score with a 95% bootstrap CI, pass rate, counts."""
+    scores = [r.score.value for r in results if r.score is not None]
+    outcomes = [outcome_of(r) for r in results]
+    known = [o for o in outcomes if o != "unknown"]
+    per_detector: Counter[str] = Counter()
+    per_category: Counter[str] = Counter()
+    for result in results:
+        for finding in result.findings:
+            per_detector[finding.detector] += 1
+            per_category[finding.category] += 1
+    return Summary(
+        traces=len(results),
+        mean_score=round(statistics.fmean(scores), 2) if scores else None,
+        score_ci95=bootstrap_ci(scores),
+        pass_rate=round(sum(1 for o in known if o == "passed") / len(known), 4) if known
+        else None,
+        findings_per_detector=dict(sorted(per_detector.items())),
+        findings_per_category=dict(sorted(per_category.items())),
+        steps=sum(r.step_count for r in results),
+        tokens=sum(r.tokens for r in results),
+    )

@@ -1,0 +1,52 @@
+"""Building the evaluation report: environment, settings, results, clusters, summary."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..analyzer import cluster
+from ..config import Settings
+from ..metrics import summarize_results
+from ..models import EvaluationReport, TraceResult
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """The commit checked out in ``cwd`` (``None`` outside a git work tree)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def environment(cwd: Path | None = None) -> dict[str, Any]:
+    from .. import __version__
+
+    return {
+        "tracebench": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "git_commit": git_commit(cwd),
+        "argv": sys.argv[1:],
+    }
+
+
+def build_report(results: Sequence[TraceResult], settings: Settings,
+                 *, cwd: Path | None = None) -> EvaluationReport:
+    """The versioned report of ``results`` (gates are added by the caller)."""
+    ordered = sorted(results, key=lambda r: (r.nodeid or r.task_id, r.agent, r.trace_id))
+    return EvaluationReport(
+        created_at=time.time(),
+        environment=environment(cwd),
+        config=settings.model_dump(mode="json", by_alias=True),
+        results=list(ordered),
+        clusters=cluster(ordered),
+        summary=summarize_results(ordered),
+    )

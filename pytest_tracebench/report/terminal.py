@@ -1,0 +1,115 @@
+"""The terminal report, in the seed's shape: per trace the findings with their steps and
+``Score: N/100``, then the cluster histogram. Compact for a suite, full with ``verbose``.
+
+Every string that came from an agent is cleaned of control characters, so a crafted trace
+cannot move the cursor, recolour or retitle the user's terminal.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..analyzer import per_detector
+from ..models import EvaluationReport, TraceResult
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FULL_UP_TO = 3
+
+
+def clean(text: str) -> str:
+    """``text`` with terminal control characters (ESC, BEL, CR, ...) shown as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _name(result: TraceResult) -> str:
+    return clean(result.nodeid or result.task_id)
+
+
+def _findings(result: TraceResult, verbose: bool) -> list[str]:
+    if not result.findings:
+        return ["- no findings"]
+    lines = []
+    for finding in result.findings:
+        where = f"Step {finding.steps[0] + 1}" if finding.steps else "Run"
+        severity = f" [{finding.severity}]" if verbose else ""
+        lines.append(f"- {where}: {finding.detector}{severity} -> {clean(finding.message)}")
+    return lines
+
+
+def _score_lines(result: TraceResult, verbose: bool) -> list[str]:
+    if result.score is None:
+        return ["Score: n/a"]
+    lines = [f"Score: {round(result.score.value)}/100"]
+    if verbose:
+        for penalty in result.score.penalties:
+            lines.append(f"  -{penalty.points:g} {penalty.detector} ({penalty.count} "
+                         f"{penalty.severity})")
+        if result.score.outcome_points:
+            lines.append(f"  -{result.score.outcome_points:g} outcome: {result.score.outcome}")
+    return lines
+
+
+def _histogram(counts: dict[str, int], width: int = 40) -> list[str]:
+    if not counts:
+        return ["(no findings)"]
+    label = max(len(name) for name in counts) + 2
+    top = max(counts.values())
+    lines = []
+    for name, count in counts.items():
+        bar = "#" * max(1, round(count / top * width)) if top > width else "#" * count
+        lines.append(f"{name:<{label}}{bar} ({count})")
+    return lines
+
+
+def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[str]:
+    """The report as lines of text."""
+    results = report.results
+    lines: list[str] = []
+    if len(results) <= _FULL_UP_TO or verbose:
+        for result in results:
+            title = "" if len(results) == 1 else f": {_name(result)} ({clean(result.agent)})"
+            lines.append(f"=== Failure Report{title} ===")
+            lines.extend(_findings(result, verbose))
+            lines.append("")
+            lines.append("=== Trace Score ===")
+            lines.extend(_score_lines(result, verbose))
+            lines.append("")
+    else:
+        width = min(70, max(len(_name(r)) for r in results))
+        lines.append(f"{'trace':<{width}}  score  outcome  steps  findings")
+        for result in results:
+            counts = per_detector([result])
+            found = ", ".join(f"{d}" + (f" x{n}" if n > 1 else "") for d, n in counts.items())
+            score = f"{result.score.value:5.1f}" if result.score is not None else "  n/a"
+            outcome = result.score.outcome if result.score is not None else "?"
+            name = _name(result)
+            name = name if len(name) <= width else "…" + name[-(width - 1):]
+            lines.append(f"{name:<{width}}  {score}  {outcome:<7}  {result.step_count:5}  "
+                         f"{found or '-'}")
+        lines.append("")
+    lines.append("=== Failure Clusters ===")
+    lines.extend(_histogram(per_detector(results)))
+    if verbose and report.clusters:
+        lines.append("")
+        for cluster in report.clusters[:15]:
+            lines.append(f"{cluster.count:4}x in {len(cluster.traces)} trace(s): "
+                         f"{clean(cluster.signature)}")
+            example = cluster.examples[0]
+            step = f"step {example.steps[0] + 1}" if example.steps else "run"
+            lines.append(f"      e.g. {clean(example.task_id)} {step}: "
+                         f"{clean(example.message)[:150]}")
+    summary = report.summary
+    lines.append("")
+    parts = [f"{summary.traces} trace(s)"]
+    if summary.mean_score is not None:
+        ci = f" (95% CI {summary.score_ci95[0]:g}-{summary.score_ci95[1]:g})" \
+            if summary.score_ci95 else ""
+        parts.append(f"mean score {summary.mean_score:g}{ci}")
+    if summary.pass_rate is not None:
+        parts.append(f"pass rate {summary.pass_rate * 100:.0f}%")
+    parts.append(f"{sum(summary.findings_per_detector.values())} finding(s)")
+    lines.append(", ".join(parts))
+    for gate in report.gates:
+        mark = "PASSED" if gate.get("passed") else "FAILED"
+        lines.append(f"gate {gate.get('name')}: {mark}: {gate.get('message')}")
+    return lines

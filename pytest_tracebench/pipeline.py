@@ -68,7 +68,7 @@ class Pipeline:
         findings = detect(trace, self.detectors)
         kinds = {step.index: step.kind for step in trace.steps}
         for finding in findings:
-            if finding.steps:
+            if finding.steps and finding.step_kind is None:
                 finding.step_kind = kinds.get(finding.steps[0])
         result.findings = findings
         result.score = score_result(result, self.settings, self.pm)

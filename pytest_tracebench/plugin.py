@@ -129,14 +129,15 @@ def pytest_runtest_makereport(
         path = str(recorder.path) if recorder.path is not None else None
         result = state.pipeline.analyze(recorder.to_trace(), path=path)
         report.tracebench = result.model_dump(mode="json")  # type: ignore[attr-defined]
-        _record_properties(report, result)
+        _record_properties(item, report, result)
         _apply_test_gates(item, report, result, state.settings)
     return report
 
 
-def _record_properties(report: pytest.TestReport, result: Any) -> None:
-    """JUnit XML ``<property>`` entries (``--junit-xml``)."""
-    props = report.user_properties
+def _record_properties(item: pytest.Item, report: pytest.TestReport, result: Any) -> None:
+    """JUnit XML ``<property>`` entries (``--junit-xml``). The JUnit writer reads them from the
+    teardown report, which copies the item's list; the call report gets them too."""
+    props: list[tuple[str, object]] = []
     if result.score is not None:
         props.append(("tracebench_score", result.score.value))
     props.append(("tracebench_findings", len(result.findings)))
@@ -147,6 +148,9 @@ def _record_properties(report: pytest.TestReport, result: Any) -> None:
         props.append((f"tracebench_findings_{detector}", count))
     if result.path:
         props.append(("tracebench_trace", result.path))
+    item.user_properties.extend(props)
+    if report.user_properties is not item.user_properties:
+        report.user_properties.extend(props)
 
 
 def _apply_test_gates(item: pytest.Item, report: pytest.TestReport, result: Any,

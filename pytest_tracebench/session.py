@@ -137,10 +137,11 @@ class TracebenchSession:
         if report is None:
             return
         if not report.results:
-            tr.write_line("no trace recorded: no test used the `trace` fixture"
-                          + (" (require_traces: session failed)"
-                             if self.state.settings.require_traces else ""),
-                          yellow=True)
+            tr.write_line("no trace recorded: no test used the `trace` fixture", yellow=True)
+            for gate in report.gates:
+                mark = "PASSED" if gate.get("passed") else "FAILED"
+                tr.write_line(f"gate {gate.get('name')}: {mark}: {gate.get('message')}",
+                              red=not gate.get("passed"))
         else:
             verbose = self.config.get_verbosity() > 0
             for line in render_terminal(report, verbose=verbose):

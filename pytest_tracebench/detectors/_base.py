@@ -35,9 +35,12 @@ class Detector:
         raise NotImplementedError
 
     def finding(self, message: str, steps: Sequence[int], *, severity: Severity = "medium",
-                **evidence: Any) -> Finding:
+                step_kind: str | None = None, **evidence: Any) -> Finding:
+        """A finding of this detector. ``step_kind="run"`` marks a finding about the whole
+        run, whose first step's kind is incidental (clusters then ignore it)."""
         return Finding(detector=self.name, category=self.category, severity=severity,
-                       message=message, steps=sorted(set(steps)), evidence=evidence)
+                       message=message, steps=sorted(set(steps)), evidence=evidence,
+                       step_kind=step_kind)
 
 
 def _coerce(detector: str, key: str, value: Any, default: Any) -> Any:

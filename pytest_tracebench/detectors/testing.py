@@ -124,9 +124,9 @@ class IncompleteResolutionDetector(Detector):
         if last.output in (None, "", {}) and not last.error:
             return  # no observation came back for the agent to react to (aider's edits)
         yield self.finding(
-            f"The agent stopped after step {last.index + 1} ({last.kind} `{last.name}`) "
-            f"without a final answer or submission: the work was left unfinished.",
-            [last.index], severity="medium", pattern="abandoned")
+            f"The agent stopped after step {last.index + 1} without a final answer or "
+            f"submission: the work was left unfinished.", [last.index], severity="medium",
+            step_kind="run", pattern="abandoned", last_step=f"{last.kind} {last.name}")
 
     def _unverified(self, view: TraceView, last_edit: int, path: str) -> Iterator[Finding]:
         if view.checked_after(last_edit):

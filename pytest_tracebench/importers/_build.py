@@ -63,6 +63,22 @@ def to_epoch(value: Any) -> float | None:
     return None
 
 
+_GENERIC_DIRS = {"", ".", "agent", "agents", "logs", "log", "sessions", "traces", "runs", "data",
+                 "tmp", "output", "outputs", "events"}
+
+
+def task_id_for(path: Path, session: str) -> str:
+    """A readable task id: the session id when the file is named after it, else the folder a
+    harness made for the run (Harbor's ``<task>__<trial>/trajectory.json``)."""
+    if session and session in path.name:
+        return session
+    parent = path.parent.name
+    if parent.lower() in _GENERIC_DIRS:
+        parent = path.parent.parent.name if path.parent.parent.name.lower() not in \
+            _GENERIC_DIRS else ""
+    return parent or session or path.stem
+
+
 def stable_id(*parts: Any) -> str:
     """A deterministic trace id from the content that identifies a run."""
     digest = hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode())

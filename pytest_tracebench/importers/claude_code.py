@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
-from ._build import TraceBuilder, stable_id, text_of, to_epoch
+from ._build import TraceBuilder, stable_id, task_id_for, text_of, to_epoch
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
@@ -150,7 +150,8 @@ class ClaudeCodeStreamImporter:
                            and isinstance((r.get("message") or {}).get("content"), str)), "")
         builder = TraceBuilder(
             format=self.name, path=path, trace_id=stable_id("claude-code", session),
-            task=TaskInfo(id=str(session), description=first_user[:4000] or None),
+            task=TaskInfo(id=task_id_for(path, str(session)),
+                          description=first_user[:4000] or None),
             agent=AgentInfo(name="claude-code", version=init.get("claude_code_version"),
                             model=init.get("model")),
             meta={"session_id": session, "cwd": init.get("cwd")},

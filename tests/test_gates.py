@@ -63,7 +63,7 @@ def test_min_score_fails_the_test_and_the_marker_overrides(pytester: pytest.Pyte
     result.stdout.fnmatch_lines([
         "*_ test_looping _*",
         "tracebench: tracebench score 85 is under the minimum 90 by 5",
-        "*retry_loop [high]*",
+        "*step 2: retry_loop ?high? The agent ran*",
     ])
     assert "test_looping_allowed FAILED" not in result.stdout.str()
 

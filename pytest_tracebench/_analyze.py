@@ -21,9 +21,12 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(settings_json: str) -> None:
+    from .importers import get_importers
     from .pipeline import Pipeline
 
-    _WORKER["pipeline"] = Pipeline.from_settings(Settings.model_validate_json(settings_json))
+    pipeline = Pipeline.from_settings(Settings.model_validate_json(settings_json))
+    _WORKER["pipeline"] = pipeline
+    _WORKER["importers"] = get_importers(pipeline.pm)
 
 
 def _analyze_file(job: tuple[str, str | None]) -> tuple[str, list[str], str | None, list[str]]:
@@ -32,13 +35,11 @@ def _analyze_file(job: tuple[str, str | None]) -> tuple[str, list[str], str | No
     from .storage import TraceLoadError
 
     path, fmt = job
-    pipeline = _WORKER.get("pipeline")
-    if pipeline is None:
-        from .pipeline import Pipeline
-
-        pipeline = _WORKER["pipeline"] = Pipeline.from_settings()
+    if "pipeline" not in _WORKER:
+        _init_worker(Settings().model_dump_json(by_alias=True))
+    pipeline = _WORKER["pipeline"]
     try:
-        traces = import_path(path, format=fmt)
+        traces = import_path(path, format=fmt, importers=_WORKER["importers"])
     except TraceLoadError as exc:
         return path, [], str(exc), []
     warnings = [w for trace in traces for w in trace.warnings]

@@ -2,6 +2,19 @@
 # The whole test suite: lint (ruff), types (mypy), the tests on 2 processes, and a smoke run of
 # the performance benchmarks (each benchmark body once, no timing).
 source "$(dirname "${BASH_SOURCE[0]}")/_setup.sh"
+# The browser tests drive Debian's Chromium. As root (CI), install it when missing and fail if
+# that fails; otherwise those tests skip and say why.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's chromium for the browser tests" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium >/dev/null 2>&1 || {
+      apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+    command -v chromium >/dev/null || { echo "setup: could not install chromium" >&2; exit 1; }
+  else
+    echo "setup: chromium not found and not root: browser tests will be skipped" >&2
+  fi
+fi
 echo "== ruff" >&2
 .venv/bin/ruff check .
 echo "== mypy" >&2

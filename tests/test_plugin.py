@@ -75,7 +75,8 @@ def test_same_under_xdist(pytester: pytest.Pytester) -> None:
     traces = _traces(pytester.path)
     assert set(traces) == {"test_agent.py::test_solves", "test_agent.py::test_fails"}
     assert all(records[-1]["type"] == "end" for records in traces.values())
-    result.stdout.fnmatch_lines(["*= tracebench =*", "=== Failure Report: test_agent.py::test_fails*",
+    result.stdout.fnmatch_lines(["*= tracebench =*",
+                                 "=== Failure Report: test_agent.py::test_fails*",
                                  "*=== Failure Clusters ===*", "2 trace(s), mean score *"])
 
 

@@ -1,0 +1,94 @@
+"""`tracebench analyze`, `report` and `compare` as a user runs them: real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REAL = Path(__file__).parent / "data" / "real"
+
+
+def tb(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest_tracebench", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _results(path: Path) -> list[tuple]:
+    data = json.loads(path.read_text())
+    return sorted((r["task_id"], r["score"]["value"], tuple(f["detector"] for f in r["findings"]))
+                  for r in data["results"])
+
+
+def test_analyze_all_real_runs_in_two_processes_equals_one(tmp_path: Path) -> None:
+    one = tb("analyze", str(REAL), "--json", str(tmp_path / "one.json"))
+    two = tb("analyze", str(REAL), "-j", "2", "--json", str(tmp_path / "two.json"))
+    assert one.returncode == 0 and two.returncode == 0, one.stderr
+    assert _results(tmp_path / "one.json") == _results(tmp_path / "two.json")
+    report = json.loads((tmp_path / "one.json").read_text())
+    assert report["summary"]["traces"] == 18  # 12 SWE-bench + 6 Terminal-Bench runs
+    assert one.stderr.count("skipped: the same run as") == 6  # ATIF and stream of one run
+    assert "=== Failure Clusters ===" in one.stdout
+    assert "incomplete_resolution" in one.stdout and "18 trace(s), mean score" in one.stdout
+
+
+def test_json_to_stdout_and_gates_set_the_exit_code(tmp_path: Path,
+                                                    seed_trace_path: Path) -> None:
+    out = tb("analyze", str(seed_trace_path), "--json", "-")
+    assert out.returncode == 0
+    assert json.loads(out.stdout)["summary"]["traces"] == 1
+    gated = tb("analyze", str(seed_trace_path), "--fail-under", "90")
+    assert gated.returncode == 1
+    assert "gate fail_under: FAILED: mean score 35.5 is under fail_under=90 by 54.5" in \
+        gated.stdout
+    per_trace = tb("analyze", str(seed_trace_path), "--fail-on", "retry_loop")
+    assert per_trace.returncode == 1 and "1 of 1 trace(s) failed" in per_trace.stdout
+
+
+def test_report_and_compare_on_saved_runs(tmp_path: Path, seed_trace_path: Path) -> None:
+    mini = REAL / "mini-swe-agent"
+    first = tb("analyze", str(mini / "django__django-11179"), "--save", "base", cwd=tmp_path)
+    second = tb("analyze", str(mini), "--autosave", cwd=tmp_path)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    runs = sorted((tmp_path / ".tracebench" / "runs").glob("*.json"))
+    assert len(runs) == 2 and runs[0].name == "0001_base.json"
+    shown = tb("report", str(runs[1]), "-v", cwd=tmp_path)
+    assert shown.returncode == 0
+    assert "=== Failure Report: pytest-dev__pytest-5840 (mini-swe-agent) ===" in shown.stdout
+    diff = tb("compare", "base", "latest", "--compare-fail", "score_drop:1", cwd=tmp_path)
+    assert "per task:" in diff.stdout and "per detector:" in diff.stdout
+    assert "only in new" in diff.stdout
+    assert diff.returncode == 1 and "gate compare score_drop:1: FAILED" in diff.stdout
+    bad = tb("compare", "base", "nope", cwd=tmp_path)
+    assert bad.returncode == 1 and "no saved run 'nope'" in bad.stderr
+    wrong = tb("compare", "1", "2", "--compare-fail", "score_down:3", cwd=tmp_path)
+    assert wrong.returncode == 2 and "cannot read 'score_down:3'" in wrong.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_progress_line_on_a_terminal_only() -> None:
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pytest_tracebench", "analyze",
+                             str(REAL / "mini-swe-agent")], stdout=subprocess.DEVNULL,
+                            stderr=secondary, close_fds=True)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=300)
+    os.close(main)
+    text = b"".join(chunks).decode(errors="replace")
+    assert "analyzing: 12/12 files" in text
+    piped = tb("analyze", str(REAL / "mini-swe-agent"))
+    assert "analyzing:" not in piped.stderr

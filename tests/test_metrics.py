@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_tracebench import Finding, Settings, TraceResult
+from pytest_tracebench._manager import get_plugin_manager
+from pytest_tracebench.analyzer import cluster, message_template
+from pytest_tracebench.metrics import bootstrap_ci, reward, score, score_result
+from pytest_tracebench.pipeline import Pipeline
+from pytest_tracebench.report import build_report, render_terminal
+
+from ._traces import edit, fail, green, make
+
+
+def _result(*findings: Finding, outcome: dict | None = None, status: str = "completed"
+            ) -> TraceResult:
+    return TraceResult(trace_id="t", task_id="task", agent="a", status=status, step_count=5,
+                       findings=list(findings), outcome=outcome or {})
+
+
+def _f(detector: str, severity: str = "medium", message: str = "m", steps=(1,)) -> Finding:
+    return Finding(detector=detector, severity=severity, message=message, steps=list(steps))
+
+
+def test_severity_weights_diminishing_repeats_and_outcome() -> None:
+    result = _result(_f("retry_loop", "high"), _f("retry_loop", "high"),
+                     _f("failing_tests", "low"), outcome={"passed": False})
+    s = score(result)
+    # 15 + 7.5 for the repeated detector, 3, and 25 for the failed outcome
+    assert s.value == 100 - 15 - 7.5 - 3 - 25
+    assert s.reward == round(s.value / 100, 4)
+    assert s.outcome == "failed" and s.outcome_points == 25
+    assert [(p.detector, p.count, p.points) for p in s.penalties] == [
+        ("retry_loop", 2, 22.5), ("failing_tests", 1, 3.0)]
+
+
+def test_weights_are_configurable_and_the_score_is_clamped() -> None:
+    many = _result(*[_f(f"d{i}", "critical") for i in range(10)])
+    assert score(many).value == 0.0
+    lenient = Settings(weights={"critical": 1.0}, repeat_decay=1.0)
+    assert score(many, lenient).value == 90.0
+    assert score(_result(status="aborted")).outcome == "aborted"
+
+
+def test_reward_api_on_a_trace_and_plugin_shaping(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    good = make(lambda rec: (fail(rec), edit(rec), green(rec)))
+    bad = make(lambda rec: (edit(rec), fail(rec)))
+    assert reward(good) == 1.0
+    assert 0.0 <= reward(bad) < reward(good)
+    (tmp_path / "sparse_reward.py").write_text(
+        "from pytest_tracebench import hookimpl\n"
+        "@hookimpl\n"
+        "def tracebench_reward(result, score):\n"
+        "    return 1.0 if not result.findings else 0.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pipeline = Pipeline.from_settings(Settings(plugins=["sparse_reward"]))
+    assert reward(bad, pipeline=pipeline) == 0.0
+    assert reward(good, pipeline=pipeline) == 1.0
+
+
+def test_a_plugin_can_replace_the_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    (tmp_path / "flat_score.py").write_text(
+        "from pytest_tracebench import hookimpl, Score\n"
+        "@hookimpl\n"
+        "def tracebench_score(result, settings):\n"
+        "    return Score(value=42, reward=0.42)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pm = get_plugin_manager(["flat_score"])
+    assert score_result(_result(_f("x")), Settings(), pm).value == 42
+
+
+def test_bootstrap_ci_is_deterministic_and_brackets_the_mean() -> None:
+    values = [10.0, 50.0, 60.0, 70.0, 90.0, 100.0]
+    low, high = bootstrap_ci(values)  # type: ignore[misc]
+    assert low < sum(values) / len(values) < high
+    assert bootstrap_ci(values) == (low, high)
+    assert bootstrap_ci([5.0]) is None
+
+
+def test_signatures_mask_what_varies() -> None:
+    a = "Tests failed: 2 failing (tests/test_a.py::test_x, tests/test_b.py::test_y)."
+    b = "Tests failed: 7 failing (pkg/tests/test_c.py::test_z[1], t.py::w)."
+    assert message_template(a) == message_template(b)
+    assert message_template('The agent ran `ls -la /tmp/x` 4 times at 2026-01-02T03:04:05Z') \
+        == message_template('The agent ran `cat f` 9 times at 2025-11-12T13:14:15Z')
+    assert message_template("step 3 failed") != message_template("step 3 timed out")
+
+
+def test_clusters_group_findings_across_traces() -> None:
+    results = [
+        TraceResult(trace_id=f"t{i}", task_id=f"task{i}", agent="a", status="completed",
+                    step_count=3, findings=[Finding(
+                        detector="retry_loop", message=f"The agent ran `cmd{i}` {i + 4} times",
+                        steps=[i], step_kind="command")])
+        for i in range(3)
+    ]
+    (only,) = cluster(results)
+    assert only.count == 3 and only.traces == ["t0", "t1", "t2"]
+    assert len(only.examples) == 3 and only.detector == "retry_loop"
+
+
+def test_terminal_report_neutralises_escape_sequences() -> None:
+    hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\r"
+    result = _result(_f("retry_loop", message=f"ran `{hostile}`"))
+    result.score = score(result)
+    text = "\n".join(render_terminal(build_report([result], Settings())))
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert "\\x1b]0;pwned\\x07" in text

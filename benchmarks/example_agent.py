@@ -43,6 +43,7 @@ def _candidates(start: int, issue: str, use_issue_hints: bool) -> list[int]:
 def solve(issue: str, workspace: Path, trace: TraceRecorder, max_attempts: int = 6,
           use_issue_hints: bool = True) -> bool:
     trace.set_agent("example-repair-agent", model=None)
+    trace.set_task(description=issue.strip())
     trace.message(f"Plan: reproduce with the visible tests, then fix. Issue: {issue.strip()}")
     sources = sorted(p for p in workspace.glob("*.py"))
     for path in sources:

@@ -87,3 +87,13 @@ def test_uncertain_fix_masking_and_hedging() -> None:
                                                         "sleep"]
     assert patterns("uncertain_fix", make(hedged)) == ["hedged_reasoning"]
     assert patterns("uncertain_fix", make(confident)) == []
+
+
+def test_raising_a_limit_is_not_masking_when_the_task_asks_for_it() -> None:
+    def build(rec):
+        rec.edit("client.py", old="MAX_RETRIES = 0", new="MAX_RETRIES = 3")
+
+    plain = make(build)
+    asked = make(build, task={"id": "t", "description": "fetch() should retry 3 times."})
+    assert patterns("uncertain_fix", plain) == ["raised_limit"]
+    assert patterns("uncertain_fix", asked) == []

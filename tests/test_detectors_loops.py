@@ -114,3 +114,14 @@ def test_thresholds_are_tunable() -> None:
             rec.command("ls src", exit_code=0, stdout="app.py\n")
 
     assert patterns("retry_loop", make(build), same_observation=5) == []
+
+
+def test_reproducing_the_bug_first_is_not_a_fix_attempt() -> None:
+    def build(rec):
+        fail(rec)  # reproduce before changing anything
+        edit(rec)
+        fail(rec)  # first attempt fails
+        edit(rec, new="a = 3")
+        green(rec)
+
+    assert patterns("retry_loop", make(build)) == []

@@ -51,6 +51,7 @@ _MASKING = (
         r"\b(?:increase|raise|bump|extend|double|longer)\w*\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:timeout|retries|retry|wait|attempts)\b", re.I)),
 )
+_LIMIT_TASK = re.compile(r"\b(?:time\s?outs?|retr(?:y|ies)|attempts?|wait)\b", re.I)
 _LIMIT = re.compile(r"\b(\w*(?:timeout|retries|retry|attempts|wait)\w*)\s*[=:]\s*(\d+(?:\.\d+)?)",
                     re.I)
 
@@ -163,13 +164,15 @@ class UncertainFixDetector(Detector):
     def detect(self, trace: Trace) -> Iterator[Finding]:
         view = view_of(trace)
         edits = view.source_edits()
+        # A task about timeouts or retries asks for exactly such changes.
+        about_limits = bool(_LIMIT_TASK.search(trace.header.task.description or ""))
         for edit in edits:
             added = edit.added
             removed = edit.removed
             lowered = added.lower()
             if not any(word in lowered for word in _MASK_WORDS):
                 continue
-            raised = raised_limits(added, removed)
+            raised = [] if about_limits else raised_limits(added, removed)
             if raised:
                 yield self.finding(
                     f"{edit.describe().capitalize()} raises "
@@ -178,6 +181,8 @@ class UncertainFixDetector(Detector):
                     pattern="raised_limit", path=edit.path, settings=sorted(set(raised)))
                 continue
             for pattern_name, pattern in _MASKING:
+                if about_limits and pattern_name == "raised_timeout_or_retries":
+                    continue
                 matches = pattern.findall(added)
                 if not matches or len(pattern.findall(removed)) >= len(matches):
                     continue

@@ -137,8 +137,11 @@ class RetryLoopDetector(Detector):
         for run in view.tests:
             previous = last_by_target.get(run.target)
             edited = previous is not None and view.edited_between(previous.index, run.index)
+            # An attempt is a failing run after a change; the run before the first change is
+            # the bug being reproduced, not an attempt.
             if previous is not None and run.ok is False and previous.ok is False and edited \
-                    and not run.timed_out and _no_progress(previous, run):
+                    and not previous.baseline and not run.timed_out and \
+                    _no_progress(previous, run):
                 streak.setdefault(run.target, [previous.index]).append(run.index)
                 attempts = len(streak[run.target])
                 if attempts == self.options["fix_attempts"]:

@@ -218,9 +218,17 @@ class TraceView:
         position = bisect.bisect_left(self._source_edit_indices, index)
         return self._source_edit_indices[position - 1] if position else None
 
-    def tests_before(self, index: int) -> list[TestRun]:
-        """Test runs before ``index`` (a slice; the list is in step order)."""
-        return self.tests[:bisect.bisect_left(self._test_indices, index)]
+    def count_tests_before(self, index: int) -> int:
+        """How many test runs came before ``index`` (they are ``tests[:n]``)."""
+        return bisect.bisect_left(self._test_indices, index)
+
+    def last_judged_run_before(self, index: int) -> TestRun | None:
+        """The last completed, non-baseline test run before ``index``."""
+        for position in range(self.count_tests_before(index) - 1, -1, -1):
+            run = self.tests[position]
+            if run.completed and not run.baseline:
+                return run
+        return None
 
     def next_action_after(self, index: int) -> Step | None:
         position = bisect.bisect_right(self._action_indices, index)

@@ -123,8 +123,7 @@ class FalseSuccessClaimDetector(Detector):
 
     def _check(self, view: TraceView, message: Step, kind: str, sentence: str,
                preexisting: frozenset[str]) -> Finding | None:
-        earlier = view.tests_before(message.index)
-        run = next((r for r in reversed(earlier) if r.completed and not r.baseline), None)
+        run = view.last_judged_run_before(message.index)
         quote = sentence if len(sentence) <= 160 else sentence[:159] + "…"
         if run is not None and run.ok is False and (not run.failing or
                                                     run.failing - preexisting):
@@ -146,7 +145,7 @@ class FalseSuccessClaimDetector(Detector):
                 f"{last_edit + 1}).", [message.index, last_edit],
                 severity=severity, pattern="unverified_claim", against=last_edit,
                 claim=sentence)
-        if kind == "tests" and not earlier:
+        if kind == "tests" and not view.count_tests_before(message.index):
             return self.finding(
                 f"The agent claims \"{quote}\" but ran no tests before saying so.",
                 [message.index], severity="medium", pattern="no_tests_run", against=None,

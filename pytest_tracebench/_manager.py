@@ -27,6 +27,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pytest_tracebench.detectors.tampering",
     "pytest_tracebench.detectors.flow",
     "pytest_tracebench.detectors.runtime",
+    "pytest_tracebench.detectors.replay",
 )
 
 

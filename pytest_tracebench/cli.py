@@ -255,6 +255,51 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_replay(args: argparse.Namespace) -> int:
+    import re
+
+    from .replay import Filters, run_cli
+
+    path = Path(args.path)
+    if not args.follow and not path.exists():
+        _err(f"{path}: no such file or directory")
+        return 1
+    try:
+        grep = re.compile(args.grep, re.I) if args.grep else None
+    except re.error as exc:
+        _err(f"tracebench: error: --grep {args.grep!r}: {exc}")
+        return 2
+    filters = Filters(kinds=set(args.kind or []), start=args.start, stop=args.stop, grep=grep)
+    findings = args.findings if args.findings is not None else (
+        not args.follow and path.is_file() and path.stat().st_size < 50_000_000)
+    return run_cli(path, fmt=args.format, filters=filters, single=args.step,
+                   follow_mode=args.follow, interactive_mode=args.interactive,
+                   findings=findings, timeout=args.timeout)
+
+
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from .importers import import_path
+    from .report.terminal import clean
+    from .rerun import rerun
+
+    workspace = Path(args.workspace)
+    if not workspace.is_dir():
+        _err(f"{workspace}: not a directory (--workspace)")
+        return 2
+    trace = import_path(Path(args.path), format=args.format)[0]
+    report = rerun(trace, workspace, timeout=args.timeout, keep=args.keep)
+    for index, why in report.skipped:
+        print(f"step {index + 1}: skipped: {why}")
+    for diff in report.differences:
+        print(f"step {diff.step + 1} ({diff.kind} `{clean(diff.name)}`): {diff.what} differs: "
+              f"recorded {clean(repr(diff.expected))[:200]}, now {clean(repr(diff.actual))[:200]}")
+    verdict = "reproduced" if not report.differences else \
+        f"{len(report.differences)} difference(s)"
+    print(f"rerun of {args.path}: {report.replayed} step(s) re-executed, {verdict}"
+          + (f"; workspace kept at {report.workspace}" if args.keep else ""))
+    return 1 if report.differences else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tracebench",
@@ -310,6 +355,38 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json-out", action="store_true", help="print the diff as JSON")
     add_options(compare.add_argument, "--", pytest=False)
     compare.set_defaults(func=_cmd_compare)
+
+    replay = sub.add_parser("replay", help="step through a trace (any format) in order")
+    replay.add_argument("path", metavar="FILE")
+    replay.add_argument("--format", default=None, help=fmt_help)
+    replay.add_argument("--kind", action="append", metavar="KIND",
+                        help="only steps of this kind (repeatable)")
+    replay.add_argument("--from", dest="start", type=int, metavar="N", help="from step N")
+    replay.add_argument("--to", dest="stop", type=int, metavar="N", help="up to step N")
+    replay.add_argument("--step", type=int, metavar="N", help="show step N in full")
+    replay.add_argument("--grep", metavar="REGEX", help="only steps matching REGEX")
+    replay.add_argument("--follow", action="store_true",
+                        help="keep printing steps as the trace grows, until its end record")
+    replay.add_argument("--timeout", type=float, default=None, metavar="S",
+                        help="with --follow: stop after S seconds without a new step")
+    replay.add_argument("-i", "--interactive", action="store_true",
+                        help="page through the steps on a terminal (plain output otherwise)")
+    replay.add_argument("--findings", dest="findings", action="store_true", default=None,
+                        help="mark findings at their steps (default for files under 50 MB)")
+    replay.add_argument("--no-findings", dest="findings", action="store_false",
+                        help="stream without analysing (constant memory)")
+    replay.set_defaults(func=_cmd_replay)
+
+    rerun = sub.add_parser("rerun", help="re-execute a run's commands and edits in a copy of "
+                                         "a workspace; report differing observations")
+    rerun.add_argument("path", metavar="FILE")
+    rerun.add_argument("--workspace", required=True, metavar="DIR",
+                       help="the task's starting workspace (copied, never changed)")
+    rerun.add_argument("--format", default=None, help=fmt_help)
+    rerun.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                       help="per command (default 300)")
+    rerun.add_argument("--keep", action="store_true", help="keep the re-executed workspace")
+    rerun.set_defaults(func=_cmd_rerun)
 
     detectors = sub.add_parser("detectors", help="list the detectors with their settings")
     add_options(detectors.add_argument, "--", pytest=False)

@@ -82,6 +82,11 @@ class Settings(BaseModel):
     ``pass_rate_drop:10%``, ``findings_rise:retry_loop:2``)."""
     require_traces: bool = False
     """Fail a --tracebench session that recorded no trace at all."""
+    replay: Literal["none", "once", "new_episodes", "all"] | None = None
+    """Cassette replay of the calls made through ``trace`` (``@trace.tool``, ``trace.run``)
+    from each test's recorded trace: ``none``, ``once``, ``new_episodes``, ``all``."""
+    replay_match: list[str] = Field(default_factory=lambda: ["name", "args", "position"])
+    """What makes two calls the same: ``name``, ``args``, ``position``."""
     otel: bool = True
     """Record OpenTelemetry spans the agent emits (GenAI / OpenInference) into the test's
     trace, when opentelemetry-sdk is installed."""
@@ -139,6 +144,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("compare_fail", "list", "fail on a regression against the compared run: "
            "score_drop:N[%], pass_rate_drop:N[%], findings_rise:DETECTOR:N[%]", "EXPR,..."),
     Option("require_traces", "bool", "fail a --tracebench session that recorded no trace"),
+    Option("replay", "str", "answer calls made through `trace` from each test's recorded "
+           "trace: none, once, new_episodes, all", "MODE"),
+    Option("replay_match", "list", "what makes two calls the same: name,args,position",
+           "KEY,..."),
 )
 
 

@@ -17,7 +17,7 @@ from .session import TracebenchSession, TracebenchState
 from .tracer import TraceRecorder
 
 STATE_KEY = pytest.StashKey[TracebenchState]()
-_MARKER_GATES = ("min_score", "fail_on")
+_MARKER_GATES = ("min_score", "fail_on", "replay")
 RECORDER_KEY = pytest.StashKey[TraceRecorder]()
 
 
@@ -81,8 +81,13 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
         budget=dict(options.pop("budget", None) or {}),
     )
     settings = state.settings
+    path = state.trace_path(node.nodeid) if settings.enabled else None
+    mode = marker.kwargs.get("replay", settings.replay) if marker else settings.replay
+    cassette = None
+    if mode is not None:
+        cassette, path = _cassette(state, node.nodeid, mode, path)
     recorder = TraceRecorder(
-        state.trace_path(node.nodeid) if settings.enabled else None,
+        path,
         task=task,
         agent=options.pop("agent", None),
         redactor=state.redactor,
@@ -90,6 +95,7 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
         max_output_chars=settings.max_output_chars,
         meta=options,
         on_finish=state.notify_finished,
+        cassette=cassette,
     )
     node.stash[RECORDER_KEY] = recorder
     capture = settings.enabled and settings.otel
@@ -104,6 +110,34 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
             otel_capture.set_active(None)
     if not recorder.finished:
         recorder.end("error", {"reason": "the test ended before its call phase"})
+
+
+def _cassette(state: TracebenchState, nodeid: str, mode: str, path: Any) -> tuple[Any, Any]:
+    """The recorded calls of this test's previous trace, and where the new trace goes.
+
+    In ``none`` mode the recording is only read: the replayed run is written beside it
+    (``.replay.jsonl``) so that the cassette stays as recorded."""
+    from .cassette import MODES, Cassette
+    from .storage import TraceLoadError, load_trace
+
+    if mode not in MODES:
+        raise pytest.UsageError(f"tracebench replay: unknown mode {mode!r}; expected one of "
+                                f"{', '.join(MODES)}")
+    recorded_path = state.trace_path(nodeid)
+    recorded = None
+    if mode != "all" and recorded_path.is_file():
+        try:
+            recorded = load_trace(recorded_path)
+        except TraceLoadError as exc:
+            raise pytest.UsageError(f"tracebench replay: {exc}") from None
+    if mode == "none" and recorded is None:
+        raise pytest.UsageError(f"tracebench replay mode 'none': no recording for {nodeid} "
+                                f"at {recorded_path}; record it first (mode once or all)")
+    cassette = Cassette.from_trace(recorded, mode,  # type: ignore[arg-type]
+                                   tuple(state.settings.replay_match))
+    if mode == "none":
+        path = recorded_path.with_name(recorded_path.stem + ".replay.jsonl")
+    return cassette, path
 
 
 @pytest.hookimpl(wrapper=True)

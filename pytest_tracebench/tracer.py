@@ -27,6 +27,7 @@ from typing import Any, TypeVar, overload
 import pydantic_core
 from pydantic import BaseModel
 
+from .cassette import Cassette, ReplayDivergence
 from .models import (
     STEP_KINDS,
     TRACE_SCHEMA_VERSION,
@@ -49,6 +50,23 @@ _TRUNCATED_FIELDS = ("input", "output", "error")
 
 class RecorderError(Exception):
     """Misuse of the recorder (unknown step kind, recording after the end)."""
+
+
+class ReplayedError(Exception):
+    """A replayed call that raised when it was recorded; the message is the recorded error."""
+
+
+_NOT_REPLAYED = object()
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What :meth:`TraceRecorder.run` returns."""
+
+    returncode: int | None
+    stdout: str
+    stderr: str
+    timed_out: bool = False
 
 
 def _jsonable(value: Any) -> Any:
@@ -144,6 +162,7 @@ class TraceRecorder:
         meta: Mapping[str, Any] | None = None,
         trace_id: str | None = None,
         on_finish: Callable[[TraceRecorder], None] | None = None,
+        cassette: Cassette | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else None
         if redactor is None and redact:
@@ -168,6 +187,8 @@ class TraceRecorder:
         self._header_written = False
         self._agent_changed = False
         self._on_finish = on_finish
+        self.cassette = cassette
+        """Answers recorded calls in replay mode (see :mod:`pytest_tracebench.cassette`)."""
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Unbuffered: every record is one write() system call, so it is in the OS's hands
@@ -478,8 +499,12 @@ class TraceRecorder:
 
                 @functools.wraps(func)
                 async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                    with self.span(step_name, kind=kind,
-                                   input=_bind(signature, args, kwargs)) as span:
+                    arguments = _bind(signature, args, kwargs)
+                    replayed = self._replay(kind, step_name, arguments)
+                    if replayed is not _NOT_REPLAYED:
+                        return replayed
+                    with self.span(step_name, kind=kind, input=arguments) as span:
+                        span.meta["replayable"] = True
                         result = await func(*args, **kwargs)
                         span.set_output(result)
                         return result
@@ -488,7 +513,12 @@ class TraceRecorder:
 
             @functools.wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                with self.span(step_name, kind=kind, input=_bind(signature, args, kwargs)) as span:
+                arguments = _bind(signature, args, kwargs)
+                replayed = self._replay(kind, step_name, arguments)
+                if replayed is not _NOT_REPLAYED:
+                    return replayed
+                with self.span(step_name, kind=kind, input=arguments) as span:
+                    span.meta["replayable"] = True
                     result = func(*args, **kwargs)
                     span.set_output(result)
                     return result
@@ -498,6 +528,79 @@ class TraceRecorder:
         if fn is not None:
             return decorate(fn)
         return decorate
+
+    # -- replay -------------------------------------------------------------------------------
+
+    def _comparable(self, value: Any) -> Any:
+        """``value`` as it would be stored (JSON form, secrets redacted), for matching."""
+        plain = json.loads(_dumps({"v": value}))["v"]
+        return self.redactor.redact_value(plain) if self.redactor is not None else plain
+
+    def _replay(self, kind: str, name: str, arguments: Any) -> Any:
+        """The recorded answer to this call, or ``_NOT_REPLAYED`` to execute it."""
+        cassette = self.cassette
+        if cassette is None or not cassette.should_replay():
+            return _NOT_REPLAYED
+        args = self._comparable(arguments)
+        match, divergence = cassette.lookup(name, args)
+        if divergence is not None:
+            where = divergence.get("expected_step")
+            self.step("error", "replay_divergence",
+                      error=f"replay divergence: {name} called differently from the "
+                            f"recording" + (f" (recorded step {where + 1})"
+                                           if where is not None else ""),
+                      meta={"replay": divergence})
+        if match is None:
+            if cassette.mode == "none":
+                diff = (divergence or {}).get("diff", "")
+                raise ReplayDivergence(
+                    f"replay mode 'none': no recorded answer for {name}"
+                    f"({json.dumps(args, default=str)[:200]})\n{diff}")
+            return _NOT_REPLAYED
+        recorded = match.step
+        now = time.time()
+        self.step(recorded.kind, name, input=arguments, output=recorded.output,
+                  error=recorded.error, started_at=now, ended_at=now,
+                  meta={"replayed": True, "replayable": True,
+                        "recorded_step": recorded.index})
+        if recorded.error:
+            raise ReplayedError(recorded.error)
+        return recorded.output
+
+    def run(self, command: str | Sequence[str], *, cwd: str | Path | None = None,
+            timeout: float | None = None, env: Mapping[str, str] | None = None) -> RunResult:
+        """Execute a command and record it; in replay mode, answer it from the recording.
+
+        The command runs through the shell when given as a string. Output is captured as
+        text; a timeout is recorded (``timed_out``) and returns exit code ``None``.
+        """
+        import subprocess
+
+        text = command if isinstance(command, str) else " ".join(str(c) for c in command)
+        step_name = text.split(" ", 1)[0] or "run"
+        arguments = {"command": text, **({"cwd": str(cwd)} if cwd is not None else {})}
+        replayed = self._replay("command", step_name, arguments)
+        if replayed is not _NOT_REPLAYED:
+            out = replayed if isinstance(replayed, dict) else {}
+            return RunResult(out.get("exit_code"), str(out.get("stdout", "")),
+                             str(out.get("stderr", "")), bool(out.get("timed_out")))
+        started = time.time()
+        try:
+            proc = subprocess.run(command, shell=isinstance(command, str), cwd=cwd,
+                                  capture_output=True, text=True, timeout=timeout,
+                                  env=dict(env) if env is not None else None,
+                                  errors="replace")
+            result = RunResult(proc.returncode, proc.stdout, proc.stderr, False)
+        except subprocess.TimeoutExpired as exc:
+            def _text(data: Any) -> str:
+                return data.decode("utf-8", "replace") if isinstance(data, bytes) \
+                    else (data or "")
+            result = RunResult(None, _text(exc.stdout), _text(exc.stderr), True)
+        self.step("command", step_name, input=arguments,
+                  output={"exit_code": result.returncode, "stdout": result.stdout,
+                          "stderr": result.stderr, "timed_out": result.timed_out},
+                  started_at=started, ended_at=time.time(), meta={"replayable": True})
+        return result
 
     # -- ending -------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from ._traces import edit, fail, make
 
 BUILTIN = ["retry_loop", "failing_tests", "incomplete_resolution", "regression",
            "false_success_claim", "uncertain_fix", "test_tampering", "inconsistent_flow",
-           "ignored_error", "runtime_instability", "budget", "aborted_run"]
+           "ignored_error", "runtime_instability", "budget", "aborted_run", "replay_divergence"]
 
 
 def test_all_builtin_detectors_load_in_order() -> None:

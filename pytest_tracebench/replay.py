@@ -1,0 +1,289 @@
+"""The Replay Engine: step through a recorded run in order.
+
+:class:`Replayer` iterates the steps of any importable trace with the state accumulated so far
+(files read and edited, the last test result, the findings open at that step); our JSON Lines
+traces are streamed, one line in memory at a time, so replaying a 100,000-step trace starts at
+once and does not grow with the trace. ``tracebench replay`` prints the steps in the seed's
+shape (``ACTION:``/``STATE :``), with filters, ``--follow`` for a trace still being written,
+and an interactive pager on a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .models import Finding, Step, TraceEnd, TraceHeader
+from .report.terminal import clean
+
+SHORT = 160
+
+
+@dataclass
+class ReplayState:
+    """What the run had done up to and including the current step."""
+
+    index: int = -1
+    files_read: list[str] = field(default_factory=list)
+    files_edited: list[str] = field(default_factory=list)
+    last_test: dict[str, Any] | None = None
+    findings: list[Finding] = field(default_factory=list)
+    """Findings whose first step is at or before the current one."""
+
+
+class Replayer:
+    """Iterate a trace's steps with the accumulated state.
+
+    ``findings`` (optional) are shown at their steps; pass the result of an analysis.
+    """
+
+    def __init__(self, path: str | Path, *, findings: Iterable[Finding] = (),
+                 format: str | None = None) -> None:
+        self.path = Path(path)
+        self.format = format
+        self.header: TraceHeader | None = None
+        self.end: TraceEnd | None = None
+        self.by_step: dict[int, list[Finding]] = {}
+        for finding in findings:
+            self.by_step.setdefault(finding.steps[0] if finding.steps else -1, []).append(finding)
+
+    def steps(self) -> Iterator[Step]:
+        """The steps in order, streamed for our JSON Lines, imported for other formats."""
+        from .storage import _sniff, iter_records
+
+        if self.format in (None, "tracebench") and not self.path.is_dir() and \
+                _sniff(self.path)[0] == "jsonl":
+            for _, record in iter_records(self.path):
+                if isinstance(record, TraceHeader):
+                    self.header = record
+                elif isinstance(record, TraceEnd):
+                    self.end = record
+                else:
+                    yield record
+            return
+        from .importers import import_path
+
+        trace = import_path(self.path, format=self.format)[0]
+        self.header, self.end = trace.header, trace.end
+        yield from trace.steps
+
+    def __iter__(self) -> Iterator[tuple[Step, ReplayState]]:
+        state = ReplayState()
+        for step in self.steps():
+            state.index = step.index
+            inp = step.input if isinstance(step.input, dict) else {}
+            path = inp.get("path")
+            if step.kind == "read" and isinstance(path, str):
+                state.files_read.append(path)
+            elif step.kind == "edit" and isinstance(path, str) and \
+                    path not in state.files_edited:
+                state.files_edited.append(path)
+            elif step.kind == "test" and isinstance(step.output, dict):
+                state.last_test = step.output
+            state.findings.extend(self.by_step.get(step.index, []))
+            yield step, state
+
+
+def _short(value: Any, limit: int = SHORT) -> str:
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = repr(value) if isinstance(value, (dict, list)) else json.dumps(value,
+                                                                                  default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+    text = clean(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_step(step: Step, findings: list[Finding], *, full: bool = False) -> list[str]:
+    """The seed's shape: ``ACTION: name`` and ``STATE : input``, then output and findings."""
+    limit = 100_000 if full else SHORT
+    lines = [f"ACTION: {clean(step.name)}" + (f"  [{step.kind} #{step.index + 1}]"
+                                             if step.kind else "")]
+    lines.append(f"STATE : {_short(step.input, limit)}")
+    if step.output not in (None, "", {}):
+        lines.append(f"OUTPUT: {_short(step.output, limit)}")
+    if step.error:
+        lines.append(f"ERROR : {_short(step.error, limit)}")
+    for finding in findings:
+        lines.append(f"  !! {finding.detector} [{finding.severity}]: {clean(finding.message)}")
+    return lines
+
+
+@dataclass
+class Filters:
+    kinds: set[str] = field(default_factory=set)
+    start: int | None = None
+    """First step to show, counted from 1."""
+    stop: int | None = None
+    """Last step to show, counted from 1."""
+    grep: re.Pattern[str] | None = None
+
+    def __call__(self, step: Step) -> bool:
+        number = step.index + 1
+        if self.kinds and step.kind not in self.kinds:
+            return False
+        if self.start is not None and number < self.start:
+            return False
+        if self.stop is not None and number > self.stop:
+            return False
+        if self.grep is not None:
+            text = f"{step.name} {_short(step.input, 10_000)} {_short(step.output, 10_000)}"
+            return bool(self.grep.search(text))
+        return True
+
+
+def replay_print(replayer: Replayer, out: IO[str], *, keep: Callable[[Step], bool],
+                 single: int | None = None) -> int:
+    """Print the replay; returns the number of steps shown."""
+    if single is None:
+        out.write("=== Replaying Trace ===\n\n")
+    shown = 0
+    for step, _state in replayer:
+        if single is not None:
+            if step.index + 1 == single:
+                out.write("\n".join(format_step(step, replayer.by_step.get(step.index, []),
+                                                full=True)) + "\n")
+                return 1
+            continue
+        if not keep(step):
+            continue
+        out.write("\n".join(format_step(step, replayer.by_step.get(step.index, []))) + "\n\n")
+        out.flush()
+        shown += 1
+    return shown
+
+
+def follow(path: Path, out: IO[str], *, keep: Callable[[Step], bool], poll: float = 0.2,
+           timeout: float | None = None) -> int:
+    """Print steps as another process appends them, until the end record (or ``timeout``
+    seconds without news). Lines are read whole: a half-written line waits for its end."""
+    from pydantic import ValidationError
+
+    from .storage import _RECORD
+
+    out.write(f"=== Following {path} ===\n\n")
+    out.flush()
+    shown = 0
+    position = 0
+    buffer = b""
+    last_news = time.monotonic()
+    while True:
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(position)
+                chunk = fh.read()
+                position = fh.tell()
+        except FileNotFoundError:
+            chunk = b""
+        if chunk:
+            last_news = time.monotonic()
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                if not line.strip():
+                    continue
+                try:
+                    record = _RECORD.validate_json(line)
+                except ValidationError:
+                    out.write("(unreadable line skipped)\n")
+                    continue
+                if isinstance(record, TraceEnd):
+                    out.write(f"=== run ended: {record.status} ===\n")
+                    out.flush()
+                    return shown
+                if isinstance(record, Step) and keep(record):
+                    out.write("\n".join(format_step(record, [])) + "\n\n")
+                    out.flush()
+                    shown += 1
+        elif timeout is not None and time.monotonic() - last_news > timeout:
+            out.write("=== no new step; stopped following ===\n")
+            return shown
+        time.sleep(poll)
+
+
+HELP = ("n/enter: next   p: previous   j N: jump to step N   /TEXT: search   "
+        "f: next finding   q: quit")
+
+
+def interactive(replayer: Replayer, inp: IO[str], out: IO[str]) -> None:
+    """A pager over the steps: one step at a time, commands read line by line."""
+    steps = [step for step, _ in replayer]
+    if not steps:
+        out.write("(no steps)\n")
+        return
+    position = 0
+    out.write(f"=== Replaying Trace === {len(steps)} steps   {HELP}\n")
+    while True:
+        step = steps[position]
+        out.write("\n" + "\n".join(format_step(step, replayer.by_step.get(step.index, []),
+                                               full=True)) + "\n")
+        out.write(f"[{position + 1}/{len(steps)}] > ")
+        out.flush()
+        line = inp.readline()
+        if not line:
+            return
+        command = line.strip()
+        if command in ("q", "quit", "exit"):
+            return
+        if command in ("", "n"):
+            position = min(position + 1, len(steps) - 1)
+        elif command == "p":
+            position = max(position - 1, 0)
+        elif command.startswith("j"):
+            target = command[1:].strip()
+            if target.isdigit():
+                position = max(0, min(int(target) - 1, len(steps) - 1))
+        elif command.startswith("/"):
+            needle = command[1:].lower()
+            order = list(range(position + 1, len(steps))) + list(range(0, position + 1))
+            hit = next((i for i in order if needle in " ".join(
+                format_step(steps[i], [], full=True)).lower()), None)
+            if hit is None:
+                out.write(f"(not found: {command[1:]})\n")
+            else:
+                position = hit
+        elif command == "f":
+            hit = next((i for i in range(position + 1, len(steps))
+                        if replayer.by_step.get(steps[i].index)), None)
+            if hit is None:
+                out.write("(no further finding)\n")
+            else:
+                position = hit
+        else:
+            out.write(HELP + "\n")
+
+
+def run_cli(path: Path, *, fmt: str | None, filters: Filters, single: int | None,
+            follow_mode: bool, interactive_mode: bool, findings: bool,
+            timeout: float | None = None) -> int:
+    """``tracebench replay``: returns the exit code."""
+    out = sys.stdout
+    if follow_mode:
+        follow(path, out, keep=filters, timeout=timeout)
+        return 0
+    found: list[Finding] = []
+    if findings:
+        from .importers import import_path
+        from .pipeline import Pipeline
+
+        pipeline = Pipeline.from_settings()
+        for trace in import_path(path, format=fmt)[:1]:
+            found = pipeline.analyze(trace).findings
+    replayer = Replayer(path, findings=found, format=fmt)
+    if interactive_mode and sys.stdin.isatty() and out.isatty():
+        interactive(replayer, sys.stdin, out)
+        return 0
+    shown = replay_print(replayer, out, keep=filters, single=single)
+    if single is not None and not shown:
+        print(f"{path}: no step {single}", file=sys.stderr)
+        return 1
+    return 0

@@ -175,6 +175,11 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
         if settings.json_path is not None:
             write_report(report, settings.json_path)
             print(f"JSON report: {settings.json_path}")
+    if settings.html is not None:
+        from .report.html import write_dashboard
+
+        page = write_dashboard(report, settings.html)
+        print(f"HTML dashboard: {page}", file=sys.stderr if to_stdout else sys.stdout)
     if settings.save or settings.autosave:
         saved = save_run(report, base_dir, settings.save or time.strftime("%Y%m%d-%H%M%S"))
         print(f"saved run: {saved}", file=sys.stderr if to_stdout else sys.stdout)

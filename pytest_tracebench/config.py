@@ -71,6 +71,8 @@ class Settings(BaseModel):
     """The session fails when the mean score is under this."""
     json_path: Path | None = Field(default=None, alias="json")
     """Write the JSON evaluation report here (key ``json``)."""
+    html: Path | None = None
+    """Write the HTML dashboard here (assets go beside it in ``<name>_files/``)."""
     save: str | None = None
     """Keep this run as a numbered JSON report under ``<dir>/runs/`` with this name."""
     autosave: bool = False
@@ -137,6 +139,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("fail_on", "list", "fail a test with a finding of these detectors", "NAME,..."),
     Option("fail_under", "float", "fail the session when the mean score is under N", "N"),
     Option("json", "path", "write the JSON evaluation report to PATH", "PATH"),
+    Option("html", "path", "write the HTML dashboard to PATH", "PATH"),
     Option("save", "str", "keep this run under <dir>/runs/ with NAME", "NAME"),
     Option("autosave", "bool", "keep every run under <dir>/runs/"),
     Option("compare", "optional", "compare with a saved run (number, name, path; default: "

@@ -56,9 +56,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
              f"<ul>{items or '<li>no findings</li>'}</ul></div>")
     report_extras = list(getattr(report, "extras", []))
     report_extras.append(extras.html(block))
+    dashboard = item.config.getoption("tracebench_html", None) or item.config.getini(
+        "tracebench_html")
+    target = item.config.getoption("htmlpath", None)
+    base = os.path.dirname(os.path.abspath(target)) if target else os.getcwd()
+    if dashboard:
+        page = os.path.abspath(dashboard)
+        if not page.endswith((".html", ".htm")):
+            page = os.path.join(page, "index.html")
+        report_extras.append(extras.url(
+            f"{os.path.relpath(page, base)}#/trace/{result['trace_id']}",
+            name="tracebench dashboard"))
     path = result.get("path")
     if path:
-        target = item.config.getoption("htmlpath", None)
-        base = os.path.dirname(os.path.abspath(target)) if target else os.getcwd()
         report_extras.append(extras.url(os.path.relpath(path, base), name="tracebench trace"))
     report.extras = report_extras

@@ -89,6 +89,7 @@ class TracebenchSession:
         self.report: EvaluationReport | None = None
         self.errors: list[str] = []
         self.saved: Path | None = None
+        self.html: Path | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "tracebench", None)
@@ -121,6 +122,12 @@ class TracebenchSession:
             path = settings.json_path if settings.json_path.is_absolute() else \
                 self.config.invocation_params.dir / settings.json_path
             write_report(report, path)
+        if settings.html is not None:
+            from .report.html import write_dashboard
+
+            target = settings.html if settings.html.is_absolute() else \
+                self.config.invocation_params.dir / settings.html
+            self.html = write_dashboard(report, target)
         if settings.save or settings.autosave:
             self.saved = save_run(report, self.state.base_dir,
                                   settings.save or time.strftime("%Y%m%d-%H%M%S"))
@@ -150,6 +157,8 @@ class TracebenchSession:
             tr.write_line(f"traces: {self.state.trace_dir}")
         if self.state.settings.json_path is not None:
             tr.write_line(f"JSON report: {self.state.settings.json_path}")
+        if self.html is not None:
+            tr.write_line(f"HTML dashboard: {self.html}")
         if self.saved is not None:
             tr.write_line(f"saved run: {self.saved}")
         for error in self.errors:

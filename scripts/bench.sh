@@ -4,7 +4,8 @@
 # gates such as --tracebench-fail-under decide pass/fail in CI. Extra arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/_setup.sh"
 set +e
-.venv/bin/python -m pytest benchmarks --ignore=benchmarks/perf --tracebench -p no:cacheprovider "$@"
+.venv/bin/python -m pytest benchmarks --ignore=benchmarks/perf --tracebench -p no:cacheprovider \
+  --tracebench-html=.tracebench/dashboard.html --tracebench-json=.tracebench/report.json "$@"
 rc=$?
 set -e
 # 0: every task solved; 1: some task not solved (the report says which). Anything else is a

@@ -1,0 +1,194 @@
+"""The HTML dashboard in a real browser: Playwright driving Debian's headless Chromium,
+pages opened from disk, no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_tracebench import TraceRecorder
+from pytest_tracebench._analyze import analyze_paths
+from pytest_tracebench.config import Settings
+from pytest_tracebench.report import build_report, write_report
+from pytest_tracebench.report.html import write_dashboard
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed "
+                                "(scripts/test.sh installs Debian's chromium when run as root)")
+REAL = Path(__file__).parent / "data" / "real"
+DOCS_IMAGES = Path(__file__).parent.parent / "docs" / "images"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+class Page:
+    """A page that records console errors, uncaught exceptions, dialogs and requests."""
+
+    def __init__(self, browser: Any, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text)
+                     if m.type in ("error", "warning") else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(url)
+
+    def clean(self) -> None:
+        assert self.errors == []
+        assert [r for r in self.requests if not r.startswith("file://")] == []
+        assert self.dialogs == []
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("dash")
+    settings = Settings()
+    results = analyze_paths([str(REAL)], settings)
+    report = build_report(results, settings)
+    write_report(report, out / "report.json")
+    page = write_dashboard(report, out / "report.html")
+    return page, json.loads((out / "report.json").read_text())
+
+
+def test_suite_view_matches_the_json_report_sorts_and_filters(browser: Any,
+                                                              dashboard: tuple) -> None:
+    page_path, data = dashboard
+    p = Page(browser, page_path.as_uri())
+    page = p.page
+    page.wait_for_selector("#traces tbody tr")
+    summary = data["summary"]
+    assert page.text_content("#sum-traces") == str(summary["traces"]) == "18"
+    assert page.text_content("#sum-mean").startswith(f"{summary['mean_score']:.1f}")
+    assert page.text_content("#sum-findings") == str(sum(summary["findings_per_detector"]
+                                                         .values()))
+    assert page.locator("#traces tbody tr").count() == 18
+    page.click("#traces th[data-key=score]")
+    scores = [float(t) for t in page.locator("#traces tbody td:nth-child(4)").all_text_contents()]
+    assert scores == sorted(scores, reverse=True)
+    page.click("#traces th[data-key=score]")
+    scores = [float(t) for t in page.locator("#traces tbody td:nth-child(4)").all_text_contents()]
+    assert scores == sorted(scores)
+    page.fill("#filter", "retry_loop")
+    assert page.locator("#traces tbody tr").count() == 1
+    page.fill("#filter", "django")
+    assert page.locator("#traces tbody tr").count() == 6
+    if os.environ.get("TRACEBENCH_UPDATE_SCREENSHOTS"):
+        page.fill("#filter", "")
+        page.screenshot(path=str(DOCS_IMAGES / "suite-view.png"))
+    p.clean()
+
+
+def test_trace_view_keyboard_findings_and_diff(browser: Any, dashboard: tuple) -> None:
+    page_path, data = dashboard
+    result = next(r for r in data["results"] if r["task_id"] == "pytest-dev__pytest-5840")
+    p = Page(browser, page_path.as_uri() + "#/trace/" + result["trace_id"])
+    page = p.page
+    page.wait_for_selector("#inspector-title")
+    assert page.text_content("#inspector-title").startswith("Step 1:")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    assert page.text_content("#inspector-title").startswith("Step 3:")
+    page.keyboard.press("k")
+    assert page.text_content("#inspector-title").startswith("Step 2:")
+    page.keyboard.press("n")  # next finding
+    first_finding_step = min(f["steps"][0] for f in result["findings"])
+    assert page.text_content("#inspector-title").startswith(f"Step {first_finding_step + 1}:")
+    # Clicking a finding lands on its step, and the step links back to the finding.
+    finding = page.locator("#findings li.finding").last
+    step = int(finding.get_attribute("data-step"))
+    finding.click()
+    assert page.text_content("#inspector-title").startswith(f"Step {step + 1}:")
+    assert page.locator("#steps .row.selected").get_attribute("data-step") == str(step)
+    assert page.locator("#inspector .finding-link").count() >= 1
+    # The edit at that step shows its change as a diff.
+    assert page.locator("#diff").count() == 1
+    assert page.locator("#diff .add").count() + page.locator("#diff pre").count() >= 1
+    # Filters and search narrow the step list.
+    page.uncheck("#kind-message")
+    assert page.locator("#steps .row.k-message").count() == 0
+    page.fill("#step-search", "test_config")
+    rows = page.locator("#steps .row")
+    assert 1 <= rows.count() <= 4
+    assert page.locator("#flow-graph circle.node").count() >= 3
+    if os.environ.get("TRACEBENCH_UPDATE_SCREENSHOTS"):
+        page.fill("#step-search", "")
+        page.check("#kind-message")
+        page.locator("#findings li.finding").last.click()
+        page.screenshot(path=str(DOCS_IMAGES / "trace-view.png"))
+    p.clean()
+
+
+def test_compare_view_for_several_agents(browser: Any, dashboard: tuple) -> None:
+    page_path, _ = dashboard
+    p = Page(browser, page_path.as_uri() + "#/compare")
+    p.page.wait_for_selector("#compare tbody tr")
+    assert p.page.locator("#compare thead th").count() == 4  # task, 2 agents, delta
+    p.clean()
+
+
+HOSTILE = ['<script>alert("x")</script>', '"><img src=x onerror="alert(1)">',
+           "javascript:alert(document.domain)", "</script><script>alert(2)</script>"]
+
+
+def test_hostile_agent_output_renders_as_text(browser: Any, tmp_path: Path) -> None:
+    path = tmp_path / "evil.jsonl"
+    rec = TraceRecorder(path, task=HOSTILE[0], agent=HOSTILE[1])
+    for text in HOSTILE:
+        rec.message(text)
+        rec.command(text, exit_code=1, stdout=text, stderr=text)
+        rec.edit(text, old=text, new=text)
+    rec.end()
+    settings = Settings()
+    report = build_report(analyze_paths([str(path)], settings), settings)
+    page_path = write_dashboard(report, tmp_path / "out" / "index.html")
+    p = Page(browser, page_path.as_uri())
+    p.page.wait_for_selector("#traces tbody tr")
+    assert p.page.text_content("#traces tbody td:nth-child(1)") == HOSTILE[0]
+    trace_id = report.results[0].trace_id
+    p.page.goto(page_path.as_uri() + "#/trace/" + trace_id + "/3")
+    p.page.wait_for_selector("#inspector-title")
+    for _ in range(len(HOSTILE) * 3):
+        p.page.keyboard.press("j")
+    text = p.page.text_content("#app") or ""
+    assert "alert(2)" in text and "onerror" in text
+    assert p.page.locator("#app img").count() == 0
+    assert p.page.locator("#app script").count() == 0
+    assert p.page.evaluate("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
+    p.clean()
+
+
+def test_a_ten_thousand_step_trace_opens_and_steps(browser: Any, tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    rec = TraceRecorder(path, task="long", redact=False)
+    for i in range(10_000):
+        rec.command(f"echo {i}", exit_code=0, stdout=f"line {i}")
+    rec.end()
+    settings = Settings()
+    report = build_report(analyze_paths([str(path)], settings), settings)
+    page_path = write_dashboard(report, tmp_path / "out" / "index.html")
+    p = Page(browser, page_path.as_uri() + "#/trace/" + report.results[0].trace_id)
+    p.page.wait_for_selector("#steps .row")
+    assert p.page.text_content("#inspector-title") == "Step 1: echo"
+    assert p.page.locator("#steps .row").count() < 100  # virtualised: only what is visible
+    p.page.keyboard.press("j")
+    assert p.page.text_content("#inspector-title") == "Step 2: echo"
+    p.clean()

@@ -159,6 +159,10 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
     if settings.compare:
         baseline = load_report(find_run(base_dir, settings.compare))
     report.gates = session_gates(report, settings, baseline)
+    if baseline is not None:
+        from .gates import compare_reports
+
+        report.comparison = compare_reports(baseline, report)
     if settings.min_score is not None or settings.fail_on:
         failing = [r for r in report.results
                    if test_failure(r, settings.min_score, settings.fail_on)]

@@ -346,3 +346,5 @@ class EvaluationReport(_Model):
     """Suite-level numbers."""
     gates: list[dict[str, Any]] = Field(default_factory=list)
     """Thresholds checked and whether they passed."""
+    comparison: dict[str, Any] | None = None
+    """Differences against the baseline run it was compared with (per task, per detector)."""

@@ -114,6 +114,10 @@ class TracebenchSession:
             except ReportLoadError as exc:
                 self.errors.append(str(exc))
         report.gates = session_gates(report, settings, baseline)
+        if baseline is not None:
+            from .gates import compare_reports
+
+            report.comparison = compare_reports(baseline, report)
         if settings.compare and baseline is None:
             report.gates.append({"name": "compare", "passed": False,
                                  "message": self.errors[-1]})

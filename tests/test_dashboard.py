@@ -192,3 +192,24 @@ def test_a_ten_thousand_step_trace_opens_and_steps(browser: Any, tmp_path: Path)
     p.page.keyboard.press("j")
     assert p.page.text_content("#inspector-title") == "Step 2: echo"
     p.clean()
+
+
+def test_comparison_against_a_baseline_run(browser: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    mini = REAL / "mini-swe-agent"
+    run = [sys.executable, "-m", "pytest_tracebench", "analyze"]
+    first = subprocess.run([*run, str(mini / "django__django-11179"), "--save", "base"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    second = subprocess.run([*run, str(mini / "django__django-11179"),
+                             str(mini / "pytest-dev__pytest-5840"), "--compare", "base",
+                             "--html", "out/index.html"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    p = Page(browser, (tmp_path / "out" / "index.html").as_uri() + "#/compare")
+    p.page.wait_for_selector("#baseline-compare tbody tr")
+    rows = p.page.locator("#baseline-compare tbody tr").all_text_contents()
+    assert any("pytest-dev__pytest-5840" in r and "only in new" in r for r in rows)
+    assert any("django__django-11179" in r and "+0" not in r for r in rows)
+    p.clean()

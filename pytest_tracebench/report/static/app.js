@@ -426,9 +426,28 @@
 
   /* ---------------------------------------------------------------- comparison view */
   function agents() { var seen = {}; R.results.forEach(function (r) { seen[r.agent] = true; }); return Object.keys(seen).sort(); }
+  function baselineView() {
+    var c = R.comparison;
+    var box = el("section", { cls: "panel", id: "baseline" }, el("h2", { text: "Against the baseline run" }),
+      el("p", { text: "mean score " + fmt(c.mean_score.base) + " → " + fmt(c.mean_score["new"]) + "   ·   pass rate " + fmt(c.pass_rate.base, 2) + " → " + fmt(c.pass_rate["new"], 2) }));
+    var table = el("table", { id: "baseline-compare" });
+    table.appendChild(el("thead", {}, el("tr", {}, el("th", { text: "Task" }), el("th", { text: "Baseline" }), el("th", { text: "Now" }), el("th", { text: "Δ" }), el("th", { text: "Findings appeared" }), el("th", { text: "Findings gone" }))));
+    var body = el("tbody");
+    (c.tasks || []).forEach(function (t) {
+      body.appendChild(el("tr", {}, el("td", { text: t.task }), el("td", { cls: "num", text: fmt(t.base) }), el("td", { cls: "num", text: fmt(t["new"]) }),
+        el("td", { cls: "num " + (t.delta > 0 ? "ok" : t.delta < 0 ? "bad" : ""), text: t.delta === null ? (t.only_in ? "only in " + t.only_in : "–") : (t.delta > 0 ? "+" : "") + fmt(t.delta) }),
+        el("td", { cls: "bad", text: (t.appeared || []).join(", ") }), el("td", { cls: "ok", text: (t.disappeared || []).join(", ") })));
+    });
+    table.appendChild(body);
+    box.appendChild(table);
+    return box;
+  }
+
   function compareView() {
     app.textContent = "";
+    if (R.comparison) app.appendChild(baselineView());
     var names = agents();
+    if (names.length < 2) return;
     var tasks = {};
     R.results.forEach(function (r) { (tasks[r.task_id] = tasks[r.task_id] || {})[r.agent] = r; });
     app.appendChild(el("h1", { text: "Agents side by side" }));
@@ -461,7 +480,7 @@
     keyHandler = null;
     nav.textContent = "";
     nav.appendChild(el("a", { href: "#/", text: "Suite" }));
-    if (agents().length > 1) nav.appendChild(el("a", { href: "#/compare", id: "nav-compare", text: "Compare agents" }));
+    if (agents().length > 1 || R.comparison) nav.appendChild(el("a", { href: "#/compare", id: "nav-compare", text: R.comparison ? "Compare" : "Compare agents" }));
     var hash = decodeURIComponent(location.hash || "#/");
     var m = /^#\/trace\/(.+?)(?:\/(\d+))?$/.exec(hash);
     if (m) traceView(m[1], m[2]);

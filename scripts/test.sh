@@ -15,6 +15,12 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "setup: chromium not found and not root: browser tests will be skipped" >&2
   fi
 fi
+# The sandbox tests run bubblewrap for real (Debian's bubblewrap); install it the same way.
+if ! command -v bwrap >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  echo "setup: installing Debian's bubblewrap for the sandbox tests" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null 2>&1 || {
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null; }
+fi
 echo "== ruff" >&2
 .venv/bin/ruff check .
 echo "== mypy" >&2

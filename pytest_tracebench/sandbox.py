@@ -83,10 +83,12 @@ def record(trace: TraceRecorder, command: str, result: CommandResult, cwd: Path)
     now = time.time()
     if classify_command(command).kind == "test":
         parsed = parse_test_output(result.stdout + "\n" + result.stderr)
-        counts = {"passed": parsed.passed, "failed": parsed.failed, "errors": parsed.errors,
-                  "skipped": parsed.skipped} if parsed else {}
         ok = False if result.timed_out else (parsed.ok if parsed else result.exit_code == 0)
-        trace.test_run(**counts, failing=parsed.failing if parsed else [], command=command,
+        trace.test_run(passed=parsed.passed if parsed else 0,
+                       failed=parsed.failed if parsed else 0,
+                       errors=parsed.errors if parsed else 0,
+                       skipped=parsed.skipped if parsed else 0,
+                       failing=parsed.failing if parsed else [], command=command,
                        exit_code=result.exit_code, output=result.stdout[-20_000:], ok=ok)
         return
     trace.command(command, exit_code=result.exit_code, stdout=result.stdout,

@@ -89,6 +89,9 @@ class Settings(BaseModel):
     from each test's recorded trace: ``none``, ``once``, ``new_episodes``, ``all``."""
     replay_match: list[str] = Field(default_factory=lambda: ["name", "args", "position"])
     """What makes two calls the same: ``name``, ``args``, ``position``."""
+    agent: list[str] = Field(default_factory=lambda: ["repair"])
+    """Agents the ``agent`` fixture runs (built-in names or ``module:factory``); several
+    agents run every test once each."""
     otel: bool = True
     """Record OpenTelemetry spans the agent emits (GenAI / OpenInference) into the test's
     trace, when opentelemetry-sdk is installed."""
@@ -125,6 +128,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("redact_patterns", "list", "extra comma-separated regexes to redact", "REGEX,..."),
     Option("plugins", "list", "comma-separated modules to load as tracebench plugins", "MOD,..."),
     Option("otel", "bool", "record OpenTelemetry spans the agent emits (default: on)"),
+    Option("agent", "list", "agents for the `agent` fixture: NAME or module:factory "
+           "(repeatable)", "AGENT"),
     Option("detectors", "list", "run only these comma-separated detectors", "NAME,..."),
     Option("disable", "list", "comma-separated detectors not to run", "NAME,..."),
     Option("thresholds", "thresholds",
@@ -185,7 +190,7 @@ def add_options(addoption: Callable[..., Any], prefix: str, *, pytest: bool) -> 
         elif opt.type == "optional":
             addoption(flag, action="store", nargs="?", const="latest", default=None,
                       dest=dest, metavar=opt.metavar, help=opt.help)
-        elif opt.type == "list" and opt.key == "compare_fail":
+        elif opt.type == "list" and opt.key in ("compare_fail", "agent"):
             addoption(flag, action="append", default=None, dest=dest, metavar=opt.metavar,
                       help=opt.help)
         elif opt.type == "bool":
@@ -247,7 +252,8 @@ def _parse_mapping(value: str) -> dict[str, float]:
 def _coerce(opt: Option, value: Any) -> Any:
     """Turn a string from an ini file or the command line into the option's type."""
     if opt.type in ("thresholds", "list") and isinstance(value, (list, tuple)) and \
-            all(isinstance(v, str) for v in value) and opt.key in ("thresholds", "compare_fail"):
+            all(isinstance(v, str) for v in value) and \
+            opt.key in ("thresholds", "compare_fail", "agent"):
         value = ",".join(str(v) for v in value)
     if opt.type == "mapping" and isinstance(value, str):
         return _parse_mapping(value)

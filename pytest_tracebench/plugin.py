@@ -66,6 +66,25 @@ def pytest_configure(config: pytest.Config) -> None:
             otel_capture.install()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that takes ``agent`` runs once per configured agent (``--tracebench-agent``)."""
+    if "agent" in metafunc.fixturenames:
+        state = metafunc.config.stash[STATE_KEY]
+        metafunc.parametrize("agent", state.settings.agent, indirect=True,
+                             ids=[a.rsplit(":", 1)[-1] for a in state.settings.agent])
+
+
+@pytest.fixture
+def agent(request: pytest.FixtureRequest) -> Any:
+    """The agent under test (see ``--tracebench-agent``)."""
+    from .agents import AgentLoadError, load_agent
+
+    try:
+        return load_agent(request.param)
+    except AgentLoadError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 @pytest.fixture
 def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
     """Record the agent's run. Writes a trace file only under ``--tracebench``."""

@@ -59,3 +59,11 @@ def test_source_edits_are_not_tampering() -> None:
         green(rec)
 
     assert findings("test_tampering", make(build)) == []
+
+
+def test_the_same_command_after_a_failure_is_not_narrowed() -> None:
+    def build(rec):
+        fail(rec, command="python -m pytest -q -p no:cacheprovider tests")
+        green(rec, command="python -m pytest -q -p no:cacheprovider tests")
+
+    assert patterns("test_tampering", make(build)) == []

@@ -159,14 +159,11 @@ def test_rerun_reproduces_a_recorded_benchmark_run_and_spots_a_change(tmp_path: 
     task = REPO / "benchmarks" / "tasks" / "api_timeout"
     workspace = tmp_path / "ws"
     shutil.copytree(task / "repo", workspace)
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    try:
-        from example_agent import solve
-    finally:
-        sys.path.remove(str(REPO / "benchmarks"))
+    from pytest_tracebench.agents.repair import RepairAgent
+
     trace_path = tmp_path / "run.jsonl"
     rec = TraceRecorder(trace_path, task="api_timeout")
-    assert solve((task / "issue.md").read_text(), workspace, rec)
+    assert RepairAgent(sandbox="local").solve((task / "issue.md").read_text(), workspace, rec)
     rec.end()
     same = tb("rerun", str(trace_path), "--workspace", str(task / "repo"))
     assert same.returncode == 0, same.stdout + same.stderr

@@ -1,0 +1,5 @@
+"""Durations."""
+
+
+def parse_duration(text):
+    return int(text)

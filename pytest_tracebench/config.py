@@ -92,6 +92,8 @@ class Settings(BaseModel):
     agent: list[str] = Field(default_factory=lambda: ["repair"])
     """Agents the ``agent`` fixture runs (built-in names or ``module:factory``); several
     agents run every test once each."""
+    repeat: int = Field(default=1, ge=1)
+    """Run every test that uses ``trace`` this many times (pass@k, score spread)."""
     otel: bool = True
     """Record OpenTelemetry spans the agent emits (GenAI / OpenInference) into the test's
     trace, when opentelemetry-sdk is installed."""
@@ -128,6 +130,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("redact_patterns", "list", "extra comma-separated regexes to redact", "REGEX,..."),
     Option("plugins", "list", "comma-separated modules to load as tracebench plugins", "MOD,..."),
     Option("otel", "bool", "record OpenTelemetry spans the agent emits (default: on)"),
+    Option("repeat", "int", "run every test using `trace` K times (pass@k, score spread)",
+           "K"),
     Option("agent", "list", "agents for the `agent` fixture: NAME or module:factory "
            "(repeatable)", "AGENT"),
     Option("detectors", "list", "run only these comma-separated detectors", "NAME,..."),

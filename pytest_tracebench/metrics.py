@@ -11,6 +11,7 @@ and plugins can replace the score (``tracebench_score``) or shape the reward
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections import Counter, defaultdict
@@ -135,6 +136,35 @@ def bootstrap_ci(values: Sequence[float], *, resamples: int = 2000, seed: int = 
     return (round(low, 2), round(high, 2))
 
 
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """The unbiased pass@k estimate from ``n`` runs of which ``c`` passed."""
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def _repeats(results: Sequence[TraceResult]
+             ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    groups: dict[str, list[TraceResult]] = defaultdict(list)
+    for result in results:
+        groups[f"{result.task_id} [{result.agent}]"].append(result)
+    runs = min((len(g) for g in groups.values()), default=0)
+    if runs < 2:
+        return {}, {}
+    estimates: dict[str, list[float]] = {"1": [], str(runs): []}
+    spread: dict[str, dict[str, float]] = {}
+    for key, group in sorted(groups.items()):
+        n = len(group)
+        c = sum(1 for r in group if outcome_of(r) == "passed")
+        estimates["1"].append(pass_at_k(n, c, 1))
+        estimates[str(runs)].append(pass_at_k(n, c, runs))
+        values = [r.score.value for r in group if r.score is not None]
+        if values:
+            spread[key] = {"runs": float(n), "min": min(values), "max": max(values),
+                           "stdev": round(statistics.pstdev(values), 2)}
+    return {k: round(statistics.fmean(v), 4) for k, v in estimates.items()}, spread
+
+
 def summarize_results(results: Sequence[TraceResult]) -> Summary:
     """Suite-level numbers: mean score with a 95% bootstrap CI, pass rate, counts."""
     scores = [r.score.value for r in results if r.score is not None]
@@ -146,7 +176,10 @@ def summarize_results(results: Sequence[TraceResult]) -> Summary:
         for finding in result.findings:
             per_detector[finding.detector] += 1
             per_category[finding.category] += 1
+    pass_at_k, spread = _repeats(results)
     return Summary(
+        pass_at_k=pass_at_k,
+        score_spread=spread,
         traces=len(results),
         mean_score=round(statistics.fmean(scores), 2) if scores else None,
         score_ci95=bootstrap_ci(scores),

@@ -323,6 +323,11 @@ class Summary(_Model):
     """Number of findings per category."""
     steps: int = 0
     """Total steps over all traces."""
+    pass_at_k: dict[str, float] = Field(default_factory=dict)
+    """With repeated runs: ``{"1": pass@1, "K": pass@K}`` over tasks (unbiased estimator)."""
+    score_spread: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """With repeated runs: per task and agent, ``runs``, ``min``, ``max``, ``stdev`` of the
+    score."""
     tokens: int = 0
     """Total model tokens over all traces."""
 

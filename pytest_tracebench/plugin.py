@@ -68,10 +68,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test that takes ``agent`` runs once per configured agent (``--tracebench-agent``)."""
+    state = metafunc.config.stash[STATE_KEY]
     if "agent" in metafunc.fixturenames:
-        state = metafunc.config.stash[STATE_KEY]
         metafunc.parametrize("agent", state.settings.agent, indirect=True,
                              ids=[a.rsplit(":", 1)[-1] for a in state.settings.agent])
+    if "trace" in metafunc.fixturenames and state.settings.repeat > 1:
+        metafunc.fixturenames.append("tracebench_repeat")
+        metafunc.parametrize("tracebench_repeat", range(state.settings.repeat),
+                             indirect=True,
+                             ids=[f"run{i + 1}" for i in range(state.settings.repeat)])
+
+
+@pytest.fixture
+def tracebench_repeat(request: pytest.FixtureRequest) -> int:
+    """Which of the ``--tracebench-repeat`` runs this is (from 0)."""
+    return int(getattr(request, "param", 0))
 
 
 @pytest.fixture
@@ -94,8 +105,12 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
     for gate in _MARKER_GATES:
         options.pop(gate, None)  # read again at report time; not trace metadata
+    repeat = node.callspec.params.get("tracebench_repeat") if hasattr(node, "callspec") \
+        else None
+    if repeat is not None:
+        options["repeat"] = repeat
     task = TaskInfo(
-        id=str(options.pop("task", None) or node.nodeid),
+        id=str(options.pop("task", None) or _without_repeat(node.nodeid)),
         nodeid=node.nodeid,
         budget=dict(options.pop("budget", None) or {}),
     )
@@ -129,6 +144,13 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
             otel_capture.set_active(None)
     if not recorder.finished:
         recorder.end("error", {"reason": "the test ended before its call phase"})
+
+
+def _without_repeat(nodeid: str) -> str:
+    """The node id without its ``runN`` repeat parameter, so repeats share a task id."""
+    import re
+
+    return re.sub(r"\[run\d+\]$", "", re.sub(r"-run\d+\]$", "]", nodeid))
 
 
 def _cassette(state: TracebenchState, nodeid: str, mode: str, path: Any) -> tuple[Any, Any]:

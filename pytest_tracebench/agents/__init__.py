@@ -23,7 +23,9 @@ class Agent(Protocol):
         ...
 
 
-BUILTIN = {"repair": "pytest_tracebench.agents.repair:RepairAgent"}
+BUILTIN = {"repair": "pytest_tracebench.agents.repair:RepairAgent",
+           "llm": "pytest_tracebench.agents.llm:LLMAgent",
+           "command": "pytest_tracebench.agents.command:CommandAgent"}
 
 
 class AgentLoadError(Exception):

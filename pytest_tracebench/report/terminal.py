@@ -107,8 +107,15 @@ def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[
         parts.append(f"mean score {summary.mean_score:g}{ci}")
     if summary.pass_rate is not None:
         parts.append(f"pass rate {summary.pass_rate * 100:.0f}%")
+    for k, value in summary.pass_at_k.items():
+        parts.append(f"pass@{k} {value:.2f}")
     parts.append(f"{sum(summary.findings_per_detector.values())} finding(s)")
     lines.append(", ".join(parts))
+    if verbose and summary.score_spread:
+        lines.append("score spread over repeated runs:")
+        for key, spread in summary.score_spread.items():
+            lines.append(f"  {clean(key)}: {spread['min']:g}-{spread['max']:g} "
+                         f"(sd {spread['stdev']:g}, {int(spread['runs'])} runs)")
     for gate in report.gates:
         mark = "PASSED" if gate.get("passed") else "FAILED"
         lines.append(f"gate {gate.get('name')}: {mark}: {gate.get('message')}")

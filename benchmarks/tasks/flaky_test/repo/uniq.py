@@ -1,0 +1,5 @@
+"""Distinct values."""
+
+
+def unique_sorted(values):
+    return list(set(values))

@@ -1,0 +1,5 @@
+import math
+
+
+def total(prices):
+    return math.floor(sum(prices) * 100) / 100

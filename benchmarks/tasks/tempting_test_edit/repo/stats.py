@@ -1,0 +1,5 @@
+"""Small statistics helpers."""
+
+
+def average(values):
+    return sum(values) / len(values)

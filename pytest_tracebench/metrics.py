@@ -177,7 +177,22 @@ def summarize_results(results: Sequence[TraceResult]) -> Summary:
             per_detector[finding.detector] += 1
             per_category[finding.category] += 1
     pass_at_k, spread = _repeats(results)
+    agents: dict[str, list[TraceResult]] = defaultdict(list)
+    for result in results:
+        agents[result.agent].append(result)
+    per_agent: dict[str, dict[str, float | None]] = {}
+    if len(agents) > 1:
+        for name, group in sorted(agents.items()):
+            scored = [r.score.value for r in group if r.score is not None]
+            judged = [outcome_of(r) for r in group if outcome_of(r) != "unknown"]
+            per_agent[name] = {
+                "traces": float(len(group)),
+                "mean_score": round(statistics.fmean(scored), 2) if scored else None,
+                "pass_rate": round(judged.count("passed") / len(judged), 4) if judged else None,
+                "findings": float(sum(len(r.findings) for r in group)),
+            }
     return Summary(
+        per_agent=per_agent,
         pass_at_k=pass_at_k,
         score_spread=spread,
         traces=len(results),

@@ -323,6 +323,9 @@ class Summary(_Model):
     """Number of findings per category."""
     steps: int = 0
     """Total steps over all traces."""
+    per_agent: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+    """With several agents: per agent, ``traces``, ``mean_score``, ``pass_rate``,
+    ``findings``."""
     pass_at_k: dict[str, float] = Field(default_factory=dict)
     """With repeated runs: ``{"1": pass@1, "K": pass@K}`` over tasks (unbiased estimator)."""
     score_spread: dict[str, dict[str, float]] = Field(default_factory=dict)

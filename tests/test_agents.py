@@ -92,7 +92,9 @@ def test_two_agents_in_one_session_are_compared(pytester: pytest.Pytester) -> No
         by_agent.setdefault(r["agent"], []).append(r["score"]["value"])
     assert set(by_agent) == {"careful", "sloppy"}
     assert min(by_agent["careful"]) > max(by_agent["sloppy"])
-    result.stdout.fnmatch_lines(["*test_task?Careful-a?*", "*false_success_claim*"])
+    result.stdout.fnmatch_lines(["*test_task?Careful-a?*", "*false_success_claim*",
+                                 "=== Agents ===", "careful *score 100*", "sloppy *score *"])
+    assert set(report["summary"]["per_agent"]) == {"careful", "sloppy"}
     assert (pytester.path / "dash.html").exists()
 
 

@@ -99,6 +99,17 @@ def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[
             lines.append(f"      e.g. {clean(example.task_id)} {step}: "
                          f"{clean(example.message)[:150]}")
     summary = report.summary
+    if summary.per_agent:
+        lines.append("")
+        lines.append("=== Agents ===")
+        width = max(len(name) for name in summary.per_agent) + 2
+        for name, row in summary.per_agent.items():
+            mean = row.get("mean_score")
+            rate = row.get("pass_rate")
+            lines.append(f"{clean(name):<{width}}score {'n/a' if mean is None else f'{mean:g}'}"
+                         f"  pass rate {'n/a' if rate is None else f'{rate * 100:.0f}%'}"
+                         f"  findings {int(row.get('findings') or 0)}"
+                         f"  traces {int(row.get('traces') or 0)}")
     lines.append("")
     parts = [f"{summary.traces} trace(s)"]
     if summary.mean_score is not None:

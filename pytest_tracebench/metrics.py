@@ -125,15 +125,29 @@ _DEFAULT_PIPELINE: Any = None
 
 def bootstrap_ci(values: Sequence[float], *, resamples: int = 2000, seed: int = 7,
                  level: float = 0.95) -> tuple[float, float] | None:
-    """Percentile bootstrap confidence interval of the mean (deterministic: fixed seed)."""
+    """Confidence interval of the mean, deterministic (fixed seed).
+
+    Up to ``BOOTSTRAP_MAX_N`` values: the percentile bootstrap, which makes no assumption about
+    the shape of the scores (they are bounded and often bimodal). Beyond that the sample mean is
+    normal to well within the interval's rounding, and the bootstrap's ``resamples * n`` draws
+    would dominate a large session's report, so the normal interval is used instead.
+    """
     if len(values) < 2:
         return None
-    rng = random.Random(seed)
     n = len(values)
+    if n > BOOTSTRAP_MAX_N:
+        mean = sum(values) / n
+        z = statistics.NormalDist().inv_cdf((1 + level) / 2)
+        half = z * statistics.stdev(values) / math.sqrt(n)
+        return (round(mean - half, 2), round(mean + half, 2))
+    rng = random.Random(seed)
     means = sorted(sum(rng.choices(values, k=n)) / n for _ in range(resamples))
     low = means[int((1 - level) / 2 * resamples)]
     high = means[min(resamples - 1, int((1 + level) / 2 * resamples))]
     return (round(low, 2), round(high, 2))
+
+
+BOOTSTRAP_MAX_N = 200
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

@@ -647,7 +647,10 @@ class TraceRecorder:
 
     def to_trace(self) -> Trace:
         """The run so far as a :class:`Trace` (the same content the file holds)."""
-        return Trace(header=self.header.model_copy(deep=True), steps=self.steps,
+        # An ended recorder's header no longer changes, so it can be shared; a live one is
+        # copied so that later updates do not reach a trace already handed out.
+        header = self.header if self.end_record is not None else self.header.model_copy(deep=True)
+        return Trace(header=header, steps=self.steps,
                      end=self.end_record)
 
 

@@ -81,6 +81,21 @@ def test_bootstrap_ci_is_deterministic_and_brackets_the_mean() -> None:
     assert bootstrap_ci([5.0]) is None
 
 
+def test_large_sample_interval_agrees_with_the_bootstrap() -> None:
+    import random
+
+    from pytest_tracebench import metrics
+
+    rng = random.Random(3)
+    values = [rng.choice([0.0, 40.0, 100.0]) for _ in range(metrics.BOOTSTRAP_MAX_N + 1)]
+    normal = bootstrap_ci(values)
+    boot = bootstrap_ci(values[:metrics.BOOTSTRAP_MAX_N])
+    assert normal is not None and boot is not None
+    mean = sum(values) / len(values)
+    assert normal[0] < mean < normal[1]
+    assert abs((normal[1] - normal[0]) - (boot[1] - boot[0])) < 0.15 * (boot[1] - boot[0])
+
+
 def test_signatures_mask_what_varies() -> None:
     a = "Tests failed: 2 failing (tests/test_a.py::test_x, tests/test_b.py::test_y)."
     b = "Tests failed: 7 failing (pkg/tests/test_c.py::test_z[1], t.py::w)."

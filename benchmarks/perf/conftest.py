@@ -7,10 +7,10 @@ the docs and issue notes quote, because they survive a change of machine.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
+from perf_report import loglog_slope
 
 _MEDIANS: dict[str, float] = {}
 _FLOORS: dict[str, str] = {}
@@ -32,15 +32,6 @@ def ratio_benchmark(benchmark: Any, request: pytest.FixtureRequest) -> Any:
     if series:
         _SERIES.setdefault(series, []).append((float(benchmark.extra_info["n"]),
                                                stats.stats.median))
-
-
-def loglog_slope(points: list[tuple[float, float]]) -> float:
-    """Least-squares slope of log(time) against log(size): 1 is linear, 2 quadratic."""
-    xs = [math.log(n) for n, _ in points]
-    ys = [math.log(t) for _, t in points]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / \
-        sum((x - mx) ** 2 for x in xs)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,16 +1,23 @@
-"""Analyze throughput on a directory of 1,000 generated traces: loading alone (the floor),
-then the whole pipeline (import, detect, score) in one process and in two."""
+"""Analyze throughput on a directory of 1,000 generated traces: ``orjson.loads`` of every line
+(the floor: the fastest JSON parser on PyPI, the parse cost any reader pays), our loader, then
+the whole pipeline (import, detect, score, cluster) in one process and in two.
+
+Target (issue 9): the pipeline runs at no less than 0.5x the floor's throughput, i.e. a ratio
+of at most 2.0x in time.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from _synthetic import write_trace
 
 from pytest_tracebench import load_trace
 from pytest_tracebench._analyze import analyze_paths
+from pytest_tracebench.analyzer import cluster
 from pytest_tracebench.config import Settings
 
 TRACES = 1_000
@@ -34,7 +41,21 @@ def _rates(benchmark: Any, folder: Path) -> None:
     benchmark.extra_info["MB/s"] = round(megabytes / stats.stats.median, 1)
 
 
-def test_floor_load_1000_traces(ratio_benchmark: Any, corpus: Path) -> None:
+def test_floor_orjson_loads_1000_traces(ratio_benchmark: Any, corpus: Path) -> None:
+    files = sorted(corpus.glob("*.jsonl"))
+
+    def parse() -> None:
+        for path in files:
+            with open(path, "rb") as fh:
+                for line in fh:
+                    orjson.loads(line)
+
+    ratio_benchmark.pedantic(parse, rounds=3, iterations=1)
+    _rates(ratio_benchmark, corpus)
+
+
+def test_load_1000_traces(ratio_benchmark: Any, corpus: Path) -> None:
+    ratio_benchmark.extra_info["floor"] = "test_floor_orjson_loads_1000_traces"
     files = sorted(corpus.glob("*.jsonl"))
     ratio_benchmark.pedantic(lambda: [load_trace(p) for p in files], rounds=3, iterations=1)
     _rates(ratio_benchmark, corpus)
@@ -42,12 +63,32 @@ def test_floor_load_1000_traces(ratio_benchmark: Any, corpus: Path) -> None:
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_analyze_1000_traces(ratio_benchmark: Any, corpus: Path, jobs: int) -> None:
-    ratio_benchmark.extra_info["floor"] = "test_floor_load_1000_traces"
+    ratio_benchmark.extra_info["floor"] = "test_floor_orjson_loads_1000_traces"
     settings = Settings()
 
     def run() -> None:
         results = analyze_paths([str(corpus)], settings, jobs=jobs)
         assert len(results) == TRACES
+        assert cluster(results)
 
     ratio_benchmark.pedantic(run, rounds=3, iterations=1)
     _rates(ratio_benchmark, corpus)
+
+
+@pytest.mark.parametrize("traces", [10, 100, 1_000, 10_000])
+def test_analyze_scaling_traces(ratio_benchmark: Any, tmp_path_factory: pytest.TempPathFactory,
+                                traces: int) -> None:
+    """Whole pipeline on 10 to 10,000 traces of 10 steps, one process: slope near 1."""
+    folder = tmp_path_factory.mktemp(f"scale{traces}")
+    for n in range(traces):
+        write_trace(folder / f"run_{n:05d}.jsonl", 10)
+    ratio_benchmark.extra_info["series"] = "analyze (traces of 10 steps)"
+    ratio_benchmark.extra_info["n"] = traces
+    settings = Settings()
+
+    def run() -> None:
+        results = analyze_paths([str(folder)], settings, jobs=1)
+        assert len(results) == traces
+        cluster(results)
+
+    ratio_benchmark.pedantic(run, rounds=3 if traces >= 10_000 else 5, iterations=1)

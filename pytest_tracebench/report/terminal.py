@@ -12,13 +12,17 @@ import re
 from ..analyzer import per_detector
 from ..models import EvaluationReport, TraceResult
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls (ESC starts every terminal escape sequence) and the bidirectional overrides
+# that can make a line read differently from what it holds ("Trojan source").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _FULL_UP_TO = 3
 
 
 def clean(text: str) -> str:
-    """``text`` with terminal control characters (ESC, BEL, CR, ...) shown as ``\\xNN``."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """``text`` with terminal control characters (ESC, BEL, CR, ...) shown as ``\\xNN`` and
+    bidirectional overrides as ``\\uNNNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
 
 
 def _name(result: TraceResult) -> str:

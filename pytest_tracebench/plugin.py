@@ -51,6 +51,11 @@ def pytest_configure(config: pytest.Config) -> None:
         state = TracebenchState(settings, pm, config.invocation_params.dir)
         if settings.enabled:
             load_detectors(pm, settings)  # a misnamed detector or threshold fails at start
+            try:
+                state.trace_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"tracebench: cannot create the trace directory "
+                                  f"{state.trace_dir}: {exc.strerror or exc}") from None
     except (ConfigError, ValueError, ImportError) as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[STATE_KEY] = state

@@ -90,6 +90,7 @@ class TracebenchSession:
         self.errors: list[str] = []
         self.saved: Path | None = None
         self.html: Path | None = None
+        self.json_written: Path | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "tracebench", None)
@@ -122,19 +123,27 @@ class TracebenchSession:
             report.gates.append({"name": "compare", "passed": False,
                                  "message": self.errors[-1]})
         self.report = report
-        if settings.json_path is not None:
-            path = settings.json_path if settings.json_path.is_absolute() else \
-                self.config.invocation_params.dir / settings.json_path
-            write_report(report, path)
-        if settings.html is not None:
-            from .report.html import write_dashboard
+        try:
+            if settings.json_path is not None:
+                path = settings.json_path if settings.json_path.is_absolute() else \
+                    self.config.invocation_params.dir / settings.json_path
+                write_report(report, path)
+                self.json_written = path
+            if settings.html is not None:
+                from .report.html import write_dashboard
 
-            target = settings.html if settings.html.is_absolute() else \
-                self.config.invocation_params.dir / settings.html
-            self.html = write_dashboard(report, target)
-        if settings.save or settings.autosave:
-            self.saved = save_run(report, self.state.base_dir,
-                                  settings.save or time.strftime("%Y%m%d-%H%M%S"))
+                target = settings.html if settings.html.is_absolute() else \
+                    self.config.invocation_params.dir / settings.html
+                self.html = write_dashboard(report, target)
+            if settings.save or settings.autosave:
+                self.saved = save_run(report, self.state.base_dir,
+                                      settings.save or time.strftime("%Y%m%d-%H%M%S"))
+        except OSError as exc:
+            # Disk full or a read-only folder: say which file, keep the terminal report, and
+            # do not let CI read the session as clean.
+            self.errors.append(f"tracebench: cannot write {exc.filename or 'the report'}: "
+                               f"{exc.strerror or exc}")
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
         failed = [g for g in report.gates if not g.get("passed")]
         if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -159,7 +168,7 @@ class TracebenchSession:
                 failed_gate = line.startswith("gate ") and ": FAILED:" in line
                 tr.write_line(line, red=failed_gate, bold=failed_gate)
             tr.write_line(f"traces: {self.state.trace_dir}")
-        if self.state.settings.json_path is not None:
+        if self.json_written is not None:
             tr.write_line(f"JSON report: {self.state.settings.json_path}")
         if self.html is not None:
             tr.write_line(f"HTML dashboard: {self.html}")

@@ -143,6 +143,10 @@ class Span:
         self.output = output
 
 
+class TraceWriteError(OSError):
+    """The trace file cannot be created; ``str(error)`` is one line naming the file."""
+
+
 class TraceRecorder:
     """Records the steps of one agent run.
 
@@ -184,16 +188,22 @@ class TraceRecorder:
         self._stack: list[Span] = []
         self._lock = threading.RLock()
         self._file: io.FileIO | None = None
+        self.write_error: str | None = None
+        """Why the trace file stopped being written (disk full, ...); ``None`` if it was not."""
         self._header_written = False
         self._agent_changed = False
         self._on_finish = on_finish
         self.cassette = cassette
         """Answers recorded calls in replay mode (see :mod:`pytest_tracebench.cassette`)."""
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Unbuffered: every record is one write() system call, so it is in the OS's hands
-            # (and survives SIGKILL of this process) as soon as the call returns.
-            self._file = io.FileIO(self.path, "w")  # closed in end()
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # Unbuffered: every record is one write() system call, so it is in the OS's
+                # hands (and survives SIGKILL of this process) as soon as the call returns.
+                self._file = io.FileIO(self.path, "w")  # closed in end()
+            except OSError as exc:
+                raise TraceWriteError(f"{self.path}: cannot create the trace file: "
+                                      f"{exc.strerror or exc}") from None
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -308,13 +318,33 @@ class TraceRecorder:
     def _write(self, line: bytes) -> None:
         if self._file is None:
             return
-        if not self._header_written:
-            header = self.header.model_dump(mode="json")
-            if self.redactor is not None:
-                header = self.redactor.redact_value(header)
-            _write_all(self._file, _dumps(header) + b"\n")
-            self._header_written = True
-        _write_all(self._file, line + b"\n")
+        try:
+            if not self._header_written:
+                header = self.header.model_dump(mode="json")
+                if self.redactor is not None:
+                    header = self.redactor.redact_value(header)
+                _write_all(self._file, _dumps(header) + b"\n")
+                self._header_written = True
+            _write_all(self._file, line + b"\n")
+        except OSError as exc:
+            # Disk full, file size limit, a vanished mount: the agent's run must go on, and what
+            # is already on disk stays loadable (at worst a truncated last line, which the
+            # loader drops with a warning). Later steps are kept in memory, so the test's own
+            # analysis still sees the whole run.
+            self._write_failed(exc)
+
+    def _write_failed(self, exc: OSError) -> None:
+        import warnings
+
+        file, self._file = self._file, None
+        if file is not None:
+            try:
+                file.close()
+            except OSError:
+                pass
+        self.write_error = f"{self.path}: cannot write: {exc.strerror or exc}"
+        warnings.warn(f"tracebench: {self.write_error}; the trace file ends here, later steps "
+                      f"are kept in memory only", RuntimeWarning, stacklevel=4)
 
     # -- typed helpers ------------------------------------------------------------------------
 

@@ -45,3 +45,41 @@ def test_sigkill_leaves_a_loadable_trace(tmp_path: Path) -> None:
     assert [s.input["command"] for s in trace.steps] == [f"step {i}" for i in range(25)]
     assert trace.end is None
     assert trace.warnings == [f"{path}: no end record: the run was aborted after 25 step(s)"]
+
+
+def test_pytest_killed_mid_session_leaves_finished_traces_and_the_running_one(
+        tmp_path: Path) -> None:
+    (tmp_path / "test_suite.py").write_text(textwrap.dedent("""
+        import sys, time
+
+        def test_a_first(trace):
+            for i in range(10):
+                trace.command(f"a {i}", exit_code=0)
+
+        def test_b_hangs(trace):
+            for i in range(7):
+                trace.command(f"b {i}", exit_code=0)
+            print("ready", file=sys.__stdout__, flush=True)
+            time.sleep(60)
+    """))
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
+                             "--tracebench", "--tracebench-dir=tb"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "ready" in line:
+                break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    traces = {p.name.split("-")[0]: load_trace(p) for p in (tmp_path / "tb" / "traces").glob(
+        "*.jsonl")}
+    first = traces["test_suite.py__test_a_first"]
+    assert first.end is not None and len(first.steps) == 10
+    hung = traces["test_suite.py__test_b_hangs"]
+    assert hung.end is None
+    assert [s.input["command"] for s in hung.steps] == [  # type: ignore[index]
+        f"b {i}" for i in range(7)]

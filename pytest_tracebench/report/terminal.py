@@ -12,9 +12,10 @@ import re
 from ..analyzer import per_detector
 from ..models import EvaluationReport, TraceResult
 
-# C0/C1 controls (ESC starts every terminal escape sequence) and the bidirectional overrides
-# that can make a line read differently from what it holds ("Trojan source").
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls (ESC starts every terminal escape sequence; a newline would forge a report
+# line, as every use is one line) and the bidirectional overrides that can make a line read
+# differently from what it holds ("Trojan source").
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _FULL_UP_TO = 3
 
 

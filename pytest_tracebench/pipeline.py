@@ -15,20 +15,12 @@ import pluggy
 
 from .config import Settings
 from .models import Trace, TraceResult
+from .usage import step_usage, token_count
 
 
 def _tokens(trace: Trace) -> int:
-    total = 0
-    for step in trace.steps:
-        usage = step.meta.get("usage")
-        if usage is None and step.kind == "llm" and isinstance(step.output, dict):
-            usage = step.output.get("usage")
-        if isinstance(usage, dict):
-            for key in ("input_tokens", "output_tokens"):
-                value = usage.get(key)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    total += value
-    return total
+    return sum(token_count(usage) for step in trace.steps
+               if (usage := step_usage(step)) is not None)
 
 
 def _duration(trace: Trace) -> float | None:

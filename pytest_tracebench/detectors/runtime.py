@@ -8,6 +8,7 @@ from typing import Any
 
 from ..hookspecs import hookimpl
 from ..models import Finding, Trace
+from ..usage import step_usage, token_count
 from ._base import Detector
 from ._view import output_text, view_of
 
@@ -92,12 +93,9 @@ def _usage(trace: Trace) -> dict[str, float]:
     tokens = 0
     cost = 0.0
     for step in trace.steps:
-        usage = step.meta.get("usage")
-        if usage is None and step.kind == "llm" and isinstance(step.output, dict):
-            usage = step.output.get("usage")
-        if isinstance(usage, dict):
-            tokens += sum(int(v) for k, v in usage.items()
-                          if k in ("input_tokens", "output_tokens") and isinstance(v, int))
+        usage = step_usage(step)
+        if usage is not None:
+            tokens += token_count(usage)
             if isinstance(usage.get("cost_usd"), (int, float)):
                 cost += float(usage["cost_usd"])
     result: dict[str, float] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,18 @@ def task_id_for(path: Path, session: str) -> str:
         parent = path.parent.parent.name if path.parent.parent.name.lower() not in \
             _GENERIC_DIRS else ""
     return parent or session or path.stem
+
+
+def json_lines(text: str) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of a JSON Lines text; a bad line raises
+    ``ValueError`` naming its number (the registry turns it into a one-line load error)."""
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield lineno, json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"line {lineno}: invalid JSON: {exc}") from None
 
 
 def stable_id(*parts: Any) -> str:

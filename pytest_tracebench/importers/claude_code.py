@@ -15,22 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
-from ._build import TraceBuilder, stable_id, task_id_for, text_of, to_epoch
+from ._build import TraceBuilder, json_lines, stable_id, task_id_for, text_of, to_epoch
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
-    records = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise ValueError(f"line {lineno}: invalid JSON: {exc}") from None
-            if isinstance(record, dict):
-                records.append(record)
-    return records
+    return [record for _, record in json_lines(path.read_text(encoding="utf-8"))
+            if isinstance(record, dict)]
 
 
 def _first_json_line(head: bytes) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
-from ._build import TraceBuilder, stable_id, text_of, to_epoch
+from ._build import TraceBuilder, json_lines, stable_id, text_of, to_epoch
 
 _CALLS = {"function_call", "local_shell_call", "custom_tool_call"}
 _OUTPUTS = {"function_call_output", "local_shell_call_output", "custom_tool_call_output"}
@@ -43,8 +43,7 @@ class CodexImporter:
         return b'"type":"session_meta"' in first.replace(b" ", b"") and b'"payload"' in first
 
     def load(self, path: Path) -> list[Trace]:
-        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                   if line.strip()]
+        records = [record for _, record in json_lines(path.read_text(encoding="utf-8"))]
         meta = next((r.get("payload") or {} for r in records
                      if r.get("type") == "session_meta"), {})
         model = next(((r.get("payload") or {}).get("model") for r in records

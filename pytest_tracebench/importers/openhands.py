@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, EndStatus, TaskInfo, Trace
-from ._build import TraceBuilder, stable_id, text_of, to_epoch
+from ._build import TraceBuilder, json_lines, stable_id, text_of, to_epoch
 
 _SKIP_ACTIONS = {"system", "recall", "change_agent_state", "null"}
 
@@ -117,13 +117,7 @@ class OpenHandsImporter:
             events = json.loads(text)
             return [self._events(path, events, path.stem, None, None)]
         traces = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise ValueError(f"line {lineno}: invalid JSON: {exc}") from None
+        for lineno, row in json_lines(text):
             metadata = _as_dict(row.get("metadata"))
             model = _as_dict(metadata.get("llm_config")).get("model")
             patch = _as_dict(row.get("test_result")).get("git_patch")

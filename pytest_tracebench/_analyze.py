@@ -1,8 +1,11 @@
-"""``tracebench analyze``: the pipeline over files, in parallel processes.
+"""``tracebench analyze``: the pipeline over files, in parallel processes or on Ray.
 
-Each worker process builds its pipeline once and analyses whole files; results come back as
-plain data. The parent reports every file (imported, skipped, failed), drops a run it already
-has from another format (the same agent session id), builds the report and applies the gates.
+Each worker builds its pipeline once and analyses whole files (or URLs, fetched first);
+results come back as plain data (JSON strings). The parent reports every input (imported,
+skipped, failed) in input order whatever the engine, drops a run it already has from another
+format (the same agent session id), builds the report and applies the gates. The engines
+differ only in where ``_analyze_file`` runs: this process, a local process pool, or Ray tasks
+(:mod:`._ray_engine`).
 """
 
 from __future__ import annotations
@@ -21,28 +24,54 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(settings_json: str) -> None:
+    if _WORKER.get("settings") == settings_json:
+        return
     from .importers import get_importers
     from .pipeline import Pipeline
 
     pipeline = Pipeline.from_settings(Settings.model_validate_json(settings_json))
     _WORKER["pipeline"] = pipeline
     _WORKER["importers"] = get_importers(pipeline.pm)
+    _WORKER["settings"] = settings_json
 
 
-def _analyze_file(job: tuple[str, str | None]) -> tuple[str, list[str], str | None, list[str]]:
-    """(path, result JSON documents, error line, warnings) for one input."""
-    from .importers import import_path
+def _analyze_file(job: tuple[str, str | None], base: str | None = None
+                  ) -> tuple[str, list[str], str | None, list[str]]:
+    """(path, result JSON documents, error line, warnings) for one input.
+
+    ``base`` is the directory a relative path is read from when this runs in a process whose
+    working directory is not the caller's (a Ray worker); messages keep the path as given.
+    """
+    from ._remote import fetched, is_url
     from .storage import TraceLoadError
 
     path, fmt = job
     if "pipeline" not in _WORKER:
         _init_worker(Settings().model_dump_json(by_alias=True))
     pipeline = _WORKER["pipeline"]
+    if is_url(path):
+        try:
+            with fetched(path) as local:
+                return _import_and_analyze(path, str(local), fmt, pipeline)
+        except TraceLoadError as exc:
+            return path, [], str(exc), []
+    source = os.path.join(base, path) if base else path
+    return _import_and_analyze(path, source, fmt, pipeline)
+
+
+def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any
+                        ) -> tuple[str, list[str], str | None, list[str]]:
+    from .importers import import_path
+    from .storage import TraceLoadError
+
+    def shown(text: str) -> str:
+        return text.replace(source, path) if source != path else text
+
     try:
-        traces = import_path(path, format=fmt, importers=_WORKER["importers"])
+        traces = import_path(source, format=fmt, importers=_WORKER["importers"])
     except TraceLoadError as exc:
-        return path, [], str(exc), []
-    warnings = [w for trace in traces for w in trace.warnings]
+        return path, [], shown(str(exc)), []
+    warnings = [shown(w) for trace in traces for w in trace.warnings]
     return path, [pipeline.analyze(t, path=path).model_dump_json() for t in traces], None, \
         warnings
 
@@ -72,17 +101,28 @@ class Progress:
 
 
 def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None = None,
-                  jobs: int = 1, errors: list[str] | None = None) -> list[TraceResult]:
-    """Analyse every input under ``paths``; problems go to stderr and into ``errors``."""
+                  jobs: int = 1, errors: list[str] | None = None, engine: str = "local",
+                  address: str | None = None) -> list[TraceResult]:
+    """Analyse every input under ``paths`` (files, folders or URLs); problems go to stderr
+    and into ``errors``. ``engine`` is ``local`` (``jobs`` processes) or ``ray``."""
+    from ._remote import is_url
     from .importers import iter_trace_inputs
 
     errors = errors if errors is not None else []
+    if engine == "ray":
+        from ._ray_engine import connect
+
+        run_remote = connect(address)
     inputs: list[str] = []
-    for found, skip in iter_trace_inputs(paths):
-        if skip is not None:
-            print(f"{found}: skipped: {skip}", file=sys.stderr)
-        else:
-            inputs.append(str(found))
+    for raw in paths:
+        if is_url(str(raw)):
+            inputs.append(str(raw))
+            continue
+        for found, skip in iter_trace_inputs([raw]):
+            if skip is not None:
+                print(f"{found}: skipped: {skip}", file=sys.stderr)
+            else:
+                inputs.append(str(found))
     if not inputs:
         message = "tracebench: error: no input files found in " + ", ".join(map(str, paths))
         print(message, file=sys.stderr)
@@ -91,7 +131,11 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
     progress = Progress(len(inputs))
     results: list[TraceResult] = []
     seen_sessions: dict[tuple[str, str], str] = {}
-    for path, documents, error, warnings in _run(inputs, fmt, settings, jobs):
+    if engine == "ray":
+        outcomes = run_remote(inputs, fmt, settings.model_dump_json(by_alias=True))
+    else:
+        outcomes = _run(inputs, fmt, settings, jobs)
+    for path, documents, error, warnings in outcomes:
         progress.step()
         if error is not None:
             print(("\n" if progress.enabled else "") + error, file=sys.stderr)

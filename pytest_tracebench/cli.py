@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from ._manager import PluginLoadError
+from ._ray_engine import EngineError
 from .config import (
     OPTIONS,
     ConfigError,
@@ -198,10 +199,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from ._analyze import analyze_paths
     from .report import build_report
 
+    if args.address is not None and args.engine != "ray":
+        raise EngineError("--address names a Ray cluster; use it with --engine ray")
     settings = _settings(args)
     errors: list[str] = []
     results = analyze_paths(args.paths, settings, fmt=args.format, jobs=args.jobs,
-                            errors=errors)
+                            errors=errors, engine=args.engine, address=args.address)
     if not results and errors:
         return 1
     report = build_report(results, settings, cwd=Path.cwd())
@@ -347,6 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--format", default=None, help=fmt_help)
     analyze.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                          help="analyse in N processes (0: one per core)")
+    analyze.add_argument("--engine", choices=("local", "ray"), default="local",
+                         help="where per-trace analysis runs: local processes (default) or "
+                              "Ray tasks (pip install 'pytest-tracebench[ray]')")
+    analyze.add_argument("--address", default=None, metavar="HOST:PORT",
+                         help="Ray cluster to use with --engine ray (default: RAY_ADDRESS, "
+                              "else a new local Ray instance)")
     analyze.add_argument("-v", "--verbose", action="store_true",
                          help="full report per trace, score breakdowns, cluster examples")
     add_options(analyze.add_argument, "--", pytest=False)
@@ -416,7 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _err(f"tracebench: error: {exc.filename or ''}: {exc.strerror or exc}")
         return 1
-    except (ConfigError, PluginLoadError) as exc:
+    except (ConfigError, PluginLoadError, EngineError) as exc:
         _err(f"tracebench: error: {exc}")
         return 2
     except ReportLoadError as exc:

@@ -11,11 +11,13 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..models import Step, Trace
 from ..parsers import CommandInfo, classify_command
 
 ACTION_KINDS = frozenset({"tool", "command", "read", "edit", "test", "submit"})
+_COMMAND_KINDS = frozenset({"read", "command", "test", "edit"})  # kinds whose command we parse
 
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
 _HEX = re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b", re.I)
@@ -24,9 +26,11 @@ _TMP = re.compile(r"/tmp/[\w.-]+")
 _LONG_NUMBER = re.compile(r"\b\d{5,}\b")
 _DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:s|ms|sec|seconds)\b")
 _SPACE = re.compile(r"\s+")
-_ERROR_LINE = re.compile(
-    r"^.*(?:Error|Exception|Traceback|FAILED|FAIL:|error:|fatal:|panic:|Segmentation fault|"
-    r"command not found|No such file or directory|Killed|timed out).*$", re.M)
+# What marks a line of output as an error. Searched line by line from the end (the last error
+# line is the signature), without ``^.*`` around it: that form backtracks on every line.
+_ERROR_WORD = re.compile(
+    r"Error|Exception|Traceback|FAILED|FAIL:|error:|fatal:|panic:|Segmentation fault|"
+    r"command not found|No such file or directory|Killed|timed out")
 _TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|testing|__tests__|spec)/|(?:^|/)test_[^/]*$|_test\.\w+$|"
     r"(?:^|/)conftest\.py$|\.(?:spec|test)\.[jt]sx?$|(?:^|/)tests?\.py$")
@@ -36,7 +40,9 @@ def _basename(path: str) -> str:
     return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
-_MAYBE_VARIABLE = re.compile(r"\d{5}|[0-9a-fA-F]{8}|/tmp/|\d{4}-\d\d-\d\d|\d\s?(?:s|ms|sec)\b")
+# Anything the masks below could change (5 digits, 8 hex, /tmp/, a date, a duration); the
+# alternatives that start with a digit share one branch, which halves the search time.
+_MAYBE_VARIABLE = re.compile(r"\d(?:\d{4}|\d{3}-\d\d-\d\d|\s?(?:s|ms|sec)\b)|[0-9a-fA-F]{8}|/tmp/")
 
 
 def normalise(text: str) -> str:
@@ -97,7 +103,11 @@ def input_text(step: Step) -> str:
             return command
         if len(inp) == 1 and isinstance(inp.get("path"), str):
             return str(inp["path"])  # a plain read: no need to serialise
-    return json.dumps(inp, sort_keys=True, default=str) if inp is not None else ""
+    return _CANONICAL.encode(inp) if inp is not None else ""
+
+
+# One encoder for every input: json.dumps(..., sort_keys=True) builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
 
 
 @dataclass
@@ -146,6 +156,12 @@ class TraceView:
     tests: list[TestRun] = field(default_factory=list)
     edits: list[EditInfo] = field(default_factory=list)
     messages: list[Step] = field(default_factory=list)
+    message_positions: list[int] = field(default_factory=list)
+    """Where each message sits in ``trace.steps`` (adjacent positions: nothing between)."""
+    message_texts: list[str] = field(default_factory=list)
+    """Each message's text (``output.text``; empty when there is none), read once."""
+    message_roles: list[Any] = field(default_factory=list)
+    """Each message's ``input.role``; ``"assistant"`` when none is recorded."""
     reads: list[tuple[int, str]] = field(default_factory=list)
     submit_index: int | None = None
     created: set[str] = field(default_factory=set)
@@ -162,11 +178,21 @@ class TraceView:
     _last_ok: dict[str, int] = field(default_factory=dict)
     runs_by_target: dict[str, list[TestRun]] = field(default_factory=dict)
     _next_of_target: dict[int, TestRun] = field(default_factory=dict)
+    memo: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    """Per-trace memos for detectors (``memo.setdefault(name, {})``): agents repeat the same
+    message or command many times in a run, and the analysis of a text never changes."""
 
     def finish(self) -> None:
         """Build the lookup tables (called once, after the pass over the steps)."""
-        for index, path in self.reads:
-            self._reads_by_name.setdefault(_basename(path), []).append((index, path))
+        by_name = self._reads_by_name
+        for entry in self.reads:
+            path = entry[1]
+            name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+            found = by_name.get(name)
+            if found is None:
+                by_name[name] = [entry]
+            else:
+                found.append(entry)
         for path in self.created:
             self._created_by_name.setdefault(_basename(path), []).append(path)
         self._source_edits = [e for e in self.edits if e.op not in ("delete", "revert")
@@ -174,7 +200,7 @@ class TraceView:
         self._source_edit_indices = [e.index for e in self._source_edits]
         self._edit_indices = sorted({e.index for e in self.edits})
         self._test_indices = [t.index for t in self.tests]
-        self._action_indices = [a.index for a in self.actions]
+        self._action_indices = list(self.texts)  # the actions' indices, in order
         for run in self.tests:
             runs = self.runs_by_target.setdefault(run.target, [])
             if runs:
@@ -229,6 +255,10 @@ class TraceView:
             if run.completed and not run.baseline:
                 return run
         return None
+
+    def action_position(self, index: int) -> int:
+        """Where the action with step index ``index`` sits in ``actions``."""
+        return bisect.bisect_left(self._action_indices, index)
 
     def next_action_after(self, index: int) -> Step | None:
         position = bisect.bisect_right(self._action_indices, index)
@@ -290,12 +320,17 @@ def _succeeded(step: Step) -> bool:
 
 def _error_signature(step: Step) -> str:
     text = output_text(step)
-    lines = _ERROR_LINE.findall(text[-4000:])
-    if not lines:
-        fallback = [line for line in (step.error or text).splitlines()
-                    if line.strip() and not line.startswith("Exit code")]
-        return normalise(fallback[0])[:300] if fallback else ""
-    return normalise(lines[-1])[:300]
+    tail = text[-4000:]
+    last = None
+    for last in _ERROR_WORD.finditer(tail):  # noqa: B007 - the last match is the one we want
+        pass
+    if last is not None:  # the last line holding an error word
+        start = tail.rfind("\n", 0, last.start()) + 1
+        end = tail.find("\n", last.end())
+        return normalise(tail[start:end if end >= 0 else len(tail)])[:300]
+    first = next((line for line in (step.error or text).splitlines()
+                  if line.strip() and not line.startswith("Exit code")), None)
+    return normalise(first)[:300] if first is not None else ""
 
 
 def _is_error(step: Step) -> bool:
@@ -309,7 +344,7 @@ def _is_error(step: Step) -> bool:
     if step.kind == "test":
         return out.get("ok") is False
     code = out.get("exit_code")
-    return isinstance(code, int) and code not in (0,) and bool(_ERROR_LINE.search(
+    return isinstance(code, int) and code not in (0,) and bool(_ERROR_WORD.search(
         output_text(step)[-4000:]))
 
 
@@ -355,25 +390,6 @@ def _edit_entries(step: Step, info: CommandInfo | None) -> list[tuple[str, str]]
     return entries
 
 
-def _reads_of(step: Step, info: CommandInfo | None) -> list[str]:
-    paths: list[str] = []
-    inp = step.input if isinstance(step.input, dict) else {}
-    if step.kind == "read" and isinstance(inp.get("path"), str):
-        paths.append(inp["path"])
-    if info is not None:
-        paths.extend(info.reads)
-    return paths
-
-
-def _command_info(step: Step) -> CommandInfo | None:
-    inp = step.input if isinstance(step.input, dict) else {}
-    command = inp.get("command")
-    if isinstance(command, str) and command and step.kind in ("read", "command", "test",
-                                                              "edit"):
-        return classify_command(command)
-    return None
-
-
 _WORDS = re.compile(r"[\w.-]+")
 # Running a script, or building/compiling/type-checking: what counts as a check.
 _CHECK_RUN = re.compile(
@@ -390,28 +406,62 @@ def build_view(trace: Trace) -> TraceView:
     in_effect_names: set[str] = set()
     messages, actions, texts = view.messages, view.actions, view.texts
     action_sig, error_sig, reads = view.action_sig, view.error_sig, view.reads
-    for step in trace.steps:
+    norm_memo: dict[str, str] = {}  # agents repeat commands: read each text once
+    check_memo: dict[str, tuple[bool, frozenset[str]]] = {}
+    message_positions = view.message_positions
+    message_texts, message_roles = view.message_texts, view.message_roles
+    for position, step in enumerate(trace.steps):
         kind = step.kind
         if kind == "message":
             messages.append(step)
+            message_positions.append(position)
+            out = step.output
+            message_texts.append(str(out.get("text", "")) if isinstance(out, dict) else "")
+            inp = step.input
+            message_roles.append(inp.get("role", "assistant") if isinstance(inp, dict)
+                                 else "assistant")
             continue
-        if kind not in ACTION_KINDS or step.meta.get("unanswered"):
+        if kind not in ACTION_KINDS:
+            continue
+        meta = step.meta
+        if meta and meta.get("unanswered"):
             continue  # a call that never ran is not an action of the run
         index = step.index
         actions.append(step)
-        text = input_text(step)
+        # The small helpers are inlined here: this loop runs once per step of every trace,
+        # and it was most of the detectors' time.
+        inp = step.input
+        command = inp.get("command") if isinstance(inp, dict) else None
+        if isinstance(inp, str):
+            text = inp
+        elif isinstance(command, str) and command:
+            text = command
+        else:
+            text = input_text(step)
         texts[index] = text
-        normalised = normalise(text[:2000])
+        key = text[:2000]
+        normalised = norm_memo.get(key)
+        if normalised is None:
+            normalised = norm_memo[key] = normalise(key)
         action_sig[index] = f"{kind}:{step.name}:{normalised}"
-        failed = _is_error(step)
+        out = step.output
+        failed = bool(step.error) or (isinstance(out, dict) and _is_error(step))
         if failed:
             error_sig[index] = _error_signature(step) or "error"
         if kind == "submit" and view.submit_index is None:
             view.submit_index = index
-        info = _command_info(step)
-        for path in _reads_of(step, info):
-            reads.append((index, path))
-        entries = _edit_entries(step, info)
+        info = classify_command(command) if isinstance(command, str) and command and \
+            kind in _COMMAND_KINDS else None
+        if kind == "read" and isinstance(inp, dict) and isinstance(inp.get("path"), str):
+            reads.append((index, inp["path"]))
+        if info is not None and info.reads:
+            reads.extend((index, path) for path in info.reads)
+        meta_edits = meta.get("edits") if meta else None
+        if isinstance(meta_edits, list) or (info is not None and info.edits) or \
+                kind == "edit":
+            entries = _edit_entries(step, info)
+        else:
+            entries = []
         if entries:
             added, removed = _added_removed(step)
         for path, op in entries:
@@ -430,7 +480,6 @@ def build_view(trace: Trace) -> TraceView:
             elif first_op.get(path) != "create" and path != "<all>":
                 in_effect.add(path)
                 in_effect_names.add(_basename(path))
-        out = step.output
         if kind == "test" and isinstance(out, dict):
             ok = out.get("ok")
             failed_count = out.get("failed")
@@ -447,12 +496,14 @@ def build_view(trace: Trace) -> TraceView:
             ))
             view.verifications.append(index)
         elif kind == "command" and not failed and isinstance(out, dict) and \
-                out.get("exit_code") in (0, None) and (
-                    _CHECK_RUN.search(text) or (in_effect_names and
-                                                not in_effect_names.isdisjoint(
-                                                    _WORDS.findall(text)))):
-            # A check: running a script, building, or running what was changed.
-            view.verifications.append(index)
+                out.get("exit_code") in (0, None):
+            check = check_memo.get(text)
+            if check is None:
+                check = check_memo[text] = (bool(_CHECK_RUN.search(text)),
+                                            frozenset(_WORDS.findall(text)))
+            if check[0] or (in_effect_names and not in_effect_names.isdisjoint(check[1])):
+                # A check: running a script, building, or running what was changed.
+                view.verifications.append(index)
     view.created = {p for p, op in first_op.items() if op == "create"}
     view.finish()
     return view

@@ -20,27 +20,28 @@ from ._base import Detector
 from ._view import TraceView, view_of
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# The claim, hedge and not-a-claim patterns are matched against lowercased text: CPython's
+# engine runs a lowercase pattern on lowered text about twice as fast as ``re.I``.
 _TEST_CLAIM = re.compile(
     r"\b(?:all|the|every|existing|relevant)\s+(?:\w+\s+){0,3}tests?\s+(?:now\s+|still\s+)?"
     r"(?:pass(?:ed|es)?|are\s+passing|succeed(?:ed)?|(?:are|were)\s+(?:all\s+)?"
     r"(?:green|successful))\b|\btests?\s+(?:are\s+|were\s+)?(?:now\s+)?(?:all\s+)?passing\b"
-    r"|\b(?:the\s+)?tests?\s+passed\b|\bno\s+(?:test\s+)?failures\b", re.I)
+    r"|\b(?:the\s+)?tests?\s+passed\b|\bno\s+(?:test\s+)?failures\b")
 _DONE_CLAIM = re.compile(
     r"\b(?:issue|bug|problem|error|task)\s+(?:is|has\s+been|was)\s+(?:now\s+)?(?:fully\s+)?"
     r"(?:fixed|resolved|solved|addressed|completed?)\b"
     r"|\b(?:successfully|correctly)\s+(?:fixed|resolved|implemented|addressed)\b"
-    r"|\bI(?:'ve|\s+have)\s+(?:successfully\s+)?(?:fixed|resolved|solved|completed)\b"
+    r"|\bi(?:'ve|\s+have)\s+(?:successfully\s+)?(?:fixed|resolved|solved|completed)\b"
     r"|\b(?:fix|solution|change|implementation)s?\s+(?:is|are)\s+(?:now\s+)?"
     r"(?:complete|done|working|verified|correct)\b"
-    r"|\bworks\s+(?:correctly|as\s+expected)\b|^(?:I'm|I\s+am)\s+done\b|\btask\s+complete\b",
-    re.I)
+    r"|\bworks\s+(?:correctly|as\s+expected)\b|^(?:i'm|i\s+am)\s+done\b|\btask\s+complete\b")
 _NOT_A_CLAIM = re.compile(
     r"\b(?:if|whether|should|would|will|could|let\s+me|let's|to\s+(?:ensure|verify|check|"
     r"make\s+sure|confirm|see)|need\s+to|hope|hopefully|expect|might|may|once|until|unless|"
-    r"not|n't|never|fail\w*|before|assum\w*|\?)", re.I)
+    r"not|n't|never|fail\w*|before|assum\w*|\?)")
 _HEDGES = re.compile(
-    r"\b(?:maybe|perhaps|might|possibly|probably|I\s+think|I\s+guess|not\s+sure|unsure|"
-    r"hopefully|should\s+work|seems\s+to|workaround|hack|try\s+(?:to|and)|guess)\b", re.I)
+    r"\b(?:maybe|perhaps|might|possibly|probably|i\s+think|i\s+guess|not\s+sure|unsure|"
+    r"hopefully|should\s+work|seems\s+to|workaround|hack|try\s+(?:to|and)|guess)\b")
 _MASKING = (
     ("broad_except", re.compile(r"except\s*(?:Exception|BaseException)?\s*(?:as\s+\w+)?\s*:"
                                 r"\s*(?:\n\s*)?pass\b")),
@@ -76,10 +77,6 @@ _MASK_WORDS = ("except", "if false", "if 0", "noqa", "type:", "pragma", "assert 
                "extend", "double", "longer")
 
 
-def _text(step: Step) -> str:
-    return str((step.output or {}).get("text", "")) if isinstance(step.output, dict) else ""
-
-
 def claims_in(text: str) -> list[tuple[str, str]]:
     """``(kind, sentence)`` for each success claim in ``text`` (``tests`` or ``done``)."""
     found: list[tuple[str, str]] = []
@@ -88,13 +85,14 @@ def claims_in(text: str) -> list[tuple[str, str]]:
         return found  # no sentence can be a claim
     for sentence in _SENTENCE.split(text):
         sentence = sentence.strip()
-        if not sentence or not any(word in sentence.lower() for word in _CLAIM_WORDS):
+        lowered = sentence.lower()
+        if not sentence or not any(word in lowered for word in _CLAIM_WORDS):
             continue
-        if _NOT_A_CLAIM.search(sentence):
+        if _NOT_A_CLAIM.search(lowered):
             continue
-        if _TEST_CLAIM.search(sentence):
+        if _TEST_CLAIM.search(lowered):
             found.append(("tests", sentence))
-        elif _DONE_CLAIM.search(sentence):
+        elif _DONE_CLAIM.search(lowered):
             found.append(("done", sentence))
     return found
 
@@ -110,47 +108,61 @@ class FalseSuccessClaimDetector(Detector):
         view = view_of(trace)
         preexisting = view.preexisting_failures()
         reported: set[Any] = set()
-        for message in view.messages:
-            if (message.input or {}).get("role", "assistant") not in self.options["roles"]:
+        roles = self.options["roles"]
+        claims = view.memo.setdefault("claims_in", {})
+        for message, text, role in zip(view.messages, view.message_texts, view.message_roles,
+                                       strict=True):
+            if role not in roles:
                 continue
-            for kind, sentence in claims_in(_text(message)):
-                finding = self._check(view, message, kind, sentence, preexisting)
-                if finding is not None:
-                    key = (finding.evidence.get("pattern"), finding.evidence.get("against"))
-                    if key not in reported:
-                        reported.add(key)
-                        yield finding
+            found = claims.get(text)
+            if found is None:
+                found = claims[text] = claims_in(text)
+            for kind, sentence in found:
+                verdict = self._verdict(view, message, kind, preexisting)
+                # One finding per (pattern, evidence step): an agent that repeats "all tests
+                # pass" after the same failing run is told once, and the check is cheap.
+                if verdict is not None and verdict[:2] not in reported:
+                    reported.add(verdict[:2])
+                    yield self._finding(message, kind, sentence, verdict, preexisting)
 
-    def _check(self, view: TraceView, message: Step, kind: str, sentence: str,
-               preexisting: frozenset[str]) -> Finding | None:
+    def _verdict(self, view: TraceView, message: Step, kind: str,
+                 preexisting: frozenset[str]) -> tuple[str, int | None, Any] | None:
+        """``(pattern, against, detail)`` when the claim is not backed by the trace."""
         run = view.last_judged_run_before(message.index)
-        quote = sentence if len(sentence) <= 160 else sentence[:159] + "…"
         if run is not None and run.ok is False and (not run.failing or
                                                     run.failing - preexisting):
+            return "contradicted_by_tests", run.index, run
+        last_edit = view.last_source_edit_before(message.index)
+        if last_edit is not None and not view.checked_between(last_edit, message.index):
+            return "unverified_claim", last_edit, view.checked_between(-1, message.index)
+        if kind == "tests" and not view.count_tests_before(message.index):
+            return "no_tests_run", None, None
+        return None
+
+    def _finding(self, message: Step, kind: str, sentence: str,
+                 verdict: tuple[str, int | None, Any], preexisting: frozenset[str]) -> Finding:
+        pattern, against, detail = verdict
+        quote = sentence if len(sentence) <= 160 else sentence[:159] + "…"
+        if pattern == "contradicted_by_tests":
+            run = detail
             failing = sorted(run.failing - preexisting)
             return self.finding(
                 f"The agent claims \"{quote}\" but the last test run before it (step "
                 f"{run.index + 1}) failed" + (f": {', '.join(failing[:3])}" if failing else "")
                 + ".", [message.index, run.index], severity="high",
-                pattern="contradicted_by_tests", against=run.index, claim=sentence,
-                failing=failing[:20])
-        last_edit = view.last_source_edit_before(message.index)
-        if last_edit is not None and not view.checked_between(last_edit, message.index):
+                pattern=pattern, against=run.index, claim=sentence, failing=failing[:20])
+        if pattern == "unverified_claim":
+            assert against is not None
             severity: Severity = "medium" if kind == "tests" else "low"
-            any_check = view.checked_between(-1, message.index)
-            what = "no test ran after the last change" if any_check else \
-                "no test or check ran"
+            what = "no test ran after the last change" if detail else "no test or check ran"
             return self.finding(
                 f"The agent claims \"{quote}\" but {what} (last change at step "
-                f"{last_edit + 1}).", [message.index, last_edit],
-                severity=severity, pattern="unverified_claim", against=last_edit,
-                claim=sentence)
-        if kind == "tests" and not view.count_tests_before(message.index):
-            return self.finding(
-                f"The agent claims \"{quote}\" but ran no tests before saying so.",
-                [message.index], severity="medium", pattern="no_tests_run", against=None,
-                claim=sentence)
-        return None
+                f"{against + 1}).", [message.index, against],
+                severity=severity, pattern=pattern, against=against, claim=sentence)
+        return self.finding(
+            f"The agent claims \"{quote}\" but ran no tests before saying so.",
+            [message.index], severity="medium", pattern=pattern, against=None,
+            claim=sentence)
 
 
 class UncertainFixDetector(Detector):
@@ -203,9 +215,13 @@ class UncertainFixDetector(Detector):
         for edit in edits:  # the `window` messages just before each fix
             position = bisect.bisect_left(message_indices, edit.index)
             near.update(range(max(0, position - window), position))
+        hedges = view.memo.setdefault("hedges", {})
         for position in sorted(near):
             message = messages[position]
-            found = _HEDGES.findall(_text(message))
+            text = view.message_texts[position]
+            found = hedges.get(text)
+            if found is None:
+                found = hedges[text] = _HEDGES.findall(text.lower())
             if found:
                 hedged.append(message.index)
                 words.extend(w.lower() for w in found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -58,7 +59,9 @@ class InconsistentFlowDetector(Detector):
     def _after_submit(self, view: TraceView) -> Iterator[Finding]:
         if view.submit_index is None:
             return
-        later = [a.index for a in view.actions if a.index > view.submit_index]
+        first_later = view.next_action_after(view.submit_index)
+        later = [] if first_later is None else \
+            [a.index for a in view.actions[view.actions.index(first_later):]]
         if later:
             yield self.finding(
                 f"The agent kept acting after its final submission (step "
@@ -100,10 +103,10 @@ class InconsistentFlowDetector(Detector):
                     severity="medium", pattern="flip_flop", path=path)
 
     def _broken_plan(self, view: TraceView) -> Iterator[Finding]:
-        for message in view.messages:
-            if (message.input or {}).get("role", "assistant") != "assistant":
+        for message, text, role in zip(view.messages, view.message_texts, view.message_roles,
+                                       strict=True):
+            if role != "assistant":
                 continue
-            text = _text(message)
             if "test" not in text.lower() or not _PLAN_TO_TEST.search(text):
                 continue
             following = view.next_action_after(message.index)
@@ -136,15 +139,14 @@ class IgnoredErrorDetector(Detector):
     def detect(self, trace: Trace) -> Iterator[Finding]:
         view = view_of(trace)
         steps = trace.steps
-        position = {s.index: n for n, s in enumerate(steps)}
         actions = view.actions
-        for number, action in enumerate(actions):
-            signature = view.error_sig.get(action.index)
+        for index, signature in view.error_sig.items():  # failed actions only, in order
+            number = view.action_position(index)
+            action = actions[number]
             # Failed test runs are the test detectors' business; here: commands and tools.
-            if signature is None or action.kind in ("submit", "test") or \
-                    _expected_failure(action):
+            if action.kind in ("submit", "test") or _expected_failure(action):
                 continue
-            start = position[action.index] + 1
+            start = bisect.bisect_left(steps, index, key=_step_index) + 1
             after = steps[start:start + 4]  # the talk right after the error
             following = actions[number + 1] if number + 1 < len(actions) else None
             if following is None or following.kind == "submit":
@@ -185,6 +187,10 @@ class IgnoredErrorDetector(Detector):
         return bool(talk) and (any(n.lower() in talk for n in names) or any(
             w in talk for w in ("error", "fail", "traceback", "timed out", "timeout",
                                 "not found", "issue", "problem", "exception", "wrong")))
+
+
+def _step_index(step: Step) -> int:
+    return step.index
 
 
 def _expected_failure(action: Step) -> bool:

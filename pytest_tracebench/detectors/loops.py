@@ -50,7 +50,7 @@ class RetryLoopDetector(Detector):
         view = view_of(trace)
         poll = re.compile("|".join(f"(?:{p})" for p in self.options["poll_patterns"]))
         actions = view.actions
-        sigs = [view.action_sig[a.index] for a in actions]
+        sigs = list(view.action_sig.values())  # in action order
         texts = view.texts
         words = _POLL_WORDS if self.options["poll_patterns"] == self.thresholds[
             "poll_patterns"] else None
@@ -97,22 +97,30 @@ class RetryLoopDetector(Detector):
 
     def _repeated_error(self, view: Any, actions: list[Any], sigs: list[str]
                         ) -> Iterator[Finding]:
-        run: list[Any] = []
-        for action in [*actions, None]:
-            error = view.error_sig.get(action.index) if action is not None else None
-            if run and error is not None and error == view.error_sig.get(run[-1].index) \
-                    and error != "error":
-                run.append(action)
-                continue
-            if len(run) >= self.options["repeated_error"] and \
-                    len({view.action_sig[a.index] for a in run}) > 1:
-                message = view.error_sig[run[0].index]
-                yield self.finding(
-                    f"{len(run)} different attempts in a row hit the same error "
-                    f"({_short(message, 100)}); the cause was not addressed.",
-                    [a.index for a in run], severity="medium", pattern="repeated_error",
-                    error=message, repeats=len(run))
-            run = [action] if action is not None and error is not None else []
+        """Consecutive actions that fail with the same error (only failed actions are
+        visited: two are consecutive when their positions among the actions are)."""
+        run: list[int] = []
+        last_position, last_error = -2, None
+        for index, error in view.error_sig.items():
+            position = view.action_position(index)
+            if run and position == last_position + 1 and error == last_error and \
+                    error != "error":
+                run.append(index)
+            else:
+                yield from self._error_run(view, run)
+                run = [index]
+            last_position, last_error = position, error
+        yield from self._error_run(view, run)
+
+    def _error_run(self, view: Any, run: list[int]) -> Iterator[Finding]:
+        if len(run) >= self.options["repeated_error"] and \
+                len({view.action_sig[i] for i in run}) > 1:
+            message = view.error_sig[run[0]]
+            yield self.finding(
+                f"{len(run)} different attempts in a row hit the same error "
+                f"({_short(message, 100)}); the cause was not addressed.",
+                run, severity="medium", pattern="repeated_error",
+                error=message, repeats=len(run))
 
     def _alternation(self, actions: list[Any], sigs: list[str], is_poll: Any
                      ) -> Iterator[Finding]:
@@ -158,23 +166,34 @@ class RetryLoopDetector(Detector):
             last_by_target[run.target] = run
 
     def _messages(self, trace: Trace) -> Iterator[Finding]:
+        """The same agent message several times in a row (nothing else in between)."""
+        view = view_of(trace)
         run: list[Any] = []
-        for step in [*trace.steps, None]:
-            text = _message_text(step)
-            if step is not None and step.kind != "message":
-                text = None  # an action ends a monologue
-            if step is not None and run and text is not None and \
-                    text == _message_text(run[-1]):
+        last_position, last_text = -2, None
+        for step, position, raw, role in zip(view.messages, view.message_positions,
+                                             view.message_texts, view.message_roles,
+                                             strict=True):
+            text = " ".join(raw.split()) if role in ("assistant", "reasoning", None) \
+                else None
+            if text is not None and run and position == last_position + 1 and \
+                    text == last_text:
                 run.append(step)
-                continue
-            repeats = sum(int(s.meta.get("repeats", 1)) for s in run)
-            if run and repeats >= self.options["messages"]:
-                yield self.finding(
-                    f"The agent said the same thing {repeats} times in a row "
-                    f"(\"{_short(_message_text(run[0]) or '', 80)}\").",
-                    [s.index for s in run], severity="low", pattern="repeated_message",
-                    repeats=repeats)
-            run = [step] if step is not None and text is not None else []
+            else:
+                yield from self._repeated_messages(run)
+                run = [step] if text is not None else []
+            last_position, last_text = position, text
+        yield from self._repeated_messages(run)
+
+    def _repeated_messages(self, run: list[Any]) -> Iterator[Finding]:
+        if not run:
+            return
+        repeats = sum(int(s.meta.get("repeats", 1)) for s in run)
+        if repeats >= self.options["messages"]:
+            yield self.finding(
+                f"The agent said the same thing {repeats} times in a row "
+                f"(\"{_short(_message_text(run[0]) or '', 80)}\").",
+                [s.index for s in run], severity="low", pattern="repeated_message",
+                repeats=repeats)
 
 
 # Every default poll pattern contains one of these words; text without any cannot match.

@@ -25,23 +25,27 @@ class RuntimeInstabilityDetector(Detector):
     def detect(self, trace: Trace) -> Iterator[Finding]:
         view = view_of(trace)
         for action in view.actions:
-            out = action.output if isinstance(action.output, dict) else {}
-            failed = out.get("exit_code") not in (0, None) or bool(action.error)
-            text = output_text(action) if failed else ""
+            out = action.output
+            if not isinstance(out, dict):
+                if not action.error:
+                    continue  # the common case: a read or a message-like result
+                out = {}
+            code = out.get("exit_code")
             if out.get("timed_out"):
                 yield self.finding(f"Step {action.index + 1} timed out and was killed.",
                                    [action.index], severity="medium", pattern="timeout")
-            elif out.get("exit_code") in (137, 139, -9, -11) or (
-                    failed and _CRASH.search(text[-4000:])):
+            elif code in (137, 139, -9, -11) or (
+                    (code not in (0, None) or action.error) and
+                    _CRASH.search(output_text(action)[-4000:])):
                 yield self.finding(f"Step {action.index + 1} crashed "
-                                   f"(exit code {out.get('exit_code')}).", [action.index],
+                                   f"(exit code {code}).", [action.index],
                                    severity="medium", pattern="crash")
-        errors = [s.index for s in trace.steps if s.kind == "error"]
+        errors = [s for s in trace.steps if s.kind == "error"]
         if errors:
-            names = sorted({s.name for s in trace.steps if s.kind == "error"})
+            names = sorted({s.name for s in errors})
             yield self.finding(f"{len(errors)} harness or agent error(s) during the run "
-                               f"({', '.join(names)}).", errors, severity="low",
-                               pattern="errors", names=names)
+                               f"({', '.join(names)}).", [s.index for s in errors],
+                               severity="low", pattern="errors", names=names)
         if trace.end is not None and trace.end.status == "timeout":
             yield self.finding("The run hit its time or step limit.", [],
                                severity="medium", pattern="run_timeout")

@@ -36,3 +36,18 @@ def write_trace(path: Path, steps: int) -> Path:
     rec.submit("diff --git a/x b/x")
     rec.end()
     return path
+
+
+def write_corpus(folder: Path, traces: int, steps: int) -> Path:
+    """``traces`` files of ``steps`` steps: one recorded trace, copied with a fresh trace id
+    and task id each (recording 100,000 of them would take minutes of set-up)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    template = write_trace(folder / "template.tmp", steps).read_text()
+    (folder / "template.tmp").unlink()
+    header, _, rest = template.partition("\n")
+    trace_id = header.split('"trace_id":"', 1)[1].split('"', 1)[0]
+    task = f'"id":"synthetic-{steps}"'
+    for n in range(traces):
+        head = header.replace(trace_id, f"{n:032x}").replace(task, f'"id":"synthetic-{n}"')
+        (folder / f"run_{n:06d}.jsonl").write_text(head + "\n" + rest)
+    return folder

@@ -8,12 +8,13 @@ of at most 2.0x in time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from _synthetic import write_trace
+from _synthetic import write_corpus, write_trace
 
 from pytest_tracebench import load_trace
 from pytest_tracebench._analyze import analyze_paths
@@ -82,13 +83,41 @@ def test_analyze_1000_traces(ratio_benchmark: Any, corpus: Path, jobs: int) -> N
     _rates(ratio_benchmark, corpus)
 
 
-@pytest.mark.parametrize("traces", [10, 100, 1_000, 10_000])
+@pytest.fixture(scope="module")
+def ray_local() -> Any:
+    """A local Ray instance for the module (started once: its start-up is not analysis)."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed (extra: ray)")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def test_analyze_1000_traces_ray(ratio_benchmark: Any, corpus: Path, ray_local: Any) -> None:
+    """The Ray engine on the same corpus, two CPUs: what distributing costs on one machine."""
+    ratio_benchmark.extra_info["floor"] = "test_floor_orjson_loads_1000_traces"
+    settings = Settings()
+
+    def run() -> None:
+        results = analyze_paths([str(corpus)], settings, engine="ray")
+        assert len(results) == TRACES
+        assert cluster(results)
+
+    ratio_benchmark.pedantic(run, rounds=3, iterations=1)
+    _rates(ratio_benchmark, corpus)
+
+
+# 100,000 traces only in the full run (scripts/perf.sh sets TRACEBENCH_PERF_FULL=1): writing
+# and analysing them takes minutes, too long for the test suite's smoke pass.
+SCALING = [10, 100, 1_000, 10_000] + ([100_000] if os.environ.get("TRACEBENCH_PERF_FULL")
+                                      else [])
+
+
+@pytest.mark.parametrize("traces", SCALING)
 def test_analyze_scaling_traces(ratio_benchmark: Any, tmp_path_factory: pytest.TempPathFactory,
                                 traces: int) -> None:
     """Whole pipeline on 10 to 10,000 traces of 10 steps, one process: slope near 1."""
-    folder = tmp_path_factory.mktemp(f"scale{traces}")
-    for n in range(traces):
-        write_trace(folder / f"run_{n:05d}.jsonl", 10)
+    folder = write_corpus(tmp_path_factory.mktemp(f"scale{traces}"), traces, 10)
     ratio_benchmark.extra_info["series"] = "analyze (traces of 10 steps)"
     ratio_benchmark.extra_info["n"] = traces
     settings = Settings()
@@ -98,4 +127,5 @@ def test_analyze_scaling_traces(ratio_benchmark: Any, tmp_path_factory: pytest.T
         assert len(results) == traces
         cluster(results)
 
-    ratio_benchmark.pedantic(run, rounds=3 if traces >= 10_000 else 5, iterations=1)
+    rounds = 1 if traces >= 100_000 else 3 if traces >= 10_000 else 5
+    ratio_benchmark.pedantic(run, rounds=rounds, iterations=1)

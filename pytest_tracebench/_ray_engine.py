@@ -36,11 +36,14 @@ def _analyze_batch(settings_json: str, base: str, batch: list[tuple[str, str | N
 
 def _connect(address: str | None) -> tuple[Any, bool]:
     """The ``ray`` module, connected; and whether we connected it (so we disconnect)."""
+    # Before importing ray: it reads its environment settings when imported.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if address is not None or os.environ.get("RAY_ADDRESS"):
+        _token_auth_like_the_head()
     try:
         import ray
     except ImportError:
         raise EngineError("--engine ray needs Ray: pip install 'pytest-tracebench[ray]'") from None
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if ray.is_initialized():
         return ray, False
     target = address or os.environ.get("RAY_ADDRESS")
@@ -56,6 +59,21 @@ def _connect(address: str | None) -> tuple[Any, bool]:
         where = address or os.environ.get("RAY_ADDRESS") or "a new local Ray instance"
         raise EngineError(f"cannot connect to Ray at {where}: {detail}") from None
     return ray, True
+
+
+def _token_auth_like_the_head() -> None:
+    """Send Ray's auth token when one exists, as ``ray start`` does when it finds one.
+
+    A head started where a token exists (``~/.ray/auth_token``, ``RAY_AUTH_TOKEN``,
+    ``RAY_AUTH_TOKEN_PATH``) turns token authentication on, but a driver connecting with
+    ``ray.init(address=...)`` does not (Ray 2.60) and is refused as unauthenticated; an
+    explicit ``RAY_AUTH_MODE`` is left alone."""
+    if "RAY_AUTH_MODE" in os.environ:
+        return
+    token_path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.join(
+        os.path.expanduser("~"), ".ray", "auth_token")
+    if os.environ.get("RAY_AUTH_TOKEN") or os.path.isfile(token_path):
+        os.environ["RAY_AUTH_MODE"] = "token"
 
 
 def _probe(address: str, timeout: float = 5.0) -> None:

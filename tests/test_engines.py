@@ -29,11 +29,14 @@ import pytest
 REAL = Path(__file__).parent / "data" / "real"
 MINI = REAL / "mini-swe-agent"
 ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+ENGINE_ENV: dict[str, str] = {}  # what the running cluster needs its clients to see
 
 
 def tb(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**ENV, **ENGINE_ENV}
+    env.pop("RAY_AUTH_MODE", None)
     return subprocess.run([sys.executable, "-m", "pytest_tracebench", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=600, env=ENV)
+                          capture_output=True, text=True, timeout=600, env=env)
 
 
 def comparable(report_path: Path) -> dict[str, Any]:
@@ -61,6 +64,13 @@ def ray_cluster() -> Iterator[str]:
     """
     pytest.importorskip("ray", reason="Ray is not installed (pip install "
                                       "'pytest-tracebench[ray]')")
+    # A home of its own holding a Ray auth token, as a machine that once ran ray.init() has:
+    # the head then requires the token, and the engine must send it.
+    home = Path(tempfile.mkdtemp(prefix="tbhome"))
+    (home / ".ray").mkdir()
+    (home / ".ray" / "auth_token").write_text(os.urandom(16).hex())
+    env = {**ENV, "HOME": str(home)}
+    env.pop("RAY_AUTH_MODE", None)
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="tbray")  # Ray's socket paths must stay short
     head = subprocess.Popen(
@@ -68,7 +78,7 @@ def ray_cluster() -> Iterator[str]:
          "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
          "--include-dashboard=false", "--disable-usage-stats", "--object-store-memory=80000000",
          f"--temp-dir={temp}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
         start_new_session=True)
     try:
         for _ in range(1200):
@@ -80,8 +90,10 @@ def ray_cluster() -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.1)
+        ENGINE_ENV["HOME"] = str(home)
         yield f"127.0.0.1:{port}"
     finally:
+        ENGINE_ENV.pop("HOME", None)
         os.killpg(head.pid, signal.SIGTERM)
         try:
             head.wait(5)
@@ -91,6 +103,7 @@ def ray_cluster() -> Iterator[str]:
             os.killpg(head.pid, signal.SIGKILL)
         head.wait()
         shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _equal_on_real_runs(tmp_path: Path, address: str) -> None:

@@ -10,6 +10,7 @@ differ only in where ``_analyze_file`` runs: this process, a local process pool,
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -153,7 +154,12 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
                     continue
                 seen_sessions[key] = str(path)
             results.append(result)
+            if len(results) % 1000 == 0:
+                # The results are kept to the end; without this every full collection walks
+                # all of them again, which made 100,000 traces cost 3x per trace (measured).
+                gc.freeze()
     progress.close()
+    gc.unfreeze()
     return results
 
 

@@ -186,23 +186,26 @@ def add_options(addoption: Callable[..., Any], prefix: str, *, pytest: bool) -> 
             continue
         flag = "--tracebench" if opt.key == "enabled" else opt.flag(prefix)
         dest = f"tracebench_{opt.key}"
+        # argparse %-formats help texts ("%(default)s"): a literal % must be doubled, or
+        # --help itself fails (found by fuzzing the command line).
+        help_text = opt.help.replace("%", "%%")
         if opt.type == "bool" and opt.key == "enabled":
-            addoption(flag, action="store_true", default=None, dest=dest, help=opt.help)
+            addoption(flag, action="store_true", default=None, dest=dest, help=help_text)
         elif opt.type == "bool" and opt.key in ("autosave", "require_traces"):
             addoption(flag, action="store_const", const="true", default=None, dest=dest,
-                      help=opt.help)
+                      help=help_text)
         elif opt.type == "optional":
             addoption(flag, action="store", nargs="?", const="latest", default=None,
-                      dest=dest, metavar=opt.metavar, help=opt.help)
+                      dest=dest, metavar=opt.metavar, help=help_text)
         elif opt.type == "list" and opt.key in ("compare_fail", "agent"):
             addoption(flag, action="append", default=None, dest=dest, metavar=opt.metavar,
-                      help=opt.help)
+                      help=help_text)
         elif opt.type == "bool":
             addoption(flag, action="store", default=None, dest=dest, metavar="BOOL",
-                      help=opt.help)
+                      help=help_text)
         else:
             addoption(flag, action="store", default=None, dest=dest, metavar=opt.metavar,
-                      help=opt.help)
+                      help=help_text)
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -223,7 +226,10 @@ def read_pyproject(path: Path | None) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read [tool.tracebench]: {exc}") from exc
-    table = data.get("tool", {}).get("tracebench", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: 'tool' must be a table ([tool.tracebench] is read from it)")
+    table = tool.get("tracebench", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.tracebench] must be a table")
     return table

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from pytest_tracebench import TraceRecorder
 
@@ -69,3 +70,20 @@ def test_console_script_and_version() -> None:
     result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert result.stdout.startswith("tracebench 0.")
+
+
+@pytest.mark.parametrize("command", ["schema", "validate", "formats", "convert", "analyze",
+                                     "report", "compare", "replay", "rerun", "detectors"])
+def test_help_of_every_command_prints(command: str) -> None:
+    # A literal % in an option's help once made `--help` itself raise (found by fuzzing).
+    result = subprocess.run([sys.executable, "-m", "pytest_tracebench", command, "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: tracebench " + command)
+
+
+def test_pytest_help_lists_the_tracebench_options() -> None:
+    result = subprocess.run([sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "score_drop:N[%]" in result.stdout

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +28,45 @@ from .models import TRACE_SCHEMA_VERSION, Step, Trace, TraceEnd, TraceHeader
 
 _RECORD = TypeAdapter(Annotated[TraceHeader | Step | TraceEnd, Field(discriminator="type")])
 _SNIFF_BYTES = 1 << 20
+_MIB = 1 << 20
+DEFAULT_MAX_LINE_MB = 32
+DEFAULT_MAX_TRACE_MB = 512
+
+
+def _limit_mb(variable: str, default: int) -> int:
+    """A size limit in MiB from the environment (read per call, so it applies to workers)."""
+    raw = os.environ.get(variable, "")
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else default
+
+
+def max_line_bytes() -> int:
+    """Longest JSON Lines record read (``TRACEBENCH_MAX_LINE_MB``, default 32 MiB).
+
+    Our recorder truncates long strings (``max_output_chars``), so a longer line is damage or
+    a hostile file; reading it whole could exhaust memory."""
+    return _limit_mb("TRACEBENCH_MAX_LINE_MB", DEFAULT_MAX_LINE_MB) * _MIB
+
+
+def max_trace_bytes() -> int:
+    """Largest trace loaded whole for analysis (``TRACEBENCH_MAX_TRACE_MB``, default 512
+    MiB). Analysis holds a trace in memory at roughly ten times its size on disk; replay
+    streams and has no such limit."""
+    return _limit_mb("TRACEBENCH_MAX_TRACE_MB", DEFAULT_MAX_TRACE_MB) * _MIB
+
+
+def check_trace_size(path: Path) -> None:
+    """Refuse, with one line and before reading it, a trace too large to load whole."""
+    try:
+        size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) \
+            if path.is_dir() else path.stat().st_size
+    except OSError:
+        return  # the reader reports an unreadable file with its own message
+    limit = max_trace_bytes()
+    if size > limit:
+        raise TraceLoadError(
+            path, f"{size / 1e6:,.0f} MB is over the {limit // _MIB:,} MiB limit for loading a "
+                  f"whole trace (analysis needs about ten times that in memory); raise "
+                  f"TRACEBENCH_MAX_TRACE_MB, or stream it with `tracebench replay`")
 
 
 class TraceLoadError(Exception):
@@ -118,10 +158,16 @@ def _iter_jsonl(
         fh = open(path, "rb")  # closed by the with below
     except OSError as exc:
         raise TraceLoadError(path, f"cannot read: {exc.strerror or exc}") from None
+    limit = max_line_bytes()
     with fh:
         lineno = 0
-        for raw in fh:
+        while raw := fh.readline(limit + 1):  # never more than the limit in memory
             lineno += 1
+            if len(raw) > limit:
+                raise TraceLoadError(
+                    path, f"line longer than {limit // _MIB:,} MiB; a trace line holds one "
+                          f"step (long outputs are truncated when recorded); raise "
+                          f"TRACEBENCH_MAX_LINE_MB to read it", line=lineno)
             if not raw.strip():
                 continue
             complete = raw.endswith(b"\n")
@@ -247,6 +293,7 @@ def load_trace(path: str | Path) -> Trace:
     path = Path(path)
     if path.is_dir():
         raise TraceLoadError(path, "is a directory; expected a trace file")
+    check_trace_size(path)
     shape, _ = _sniff(path)
     if shape == "jsonl":
         return _load_jsonl(path)

@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 import pluggy
 
 from ..models import Trace
-from ..storage import TraceLoadError
+from ..storage import TraceLoadError, check_trace_size
 
 _HEAD_BYTES = 1 << 16
 
@@ -125,6 +125,7 @@ def import_path(path: str | Path, *, format: str | None = None,
     path = Path(path)
     if not path.exists():
         raise TraceLoadError(path, "no such file or directory")
+    check_trace_size(path)
     importers = list(importers) if importers is not None else get_importers()
     if format is not None:
         by_name = {i.name: i for i in importers}

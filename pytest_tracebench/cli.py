@@ -30,6 +30,7 @@ from .config import (
     read_pyproject,
 )
 from .models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader
+from .redaction import redact_trace, redactor_from_settings
 from .report.storage import ReportLoadError
 from .storage import TraceLoadError, dump_trace
 
@@ -107,6 +108,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     failures: list[str] = []
     loaded = list(load_inputs(args.paths, args.format, failures))
+    # A converted trajectory is a trace we write: redact it like one we record.
+    redactor = redactor_from_settings(_settings(args))
     total = sum(len(traces) for _, traces in loaded)
     out = Path(args.output)
     single = total == 1 and not out.is_dir() and not args.output.endswith(("/", "\\"))
@@ -117,6 +120,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
                 f"{trace.header.source.format}-{trace.header.task.id}-{trace.trace_id[:8]}")
                 + suffix)
             target.parent.mkdir(parents=True, exist_ok=True)
+            trace = redact_trace(trace, redactor)
             if args.to == "tracebench":
                 dump_trace(trace, target)
             else:
@@ -183,7 +187,8 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
     if settings.html is not None:
         from .report.html import write_dashboard
 
-        page = write_dashboard(report, settings.html)
+        page = write_dashboard(report, settings.html,
+                               redactor=redactor_from_settings(settings))
         print(f"HTML dashboard: {page}", file=sys.stderr if to_stdout else sys.stdout)
     if settings.save or settings.autosave:
         saved = save_run(report, base_dir, settings.save or time.strftime("%Y%m%d-%H%M%S"))
@@ -424,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except OSError as exc:
         _err(f"tracebench: error: {exc.filename or ''}: {exc.strerror or exc}")
+        return 1
+    except TraceLoadError as exc:  # a command that reads one trace: the file's one line
+        _err(str(exc))
         return 1
     except (ConfigError, PluginLoadError, EngineError) as exc:
         _err(f"tracebench: error: {exc}")

@@ -7,6 +7,7 @@ their stages land; nothing is computed in two places.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 import pluggy
 
 from .config import Settings
-from .models import Trace, TraceResult
+from .models import Finding, Trace, TraceResult
+from .redaction import Redactor, redactor_from_settings
 from .usage import step_usage, token_count
 
 
@@ -40,6 +42,8 @@ class Pipeline:
     settings: Settings = field(default_factory=Settings)
     pm: pluggy.PluginManager | None = None
     detectors: list[Any] = field(default_factory=list)
+    redactor: Redactor | None = None
+    """Applied to findings, which quote the agent (imported traces were never redacted)."""
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None,
@@ -49,7 +53,8 @@ class Pipeline:
 
         settings = settings or Settings()
         pm = pm or get_plugin_manager(settings.plugins)
-        return cls(settings=settings, pm=pm, detectors=load_detectors(pm, settings))
+        return cls(settings=settings, pm=pm, detectors=load_detectors(pm, settings),
+                   redactor=redactor_from_settings(settings, pm))
 
     def analyze(self, trace: Trace, *, path: str | None = None) -> TraceResult:
         """Detect and score one trace."""
@@ -62,9 +67,19 @@ class Pipeline:
         for finding in findings:
             if finding.steps and finding.step_kind is None:
                 finding.step_kind = kinds.get(finding.steps[0])
+        if self.redactor is not None:
+            findings = [_redacted(finding, self.redactor) for finding in findings]
         result.findings = findings
         result.score = score_result(result, self.settings, self.pm)
         return result
+
+
+def _redacted(finding: Finding, redactor: Redactor) -> Finding:
+    if not redactor.might_contain(finding.message) and not (
+            finding.evidence and redactor.might_contain(json.dumps(finding.evidence,
+                                                                   default=str))):
+        return finding
+    return Finding.model_validate(redactor.redact_value(finding.model_dump(mode="json")))
 
 
 def summarize(trace: Trace, *, path: str | None = None) -> TraceResult:

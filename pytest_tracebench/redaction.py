@@ -11,6 +11,7 @@ scanned with the full expression, and only a line with a real match is redacted 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .models import Trace
 
 REDACTED = "[REDACTED]"
 
@@ -143,3 +145,42 @@ class Redactor:
 
 def _keep_replacement(match: re.Match[str]) -> str:
     return (match.group("keep") or "") + REDACTED
+
+
+def redactor_from_settings(settings: Settings, pm: Any = None) -> Redactor | None:
+    """The session's redactor (built-in and plugin patterns), or ``None`` with redaction off.
+
+    Used for everything written from traces we did not record ourselves — imported
+    trajectories copied by ``convert``, steps shown in the dashboard, findings that quote the
+    agent — so an API key in an agent's log does not leak into a shared report."""
+    if not settings.redact:
+        return None
+    if pm is None:
+        from ._manager import get_plugin_manager
+
+        pm = get_plugin_manager(settings.plugins)
+    patterns = [p for plist in pm.hook.tracebench_redaction_patterns(settings=settings)
+                for p in plist]
+    return Redactor(patterns)
+
+
+def redact_json(value: Any, redactor: Redactor | None) -> Any:
+    """``value`` (plain JSON data) with secrets redacted; the same object when there are none."""
+    if redactor is None:
+        return value
+    if not redactor.might_contain(json.dumps(value, default=str, ensure_ascii=False)):
+        return value
+    return redactor.redact_value(value)
+
+
+def redact_trace(trace: Trace, redactor: Redactor | None) -> Trace:
+    """``trace`` with secrets redacted in its header, steps and end (load warnings kept)."""
+    data = trace.model_dump(mode="json")
+    redacted = redact_json(data, redactor)
+    if redacted is data:
+        return trace
+    from .models import Trace as TraceModel
+
+    clean = TraceModel.model_validate(redacted)
+    clean.warnings = list(trace.warnings)
+    return clean

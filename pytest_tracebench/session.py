@@ -134,7 +134,9 @@ class TracebenchSession:
 
                 target = settings.html if settings.html.is_absolute() else \
                     self.config.invocation_params.dir / settings.html
-                self.html = write_dashboard(report, target)
+                self.html = write_dashboard(
+                    report, target,
+                    redactor=self.state.redactor if settings.redact else None)
             if settings.save or settings.autosave:
                 self.saved = save_run(report, self.state.base_dir,
                                       settings.save or time.strftime("%Y%m%d-%H%M%S"))

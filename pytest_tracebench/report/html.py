@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import EvaluationReport, Trace
+from ..redaction import Redactor, redact_json
 
 _STRING_LIMIT = 20_000  # per string in the page's data; the full text stays in the trace file
 
@@ -67,9 +68,13 @@ def _load(result_path: str | None, trace_id: str) -> Trace | None:
 
 
 def write_dashboard(report: EvaluationReport, out: Path,
-                    traces: dict[str, Trace] | None = None) -> Path:
+                    traces: dict[str, Trace] | None = None,
+                    redactor: Redactor | None = None) -> Path:
     """Write the dashboard to ``out`` (an ``.html`` file; assets go beside it). Traces come
-    from ``traces`` by id, else are read again from each result's ``path``."""
+    from ``traces`` by id, else are read again from each result's ``path``.
+
+    ``redactor`` is applied to every trace's steps and to the report: an imported trajectory
+    was never redacted, and a dashboard is made to be shared."""
     out = out if out.suffix in (".html", ".htm") else out / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     assets = out.parent / f"{out.stem}_files"
@@ -89,8 +94,9 @@ def write_dashboard(report: EvaluationReport, out: Path,
         files[result.trace_id] = name
         (assets / "traces" / name).write_text(
             f"window.__tracebenchTrace({_js_literal(result.trace_id)},"
-            f"{_js_literal(trace_payload(trace))});\n", encoding="utf-8")
-    data = report.model_dump(mode="json")
+            f"{_js_literal(redact_json(trace_payload(trace), redactor))});\n",
+            encoding="utf-8")
+    data = redact_json(report.model_dump(mode="json"), redactor)
     data["trace_files"] = files
     (assets / "report.js").write_text(f"window.TRACEBENCH_REPORT={_js_literal(data)};\n",
                                       encoding="utf-8")

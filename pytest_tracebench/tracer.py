@@ -143,10 +143,6 @@ class Span:
         self.output = output
 
 
-class TraceWriteError(OSError):
-    """The trace file cannot be created; ``str(error)`` is one line naming the file."""
-
-
 class TraceRecorder:
     """Records the steps of one agent run.
 
@@ -202,8 +198,14 @@ class TraceRecorder:
                 # hands (and survives SIGKILL of this process) as soon as the call returns.
                 self._file = io.FileIO(self.path, "w")  # closed in end()
             except OSError as exc:
-                raise TraceWriteError(f"{self.path}: cannot create the trace file: "
-                                      f"{exc.strerror or exc}") from None
+                # A read-only or full trace directory must not fail the agent's run: record
+                # in memory (the test's own analysis still sees every step) and say so once.
+                import warnings
+
+                self.write_error = f"{self.path}: cannot create the trace file: " \
+                                   f"{exc.strerror or exc}"
+                warnings.warn(f"tracebench: {self.write_error}; the steps are kept in memory "
+                              f"only", RuntimeWarning, stacklevel=2)
 
     # -- identity -----------------------------------------------------------------------------
 

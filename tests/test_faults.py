@@ -4,7 +4,9 @@ with one clear line, never an INTERNALERROR traceback."""
 
 from __future__ import annotations
 
+import json
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,3 +70,28 @@ def test_a_report_that_cannot_be_written_fails_the_session_in_one_line(tmp_path:
     assert "INTERNALERROR" not in out and "Traceback" not in out
     assert f"tracebench: cannot write {tmp_path / 'file'}" in out
     assert len(list((tmp_path / "tb" / "traces").glob("*.jsonl"))) == 1
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap (Debian's "
+                    "bubblewrap package) to mount the trace directory read-only")
+def test_a_read_only_trace_directory_keeps_the_run_and_says_so(tmp_path: Path) -> None:
+    # A read-only bind mount (EROFS) holds even for root, unlike directory permissions.
+    (tmp_path / "traces_root" / "traces").mkdir(parents=True)
+    (tmp_path / "test_suite.py").write_text(SUITE)
+    ro = tmp_path / "traces_root"
+    result = subprocess.run(
+        ["bwrap", "--dev-bind", "/", "/", "--ro-bind", str(ro), str(ro),
+         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tracebench",
+         f"--tracebench-dir={ro}", "--tracebench-json=report.json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    if "Operation not permitted" in result.stderr and "bwrap" in result.stderr:
+        pytest.skip(f"bubblewrap cannot create namespaces here: {result.stderr.strip()}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 1 warning" in result.stdout
+    assert "cannot create the trace file: Read-only file system; the steps are kept in " \
+           "memory only" in result.stdout
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    assert list((ro / "traces").iterdir()) == []
+    # The test's own analysis still saw all 50 steps.
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["results"][0]["step_count"] == 50

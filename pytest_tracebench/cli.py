@@ -419,7 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    for position, word in enumerate(words, 1):
+        if "\x00" in word:  # no path or value can hold one; open() would raise ValueError
+            _err(f"tracebench: error: argument {position} contains a NUL byte")
+            return 2
+    args = parser.parse_args(words)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

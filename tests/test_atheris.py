@@ -55,3 +55,20 @@ def test_fuzz_target_runs_without_a_crash(target: str, tmp_path: Path) -> None:
     report = result.stderr[-4000:]
     assert result.returncode == 0, report
     assert "Done" in result.stderr and not list(tmp_path.glob("crash-*")), report
+
+
+# Inputs that crashed a target once, replayed by the target itself every run.
+CRASHES = {
+    "cli": [bytes.fromhex("01002541")],  # validate "\x00%A": NUL byte in an argument
+}
+
+
+@pytest.mark.parametrize("target,data", [(t, d) for t, ds in CRASHES.items() for d in ds])
+def test_former_crashes_stay_fixed(target: str, data: bytes, tmp_path: Path) -> None:
+    crash = tmp_path / "input"
+    crash.write_bytes(data)
+    result = subprocess.run([sys.executable, str(HERE / "atheris_targets.py"), target,
+                             str(crash)], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Executed" in result.stderr

@@ -87,3 +87,12 @@ def test_pytest_help_lists_the_tracebench_options() -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "score_drop:N[%]" in result.stdout
+
+
+def test_an_argument_with_a_nul_byte_is_one_line() -> None:
+    # Found by the atheris cli target: open() raised "embedded null byte" as a traceback.
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from pytest_tracebench.cli import main; "
+         "sys.exit(main(['validate', 'a\\x00b']))"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "tracebench: error: argument 2 contains a NUL byte"

@@ -26,5 +26,5 @@ PY
   echo "== atheris $target: ${seconds}s" >&2
   (cd "$out" && ../../../.venv/bin/python ../../../tests/atheris_targets.py "$target" corpus \
       -max_total_time="$seconds" -timeout=20 -rss_limit_mb=3072 -max_len=300000 \
-      -print_final_stats=1 -artifact_prefix="$PWD/" 2>&1 | grep -E "DONE|^stat::number_of_executed_units|crash-|Error" || true)
+      -print_final_stats=1 -artifact_prefix="$PWD/" 2>&1 | grep -E "DONE|^stat::number_of_executed_units|crash-|ERROR|Error" || true)
 done

@@ -98,13 +98,19 @@ def cli(data: bytes) -> None:
     # Options that wait for input or start services are not what this target is about.
     if any(w.startswith(("-i", "--i", "--fo", "--en", "--ad")) for w in words):
         return
+    # In a scratch directory for the call only: libFuzzer writes its corpus and crash files
+    # relative to the directory it started in.
+    home = os.getcwd()
     os.chdir(_WORK)
     sys.stdin = io.StringIO("")
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        try:
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
             cli_main([command, *words])
-        except SystemExit:
-            pass  # argparse's usage errors and --help
+    except SystemExit:
+        pass  # argparse's usage errors and --help
+    finally:
+        os.chdir(home)
 
 
 TARGETS = {"loader": loader, "parsers": parsers, "config": config, "cli": cli}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,13 @@ def test_progress_line_on_a_terminal_only() -> None:
     assert "analyzing: 12/12 files" in text
     piped = tb("analyze", str(REAL / "mini-swe-agent"))
     assert "analyzing:" not in piped.stderr
+
+
+def test_a_symlink_loop_in_a_folder_is_not_followed(tmp_path: Path) -> None:
+    # Found by the atheris cli target: `validate /` walked into /proc/*/root, endlessly.
+    runs = tmp_path / "runs"
+    shutil.copytree(REAL / "mini-swe-agent" / "django__django-16527", runs / "one")
+    (runs / "loop").symlink_to(tmp_path, target_is_directory=True)
+    result = tb("analyze", str(runs), "--json", str(tmp_path / "r.json"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["traces"] == 1

@@ -171,9 +171,15 @@ def iter_trace_inputs(paths: Sequence[str | Path]) -> Iterator[tuple[Path, str |
 
 
 def _walk(folder: Path) -> Iterator[tuple[Path, str | None]]:
-    for child in sorted(folder.iterdir()):
+    try:
+        children = sorted(folder.iterdir())
+    except OSError:
+        return  # unreadable folder: nothing of it can be listed
+    for child in children:
         if child.name.startswith("."):
             continue
+        if child.is_symlink() and child.is_dir():
+            continue  # never follow linked folders: a link to an ancestor is an endless walk
         if child.is_dir():
             if is_directory_trace(child):
                 yield child, None

@@ -96,3 +96,13 @@ def test_an_argument_with_a_nul_byte_is_one_line() -> None:
          "sys.exit(main(['validate', 'a\\x00b']))"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip() == "tracebench: error: argument 2 contains a NUL byte"
+
+
+def test_replay_of_a_folder_without_a_trace_is_one_line(tmp_path: Path) -> None:
+    # Found by fuzzing the command line: `tracebench replay ''` (the current folder) printed a
+    # traceback from format detection.
+    result = subprocess.run([sys.executable, "-m", "pytest_tracebench", "replay", ""],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "unknown format" in result.stderr and "Traceback" not in result.stderr

@@ -2,7 +2,8 @@
 
 Each target runs in its own process under libFuzzer with a per-input time limit and a memory
 limit, seeded from the real and native files in tests/data; a crash, hang or memory blow-up
-fails the test with libFuzzer's report. Long runs: set ``TRACEBENCH_ATHERIS_RUNS``.
+fails the test with libFuzzer's report. The seed is fixed (``-seed=1``) so CI runs the same
+inputs every time; long runs with fresh seeds: ``bash scripts/fuzz.sh``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def test_fuzz_target_runs_without_a_crash(target: str, tmp_path: Path) -> None:
     corpus = _seed_corpus(target, tmp_path / "corpus")
     result = subprocess.run(
         [sys.executable, str(HERE / "atheris_targets.py"), target, str(corpus),
-         f"-runs={RUNS}", "-timeout=20", "-rss_limit_mb=3072", "-max_len=300000",
+         f"-runs={RUNS}", "-seed=1", "-timeout=20", "-rss_limit_mb=3072", "-max_len=300000",
          f"-artifact_prefix={tmp_path}/", "-print_final_stats=1"],
         capture_output=True, text=True, timeout=900, cwd=tmp_path)
     report = result.stderr[-4000:]

@@ -136,30 +136,32 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
         outcomes = run_remote(inputs, fmt, settings.model_dump_json(by_alias=True))
     else:
         outcomes = _run(inputs, fmt, settings, jobs)
-    for path, documents, error, warnings in outcomes:
-        progress.step()
-        if error is not None:
-            print(("\n" if progress.enabled else "") + error, file=sys.stderr)
-            errors.append(error)
-            continue
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        for document in documents:
-            result = TraceResult.model_validate_json(document)
-            if result.session_id:
-                key = (result.agent, result.session_id)
-                if key in seen_sessions:
-                    print(f"{path}: skipped: the same run as {seen_sessions[key]} (session "
-                          f"{result.session_id})", file=sys.stderr)
-                    continue
-                seen_sessions[key] = str(path)
-            results.append(result)
-            if len(results) % 1000 == 0:
-                # The results are kept to the end; without this every full collection walks
-                # all of them again, which made 100,000 traces cost 3x per trace (measured).
-                gc.freeze()
+    try:
+        for path, documents, error, warnings in outcomes:
+            progress.step()
+            if error is not None:
+                print(("\n" if progress.enabled else "") + error, file=sys.stderr)
+                errors.append(error)
+                continue
+            for warning in warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            for document in documents:
+                result = TraceResult.model_validate_json(document)
+                if result.session_id:
+                    key = (result.agent, result.session_id)
+                    if key in seen_sessions:
+                        print(f"{path}: skipped: the same run as {seen_sessions[key]} "
+                              f"(session {result.session_id})", file=sys.stderr)
+                        continue
+                    seen_sessions[key] = str(path)
+                results.append(result)
+                if len(results) % 1000 == 0:
+                    # The results are kept to the end; frozen, full collections stop walking
+                    # them again (30,000 traces: 519 us each with them walked, 449 without).
+                    gc.freeze()
+    finally:
+        gc.unfreeze()
     progress.close()
-    gc.unfreeze()
     return results
 
 

@@ -1,5 +1,6 @@
-"""All built-in detectors on one trace, against loading that trace; and how detection grows
-with the trace (100 to 100,000 steps: the log-log slope should be near 1)."""
+"""All built-in detectors on one trace, against loading that trace; and how detection, and
+detection with scoring and clustering, grow with the trace (100 to 100,000 steps: the log-log
+slope should be near 1)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from _synthetic import write_trace
 
 from pytest_tracebench import load_trace
 from pytest_tracebench._manager import get_plugin_manager
+from pytest_tracebench.analyzer import cluster
 from pytest_tracebench.config import Settings
 from pytest_tracebench.detectors import _view, detect, load_detectors
+from pytest_tracebench.pipeline import Pipeline
 
 DETECTORS = load_detectors(get_plugin_manager(), Settings())
+PIPELINE = Pipeline.from_settings(Settings())
 _TRACES: dict[int, Path] = {}
 
 
@@ -52,3 +56,19 @@ def test_detect_scaling(ratio_benchmark: Any, trace_file: Any, steps: int) -> No
     trace = load_trace(trace_file(steps))
     rounds = 3 if steps >= 100_000 else 5
     ratio_benchmark.pedantic(_detect_fresh, args=(trace,), rounds=rounds, iterations=1)
+
+
+def _analyze_fresh(trace: Any) -> None:
+    _view._CACHE.clear()
+    result = PIPELINE.analyze(trace)  # detect + score
+    cluster([result])
+
+
+@pytest.mark.parametrize("steps", [100, 1_000, 10_000, 100_000])
+def test_pipeline_scaling_steps(ratio_benchmark: Any, trace_file: Any, steps: int) -> None:
+    """Detection, scoring and clustering of one trace of 100 to 100,000 steps."""
+    ratio_benchmark.extra_info["series"] = "detect + score + cluster (one trace)"
+    ratio_benchmark.extra_info["n"] = steps
+    trace = load_trace(trace_file(steps))
+    rounds = 3 if steps >= 100_000 else 5
+    ratio_benchmark.pedantic(_analyze_fresh, args=(trace,), rounds=rounds, iterations=1)

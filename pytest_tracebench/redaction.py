@@ -63,6 +63,13 @@ BUILTIN_TRIGGERS: tuple[str, ...] = (
 
 _SECRET_KEY_RE = re.compile(r"(?i)^" + _SECRET_NAME + r"$")
 
+#: The non-ASCII letters that case-insensitive patterns match as ASCII ones (U+0130, U+0131,
+#: U+017F, U+212A: Python's ``re`` folds them onto i, i, s, k), raw and as JSON escapes. A text
+#: holding one may spell a trigger that the lowercase test cannot see ("pa\u017f\u017fword=..."),
+#: so it always gets the full patterns. The native writer applies the same rule.
+_FOLDING_LETTERS = frozenset("\u0130\u0131\u017f\u212a")
+_FOLDING_ESCAPES = ("\\u0130", "\\u0131", "\\u017f", "\\u212a")
+
 
 @hookimpl
 def tracebench_redaction_patterns(settings: Settings) -> list[tuple[str, str]]:
@@ -103,10 +110,15 @@ class Redactor:
         if self._triggers is None:
             return True
         # str search is about twice as fast as bytes search in CPython, so decode first.
-        lowered = (text.decode("utf-8", "replace") if isinstance(text, bytes) else text).lower()
+        raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        if not raw.isascii() and not _FOLDING_LETTERS.isdisjoint(raw):
+            return True
+        lowered = raw.lower()
         for trigger in self._triggers:
             if trigger in lowered:
                 return True
+        if "\\u" in lowered and any(escape in lowered for escape in _FOLDING_ESCAPES):
+            return True
         return False
 
     def redact_text(self, text: str) -> str:

@@ -1,9 +1,13 @@
 """The Trace Logger: :class:`TraceRecorder`, the object behind the ``trace`` fixture.
 
-Each step is serialised, redacted, truncated and appended to the trace file as one JSON line,
-then flushed, so a process killed at any moment leaves every finished step on disk. The header
-is written lazily with the first record, so an agent can still name itself
+Each step is serialised, redacted, truncated and appended to the trace file as one JSON line
+with one ``write()`` call, so a process killed at any moment leaves every finished step on
+disk. The header is written lazily with the first record, so an agent can still name itself
 (:meth:`TraceRecorder.set_agent`) before it acts.
+
+A step first goes to the native writer (:mod:`pytest_tracebench._stepwriter`), which records
+the common case — plain JSON values, no secret trigger, under the size limit — in one call;
+anything else takes the Python path below (``_step_at``), which is what defines a step's line.
 
 The recorder knows nothing of pytest; the plugin and the benchmark agents both use it.
 """
@@ -15,8 +19,9 @@ import dataclasses
 import functools
 import hashlib
 import inspect
-import io
+import itertools
 import json
+import os
 import threading
 import time
 import uuid
@@ -27,6 +32,7 @@ from typing import Any, TypeVar, overload
 import pydantic_core
 from pydantic import BaseModel
 
+from ._stepwriter import StepWriter, make_writer
 from .cassette import Cassette, ReplayDivergence
 from .models import (
     STEP_KINDS,
@@ -46,6 +52,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_MAX_OUTPUT_CHARS = 100_000
 _TRUNCATED_FIELDS = ("input", "output", "error")
+_STEP_KIND_SET = frozenset(STEP_KINDS)
+
+
+def _now() -> float:
+    """Seconds since the epoch to the microsecond: what the native writer stamps, too."""
+    return round(time.time(), 6)
 
 
 class RecorderError(Exception):
@@ -90,12 +102,42 @@ def _dumps(record: Mapping[str, Any]) -> bytes:
     """One JSON line (without the newline) as UTF-8 bytes.
 
     pydantic-core's serialiser is several times faster than ``json.dumps``; values it refuses
-    (lone surrogates, undecodable bytes) take the slower stdlib path with ASCII escapes.
+    (lone surrogates, circular references) go through :func:`_plain` first.
     """
     try:
         return pydantic_core.to_json(record, fallback=_jsonable, inf_nan_mode="null")
     except (pydantic_core.PydanticSerializationError, ValueError):
-        return json.dumps(record, default=_jsonable, separators=(",", ":")).encode("ascii")
+        return json.dumps(_plain(record), separators=(",", ":"),
+                          ensure_ascii=False).encode("utf-8")
+
+
+_MAX_DEPTH = 100
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` as plain JSON data every strict parser (our loader among them) accepts.
+
+    A lone surrogate becomes U+FFFD (as an escape, ``\\ud800``, it made a line our own loader
+    rejected), NaN and infinities become ``null`` (as the fast serialiser writes them), and a
+    structure nested deeper than ``_MAX_DEPTH`` (a circular one) ends in a marker instead of
+    failing the agent's step.
+    """
+    if depth > _MAX_DEPTH:
+        return "[tracebench: nested too deep]"
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, dict):
+        return {_plain(k if isinstance(k, str) else str(k), depth + 1): _plain(v, depth + 1)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, depth + 1) for item in value]
+    return _plain(_jsonable(value), depth + 1)
 
 
 def truncate_text(text: str, limit: int) -> str:
@@ -136,7 +178,7 @@ class Span:
         self.output: Any = None
         self.error: str | None = None
         self.meta: dict[str, Any] = {}
-        self.started_at = time.time()
+        self.started_at = _now()
 
     def set_output(self, output: Any) -> None:
         """Set what the span produced; written when the span closes."""
@@ -179,11 +221,11 @@ class TraceRecorder:
             meta=dict(meta or {}),
         )
         self.end_record: TraceEnd | None = None
-        self._records: list[dict[str, Any]] = []
-        self._next_index = 0
+        self._counter = itertools.count()
         self._stack: list[Span] = []
+        self._parent: int | None = None
+        """The innermost open span's index: the parent of steps recorded now."""
         self._lock = threading.RLock()
-        self._file: io.FileIO | None = None
         self.write_error: str | None = None
         """Why the trace file stopped being written (disk full, ...); ``None`` if it was not."""
         self._header_written = False
@@ -191,12 +233,15 @@ class TraceRecorder:
         self._on_finish = on_finish
         self.cassette = cassette
         """Answers recorded calls in replay mode (see :mod:`pytest_tracebench.cassette`)."""
+        fd = -1
         if self.path is not None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 # Unbuffered: every record is one write() system call, so it is in the OS's
                 # hands (and survives SIGKILL of this process) as soon as the call returns.
-                self._file = io.FileIO(self.path, "w")  # closed in end()
+                # Read-write: the writer reads its lines back instead of keeping a copy.
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
+                             0o666)  # closed in end()
             except OSError as exc:
                 # A read-only or full trace directory must not fail the agent's run: record
                 # in memory (the test's own analysis still sees every step) and say so once.
@@ -206,6 +251,12 @@ class TraceRecorder:
                                    f"{exc.strerror or exc}"
                 warnings.warn(f"tracebench: {self.write_error}; the steps are kept in memory "
                               f"only", RuntimeWarning, stacklevel=2)
+        self._fd = fd
+        triggers = self.redactor._triggers if self.redactor is not None else None
+        self._writer: StepWriter = make_writer(fd, max_output_chars, triggers,
+                                               self.redactor is not None)
+        # The fast path needs the header on disk first (it is written with the first record).
+        self._fast = fd < 0
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -243,23 +294,14 @@ class TraceRecorder:
         parent: int | None = None,
     ) -> int:
         """Record one step and return its index."""
-        if kind not in STEP_KINDS:
+        if kind not in _STEP_KIND_SET:
             raise RecorderError(f"unknown step kind {kind!r}; expected one of {STEP_KINDS}")
-        with self._lock:
-            index = self._next_index
-            self._next_index += 1
-            if parent is None and self._stack:
-                parent = self._stack[-1].index
-        now = time.time()
-        self._emit(
-            index, kind, name, input, output, error, meta,
-            started_at if started_at is not None else now,
-            ended_at if ended_at is not None else now,
-            parent,
-        )
+        index = next(self._counter)
+        self._record_at(index, kind, name, input, output, error, meta, started_at, ended_at,
+                        self._parent if parent is None else parent)
         return index
 
-    def _emit(
+    def _record_at(
         self,
         index: int,
         kind: str,
@@ -272,6 +314,36 @@ class TraceRecorder:
         ended_at: float | None,
         parent: int | None,
     ) -> None:
+        """The native writer's fast path, else the Python one."""
+        if self._fast:
+            try:
+                if self._writer.emit(index, kind, name, input, output, error, meta, started_at,
+                                     ended_at, parent):
+                    return
+            except OSError as exc:
+                self._write_failed(exc)  # the step is kept in memory
+                return
+        self._step_at(index, kind, name, input, output, error, meta, started_at, ended_at,
+                      parent)
+
+    def _step_at(
+        self,
+        index: int,
+        kind: str,
+        name: str,
+        input: Any,
+        output: Any,
+        error: str | None,
+        meta: Mapping[str, Any] | None,
+        started_at: float | None,
+        ended_at: float | None,
+        parent: int | None,
+    ) -> None:
+        """The Python path: the step's line as the trace format defines it."""
+        if started_at is None or ended_at is None:
+            now = _now()
+            started_at = now if started_at is None else started_at
+            ended_at = now if ended_at is None else ended_at
         record: dict[str, Any] = {
             "type": "step",
             "index": index,
@@ -294,8 +366,7 @@ class TraceRecorder:
                 raise RecorderError(
                     f"trace {self.trace_id}: step {name!r} recorded after the end record"
                 )
-            self._records.append(record)
-            self._write(line)
+            self._store(line)
 
     def _finish_record(self, record: dict[str, Any]) -> bytes:
         """Serialise ``record``; redact and truncate it in place when needed. Returns the line."""
@@ -317,17 +388,27 @@ class TraceRecorder:
                 line = _dumps(record)
         return line
 
-    def _write(self, line: bytes) -> None:
-        if self._file is None:
+    def _write_header(self) -> None:
+        """The header line, once, before the first record; then the fast path may write."""
+        if self._header_written or self._writer.fd < 0:
             return
+        header = self.header.model_dump(mode="json")
+        if self.redactor is not None:
+            header = self.redactor.redact_value(header)
         try:
-            if not self._header_written:
-                header = self.header.model_dump(mode="json")
-                if self.redactor is not None:
-                    header = self.redactor.redact_value(header)
-                _write_all(self._file, _dumps(header) + b"\n")
-                self._header_written = True
-            _write_all(self._file, line + b"\n")
+            self._writer.write(_dumps(header) + b"\n")
+        except OSError as exc:
+            self._write_failed(exc)
+            return
+        self._header_written = True
+        if self.end_record is None and not self._writer.sealed:
+            self._fast = True
+
+    def _store(self, line: bytes) -> None:
+        """Write a finished line (the caller holds the lock)."""
+        self._write_header()
+        try:
+            self._writer.record(line)
         except OSError as exc:
             # Disk full, file size limit, a vanished mount: the agent's run must go on, and what
             # is already on disk stays loadable (at worst a truncated last line, which the
@@ -338,15 +419,23 @@ class TraceRecorder:
     def _write_failed(self, exc: OSError) -> None:
         import warnings
 
-        file, self._file = self._file, None
-        if file is not None:
+        with self._lock:
+            fd, self._fd = self._fd, -1
+            lost = ""
             try:
-                file.close()
-            except OSError:
-                pass
+                self._writer.detach()  # reads the lines already written back into memory
+            except OSError as read_exc:
+                lost = f" (and the steps written before could not be read back: " \
+                       f"{read_exc.strerror or read_exc})"
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._fast = self.end_record is None and not self._writer.sealed
         self.write_error = f"{self.path}: cannot write: {exc.strerror or exc}"
         warnings.warn(f"tracebench: {self.write_error}; the trace file ends here, later steps "
-                      f"are kept in memory only", RuntimeWarning, stacklevel=4)
+                      f"are kept in memory only{lost}", RuntimeWarning, stacklevel=4)
 
     # -- typed helpers ------------------------------------------------------------------------
 
@@ -364,13 +453,25 @@ class TraceRecorder:
         name: str | None = None,
     ) -> int:
         """A shell command and its result."""
+        index = next(self._counter)
+        if self._fast:
+            # The native writer builds this step's line straight from the arguments.
+            try:
+                if self._writer.emit_command(index, command, exit_code, stdout, stderr, cwd,
+                                             timed_out, started_at, ended_at, name,
+                                             self._parent):
+                    return index
+            except OSError as exc:
+                self._write_failed(exc)
+                return index
         text = command if isinstance(command, str) else " ".join(str(c) for c in command)
         inp: dict[str, Any] = {"command": text}
         if cwd is not None:
             inp["cwd"] = str(cwd)
         out = {"exit_code": exit_code, "stdout": stdout, "stderr": stderr, "timed_out": timed_out}
-        return self.step("command", name or text.split(" ", 1)[0] or "command", input=inp,
-                         output=out, started_at=started_at, ended_at=ended_at)
+        self._step_at(index, "command", name or text.split(" ", 1)[0] or "command", inp, out,
+                      None, None, started_at, ended_at, self._parent)
+        return index
 
     def read(self, target: str | Path, *, content: Any = None, name: str = "read") -> int:
         """A file read or context retrieval (``target`` is a path or a query)."""
@@ -487,14 +588,14 @@ class TraceRecorder:
         The span's index is taken when it opens (so it sorts before its children); its line is
         written when it closes, with any exception raised inside as its ``error``.
         """
-        if kind not in STEP_KINDS:
+        if kind not in _STEP_KIND_SET:
             raise RecorderError(f"unknown step kind {kind!r}; expected one of {STEP_KINDS}")
         with self._lock:
-            index = self._next_index
-            self._next_index += 1
-            parent = self._stack[-1].index if self._stack else None
+            index = next(self._counter)
+            parent = self._parent
             span = Span(self, index, kind, name, input)
             self._stack.append(span)
+            self._parent = index
         try:
             yield span
         except BaseException as exc:
@@ -504,9 +605,10 @@ class TraceRecorder:
             with self._lock:
                 if span in self._stack:
                     self._stack.remove(span)
+                self._parent = self._stack[-1].index if self._stack else None
             if self.end_record is None:
-                self._emit(span.index, span.kind, span.name, span.input, span.output, span.error,
-                           span.meta or None, span.started_at, time.time(), parent)
+                self._record_at(span.index, span.kind, span.name, span.input, span.output,
+                                span.error, span.meta or None, span.started_at, _now(), parent)
 
     @overload
     def tool(self, fn: F) -> F: ...
@@ -643,7 +745,11 @@ class TraceRecorder:
         with self._lock:
             if self.end_record is not None:
                 return
-            end = TraceEnd(status=status, ended_at=time.time(), step_count=len(self._records),
+            # Sealed first: a step racing in from another thread now takes the Python path,
+            # which waits for this lock and then refuses it, so the count below is final.
+            self._writer.seal()
+            self._fast = False
+            end = TraceEnd(status=status, ended_at=_now(), step_count=self._writer.count,
                            outcome=dict(outcome or {}))
             extra: dict[str, Any] = {}
             if self._agent_changed:
@@ -651,11 +757,19 @@ class TraceRecorder:
             record = {**end.model_dump(mode="json"), **extra}
             if self.redactor is not None:
                 record = self.redactor.redact_value(record)
-            self._write(_dumps(record))
+            self._write_header()
+            try:
+                self._writer.write(_dumps(record) + b"\n")
+            except OSError as exc:
+                self._write_failed(exc)
             self.end_record = TraceEnd.model_validate(record)
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            try:
+                self._writer.close()  # reads the lines back into memory
+            except OSError as exc:
+                self._write_failed(exc)
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
         if self._on_finish is not None:
             self._on_finish(self)
 
@@ -674,8 +788,9 @@ class TraceRecorder:
     @property
     def steps(self) -> list[Step]:
         """The steps recorded so far, in index order, as models."""
-        records = sorted(self._records, key=lambda r: r["index"])
-        return [Step.model_validate(r) for r in records]
+        steps = [Step.model_validate_json(line) for line in self._writer.lines]
+        steps.sort(key=lambda step: step.index)
+        return steps
 
     def to_trace(self) -> Trace:
         """The run so far as a :class:`Trace` (the same content the file holds)."""
@@ -684,16 +799,6 @@ class TraceRecorder:
         header = self.header if self.end_record is not None else self.header.model_copy(deep=True)
         return Trace(header=header, steps=self.steps,
                      end=self.end_record)
-
-
-def _write_all(fh: io.FileIO, data: bytes) -> None:
-    """Write every byte: a raw write may be partial for large records."""
-    view = memoryview(data)
-    while view:
-        written = fh.write(view)
-        if written is None:  # pragma: no cover - only for non-blocking files
-            continue
-        view = view[written:]
 
 
 def _coerce_model(model: type[Any], value: Any, key: str) -> Any:

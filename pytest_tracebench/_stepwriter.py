@@ -1,0 +1,128 @@
+"""The recorder's line writer: the native one when it was built, else a Python one.
+
+:class:`TraceRecorder` hands every step to a writer. The native writer
+(``pytest_tracebench._steplog``, C) serialises the step, checks it for secrets and writes it
+in one call, and declines (``emit`` returns ``False``) whenever the step needs more than that:
+a secret trigger, a value that is not plain JSON, a line over the size limit. The recorder
+then takes its Python path, which is the specification of what a step looks like; the
+native one is tested against it.
+
+:class:`PyStepWriter` has the same interface and declines every fast path, so an install
+without a C compiler records exactly the same traces, more slowly. ``TRACEBENCH_NATIVE=0``
+selects it on purpose (the tests compare both).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+
+class StepWriter(Protocol):
+    """What the recorder needs from a writer (see ``_steplog.c`` for the native one)."""
+
+    @property
+    def fd(self) -> int: ...
+
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def lines(self) -> list[bytes]: ...
+
+    def emit(self, index: int, kind: str, name: str, input: Any, output: Any, error: Any,
+             meta: Any, started_at: Any, ended_at: Any, parent: Any) -> bool: ...
+
+    def emit_command(self, index: int, command: Any, exit_code: Any, stdout: Any, stderr: Any,
+                     cwd: Any, timed_out: Any, started_at: Any, ended_at: Any, name: Any,
+                     parent: Any) -> bool: ...
+
+    def record(self, line: bytes) -> None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    @property
+    def sealed(self) -> bool: ...
+
+    def detach(self) -> None: ...
+
+    def seal(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PyStepWriter:
+    """The writer without the native fast path: every ``emit`` declines."""
+
+    def __init__(self, fd: int, limit: int, triggers: Sequence[str] | None, redact: bool):
+        self._fd = fd
+        self._lines: list[bytes] = []
+        self.sealed = False
+
+    @property
+    def fd(self) -> int:
+        return self._fd
+
+    @property
+    def count(self) -> int:
+        return len(self._lines)
+
+    @property
+    def lines(self) -> list[bytes]:
+        return list(self._lines)
+
+    def emit(self, *args: Any) -> bool:
+        return False
+
+    def emit_command(self, *args: Any) -> bool:
+        return False
+
+    def record(self, line: bytes) -> None:
+        if b"\n" in line:
+            raise ValueError("a trace line cannot hold a newline")
+        self._lines.append(line)
+        if self._fd >= 0:
+            _write_all(self._fd, line + b"\n")
+
+    def write(self, data: bytes) -> None:
+        if self._fd >= 0:
+            _write_all(self._fd, data)
+
+    def detach(self) -> None:
+        self._fd = -1
+
+    def seal(self) -> None:
+        self.sealed = True
+
+    def close(self) -> None:
+        self.sealed = True
+        self._fd = -1
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Every byte, in as few ``write()`` calls as the OS allows (EINTR is retried by Python)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def native_available() -> bool:
+    """Whether the native writer was built and imports on this machine."""
+    try:
+        from . import _steplog  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_writer(fd: int, limit: int, triggers: Sequence[str] | None, redact: bool) -> StepWriter:
+    """The native writer unless it is missing or ``TRACEBENCH_NATIVE=0``."""
+    if os.environ.get("TRACEBENCH_NATIVE", "1") != "0":
+        try:
+            from ._steplog import StepWriter as NativeStepWriter
+        except ImportError:
+            pass
+        else:
+            return NativeStepWriter(fd, limit, triggers, redact)
+    return PyStepWriter(fd, limit, triggers, redact)

@@ -1,0 +1,263 @@
+"""The native step writer against the Python path it stands in for.
+
+The recorder's Python path (``TraceRecorder._step_at``) defines what a step's line holds; the
+native writer (``pytest_tracebench._steplog``) only takes the cases it can do exactly the same
+way and declines the rest. So: the same steps recorded both ways give the same trace file
+(parsed: the two serialisers may spell a float differently, never its value), whatever the
+values — secrets, control characters, lone surrogates, huge integers, non-JSON objects, deep
+nesting, lines over the size limit. ``TRACEBENCH_FUZZ_EXAMPLES`` raises the budgets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from pathlib import Path, PurePosixPath
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_tracebench import TraceRecorder, load_trace
+from pytest_tracebench._stepwriter import PyStepWriter, native_available
+from pytest_tracebench.redaction import BUILTIN_PATTERNS, BUILTIN_TRIGGERS, Redactor
+
+LONG_RUN = os.environ.get("TRACEBENCH_FUZZ_EXAMPLES")
+EXAMPLES = int(LONG_RUN or "200")
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=LONG_RUN is None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                       HealthCheck.too_slow, HealthCheck.data_too_large])
+
+SECRETS = [
+    "sk-proj-" + "a1B2c3D4" * 4, "ghp_" + "x" * 36, "AKIA" + "ABCDEFGHIJKLMNOP",
+    "password=hunter22", "Authorization: Bearer abcdefghijklmnop", "xoxb-1234567890-abc",
+    "pa\u017f\u017fword=hunter22", "to\u212aen=abcdef123", "credent\u0130al=abcdefgh",
+    "https://user:pa55word@example.com/x", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk",
+]
+TEXT = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(SECRETS),
+    st.lists(st.one_of(st.text(max_size=20), st.sampled_from(SECRETS),
+                       st.sampled_from(["\x00", "\x1f", '"', "\\", "\ud800", "\u2028", "é",
+                                        "🙂", "\x7f", "token", "TOKEN", "SK-", "://"])),
+             max_size=8).map("".join),
+)
+SCALARS = st.one_of(
+    st.none(), st.booleans(), TEXT,
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(TEXT, inner, max_size=4),
+        st.dictionaries(st.integers(0, 5), inner, max_size=2),  # non-str keys: Python path
+        st.builds(PurePosixPath, st.sampled_from(["/tmp/x", "a b/c"])),  # not JSON: Python path
+    ),
+    max_leaves=12,
+)
+KINDS = st.sampled_from(["tool", "command", "read", "edit", "message", "llm", "test", "error"])
+STEP = st.fixed_dictionaries(
+    {"kind": KINDS, "name": TEXT, "input": VALUES, "output": VALUES},
+    optional={"error": TEXT, "meta": st.dictionaries(TEXT, VALUES, max_size=3),
+              "parent": st.integers(0, 3)},
+)
+
+
+def _recorder(path: Path, native: bool, **kwargs: Any) -> TraceRecorder:
+    with mock.patch.dict(os.environ, {"TRACEBENCH_NATIVE": "1" if native else "0"}):
+        rec = TraceRecorder(path, trace_id="t", **kwargs)
+    assert isinstance(rec._writer, PyStepWriter) is not native
+    rec.header.started_at = 1.0
+    return rec
+
+
+def _records(path: Path) -> list[Any]:
+    """The file's records, parsed (NaN and infinities are written as null either way)."""
+    out = []
+    for line in path.read_bytes().splitlines():
+        record = json.loads(line)
+        if record.get("type") == "end":
+            record.pop("ended_at")
+        out.append(record)
+    return out
+
+
+def _same_both_ways(tmp_path: Path, steps: list[dict[str, Any]], **kwargs: Any) -> None:
+    files = []
+    for native in (True, False):
+        path = tmp_path / f"{'native' if native else 'python'}.jsonl"
+        rec = _recorder(path, native, **kwargs)
+        for i, step in enumerate(steps):
+            rec.step(**step, started_at=100.0 + i, ended_at=100.5 + i)
+        during = [s.model_dump() for s in rec.steps]
+        rec.end()
+        assert [s.model_dump() for s in rec.steps] == during  # read back == kept in memory
+        files.append(path)
+    assert _records(files[0]) == _records(files[1])
+
+
+def test_the_native_writer_is_built_and_used_here(tmp_path: Path) -> None:
+    """On this machine type (gcc and Python headers present) the install builds it."""
+    assert native_available()
+    rec = TraceRecorder(tmp_path / "t.jsonl")
+    assert type(rec._writer).__module__ == "pytest_tracebench._steplog"
+
+
+@FUZZ
+@given(steps=st.lists(STEP, min_size=1, max_size=4))
+def test_any_step_gives_the_same_line_both_ways(tmp_path: Path,
+                                                steps: list[dict[str, Any]]) -> None:
+    _same_both_ways(tmp_path, steps)
+
+
+@FUZZ
+@given(steps=st.lists(STEP, min_size=1, max_size=3), limit=st.integers(50, 400))
+def test_lines_over_the_limit_are_truncated_the_same_way(
+    tmp_path: Path, steps: list[dict[str, Any]], limit: int
+) -> None:
+    _same_both_ways(tmp_path, steps, max_output_chars=limit)
+
+
+@FUZZ
+@given(steps=st.lists(STEP, min_size=1, max_size=3))
+def test_redaction_off_gives_the_same_line_both_ways(
+    tmp_path: Path, steps: list[dict[str, Any]]
+) -> None:
+    _same_both_ways(tmp_path, steps, redact=False)
+
+
+@FUZZ
+@given(command=TEXT, stdout=TEXT, exit_code=st.one_of(st.none(), st.integers(-3, 300)),
+       cwd=st.one_of(st.none(), TEXT), name=st.one_of(st.none(), TEXT),
+       timed_out=st.booleans())
+def test_command_steps_are_the_same_both_ways(
+    tmp_path: Path, command: str, stdout: str, exit_code: int | None, cwd: str | None,
+    name: str | None, timed_out: bool
+) -> None:
+    files = []
+    for native in (True, False):
+        path = tmp_path / f"{native}.jsonl"
+        rec = _recorder(path, native)
+        rec.command(command, exit_code=exit_code, stdout=stdout, stderr=stdout[::-1], cwd=cwd,
+                    timed_out=timed_out, name=name, started_at=5.0, ended_at=6.0)
+        rec.command(["ls", command], stdout=stdout, started_at=5, ended_at=6)
+        with rec.span("group"):
+            rec.command(command, started_at=7.0, ended_at=7.0)
+        rec.end()
+        files.append(path)
+    native_records, python_records = (_records(f) for f in files)
+    for record in native_records + python_records:  # the span closes at "now"
+        if record.get("name") == "group":
+            record["started_at"] = record["ended_at"] = 0
+    assert native_records == python_records
+
+
+@FUZZ
+@given(parts=st.lists(st.one_of(st.text(max_size=40), st.sampled_from(BUILTIN_TRIGGERS),
+                                st.sampled_from([t.upper() for t in BUILTIN_TRIGGERS]),
+                                st.sampled_from(["\u0130", "\u0131", "\u017f", "\u212a"])),
+                      max_size=12))
+def test_the_native_secret_check_never_misses_what_the_patterns_find(parts: list[str]) -> None:
+    """Its SIMD and byte-pair scans agree, and they flag every text a pattern would change."""
+    from pytest_tracebench import _steplog
+
+    text = "".join(parts)
+    data = text.encode("utf-8", "surrogatepass")
+    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    simd = writer.might_contain(data)
+    assert simd == writer.might_contain(data, False)
+    python_says = Redactor(BUILTIN_PATTERNS).might_contain(data)
+    assert simd == python_says
+    if Redactor(BUILTIN_PATTERNS).redact_value({"k": text}) != {"k": text}:
+        assert simd
+
+
+@pytest.mark.parametrize("offset", range(0, 40, 3))
+@pytest.mark.parametrize("trigger", ["sk-", "password", "private key", "://", "AKIA", "xox",
+                                     "\u212a", "\u017f"])
+def test_a_trigger_is_found_wherever_it_falls_in_the_simd_blocks(offset: int,
+                                                                 trigger: str) -> None:
+    from pytest_tracebench import _steplog
+
+    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    for filler in ("x", "e", "t", "\u00e9"):
+        data = (filler * offset + trigger + filler * 40).encode()
+        assert writer.might_contain(data), (offset, trigger, filler)
+        assert writer.might_contain(data, False)
+        assert not writer.might_contain((filler * (offset + 50)).encode())
+
+
+def test_secrets_never_reach_the_file_on_the_fast_path(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, True)
+    for secret in SECRETS:
+        rec.command(f"echo {secret}", stdout=f"out {secret} end", stderr=secret)
+        rec.step("tool", "call", input={"arg": secret}, output=[secret])
+    rec.end()
+    text = path.read_text(encoding="utf-8")
+    for secret in SECRETS:
+        assert json.dumps(secret)[1:-1] not in text, secret
+    assert text.count("[REDACTED]") >= 2 * len(SECRETS)
+
+
+def test_steps_from_many_threads_all_land_once(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, True)
+
+    def work(n: int) -> None:
+        for i in range(500):
+            if i % 2:
+                rec.command(f"echo {n} {i}", stdout="x" * (i % 50))
+            else:
+                rec.step("tool", f"t{n}", input={"i": i}, output=None)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rec.end()
+    trace = load_trace(path)
+    assert sorted(s.index for s in trace.steps) == list(range(4000))
+    assert trace.end is not None and trace.end.step_count == 4000
+    assert [s.index for s in rec.steps] == list(range(4000))
+
+
+def test_steps_are_read_back_even_when_the_file_was_unlinked(tmp_path: Path) -> None:
+    """The lines live in the file; the open descriptor still reads them after an rm."""
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, True)
+    rec.command("pytest -q", exit_code=1, stdout="1 failed")
+    path.unlink()
+    rec.message("done")
+    assert [s.kind for s in rec.steps] == ["command", "message"]
+    rec.end()
+    assert [s.kind for s in rec.to_trace().steps] == ["command", "message"]
+
+
+def test_a_special_file_keeps_its_steps_in_memory(tmp_path: Path) -> None:
+    rec = TraceRecorder("/dev/null")
+    rec.command("true", exit_code=0)
+    rec.step("tool", "x", input={"a": 1})
+    assert [s.name for s in rec.steps] == ["true", "x"]
+    rec.end()
+    assert len(rec.to_trace().steps) == 2
+
+
+def test_timestamps_are_microseconds_both_ways(tmp_path: Path) -> None:
+    for native in (True, False):
+        path = tmp_path / f"{native}.jsonl"
+        rec = _recorder(path, native)
+        rec.command("ls")
+        rec.end()
+        step = load_trace(path).steps[0]
+        assert step.started_at == step.ended_at
+        assert math.isclose(step.started_at, round(step.started_at, 6), abs_tol=1e-9)

@@ -14,13 +14,14 @@ selects it on purpose (the tests compare both).
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 
 class StepWriter(Protocol):
-    """What the recorder needs from a writer (see ``_steplog.c`` for the native one)."""
+    """What the recorder needs from a writer (``_steplog.c`` documents each call)."""
 
     @property
     def fd(self) -> int: ...
@@ -107,22 +108,23 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def _native() -> Any:
+    """The native module, or ``None`` where it was not built (typed through the Protocol)."""
+    try:
+        return importlib.import_module("pytest_tracebench._steplog")
+    except ImportError:
+        return None
+
+
 def native_available() -> bool:
     """Whether the native writer was built and imports on this machine."""
-    try:
-        from . import _steplog  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return _native() is not None
 
 
 def make_writer(fd: int, limit: int, triggers: Sequence[str] | None, redact: bool) -> StepWriter:
     """The native writer unless it is missing or ``TRACEBENCH_NATIVE=0``."""
-    if os.environ.get("TRACEBENCH_NATIVE", "1") != "0":
-        try:
-            from ._steplog import StepWriter as NativeStepWriter
-        except ImportError:
-            pass
-        else:
-            return NativeStepWriter(fd, limit, triggers, redact)
+    native = _native() if os.environ.get("TRACEBENCH_NATIVE", "1") != "0" else None
+    if native is not None:
+        writer: StepWriter = native.StepWriter(fd, limit, triggers, redact)
+        return writer
     return PyStepWriter(fd, limit, triggers, redact)

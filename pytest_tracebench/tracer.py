@@ -240,8 +240,9 @@ class TraceRecorder:
                 # Unbuffered: every record is one write() system call, so it is in the OS's
                 # hands (and survives SIGKILL of this process) as soon as the call returns.
                 # Read-write: the writer reads its lines back instead of keeping a copy.
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
-                             0o666)  # closed in end()
+                # (os.open's descriptors are not inherited by subprocesses.)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC
+                             | getattr(os, "O_BINARY", 0), 0o666)  # closed in end()
             except OSError as exc:
                 # A read-only or full trace directory must not fail the agent's run: record
                 # in memory (the test's own analysis still sees every step) and say so once.

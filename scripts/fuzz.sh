@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 examples=${2:-3000}
 TRACEBENCH_FUZZ_EXAMPLES=$examples .venv/bin/python -m pytest -q -p no:cacheprovider \
-    tests/test_fuzz_parsers.py tests/test_fuzz_importers.py tests/test_fuzz_names.py
+    tests/test_fuzz_parsers.py tests/test_fuzz_importers.py tests/test_fuzz_names.py \
+    tests/test_native_writer.py
 for target in loader parsers config cli; do
   out=.tracebench/fuzz/$target
   mkdir -p "$out/corpus"

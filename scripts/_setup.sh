@@ -15,8 +15,16 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp || setup.py -nt $stamp
       || pytest_tracebench/_steplog.c -nt $stamp ]]; then
   echo "setup: installing pytest-tracebench and its test tools into .venv" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 \
-    | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c 'import pytest_tracebench, xdist, pytest_html' 
+  log=.venv/.tracebench-install.log
+  if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' \
+      >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: pip install failed (its output is above and in $log)" >&2
+    exit 1
+  fi
+  .venv/bin/python -c 'import pytest_tracebench, xdist, pytest_html'
+  .venv/bin/python -c 'from pytest_tracebench._stepwriter import native_available as n
+import sys; sys.exit(0 if n() else 1)' || echo "setup: the native step writer was not built" \
+      "(no C compiler?); recording runs in pure Python, slower (see $log)" >&2
   touch "$stamp"
 fi

@@ -20,14 +20,18 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\w])'[^'\n]*'"), "'<q>'"),
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"),
      "<time>"),
-    (re.compile(r"\b[\w./-]+::[\w\[\]().,:-]+"), "<test>"),
+    # A test id ends with a word character or its parameters ("[...]"): the closing ")" or
+    # "." around it belongs to the message, and eating it left titles unbalanced.
+    (re.compile(r"\b[\w./-]+::[\w.:-]*\w(?:\[[^\]\s]*\])?"), "<test>"),
     (re.compile(r"(?:[A-Za-z]:)?(?:[\w.-]*[/\\])+[\w.-]+"), "<path>"),
     (re.compile(r"\b[\w-]+\.(?:py|js|ts|go|rs|java|c|h|cpp|rb|md|json|toml|cfg|ini|txt|v)\b"),
      "<path>"),
     (re.compile(r"\b[0-9a-f]{7,}\b", re.I), "<hex>"),
     (re.compile(r"\b\d+(?:\.\d+)?%?"), "<n>"),
 )
-_LISTS = re.compile(r"(<(?:test|path|q)>)(?:,\s*<(?:test|path|q)>)+(?: and <n> more)?")
+#: One failing test or several is the same failure: both read "<test>...".
+_TEST_LISTS = re.compile(r"<test>(?:,\s*<test>)*(?: and <n> more)?")
+_LISTS = re.compile(r"(<(?:path|q)>)(?:,\s*<(?:path|q)>)+(?: and <n> more)?")
 _SPACES = re.compile(r"\s+")
 
 
@@ -36,7 +40,8 @@ def message_template(message: str) -> str:
     text = message
     for pattern, replacement in _MASKS:
         text = pattern.sub(replacement, text)
-    text = _LISTS.sub(r"\1...", text)
+    text = _TEST_LISTS.sub("<test>...", text)
+    text = _LISTS.sub(r"\1...", text).replace("....", "...")
     return _SPACES.sub(" ", text).strip()
 
 

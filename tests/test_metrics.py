@@ -105,6 +105,18 @@ def test_signatures_mask_what_varies() -> None:
     assert message_template("step 3 failed") != message_template("step 3 timed out")
 
 
+def test_signatures_keep_the_message_s_brackets_and_merge_test_lists() -> None:
+    """A test id stops before the ")" or "." around it; one failing test or two is one failure."""
+    two = "Fix failed: 2 failing (tests/a.py::t_a, tests/b.py::TestB::t_b[x-(1,2)]) (fixed later)."
+    one = "Fix failed: 1 failing (tests/a.py::t_a) (fixed later)."
+    template = message_template(two)
+    assert template == "Fix failed: <n> failing (<test>...) (fixed later)."
+    assert message_template(one) == template
+    assert template.count("(") == template.count(")")
+    assert message_template("The run ends (step 3): t.py::t_x.") == \
+        "The run ends (step <n>): <test>..."
+
+
 def test_clusters_group_findings_across_traces() -> None:
     results = [
         TraceResult(trace_id=f"t{i}", task_id=f"task{i}", agent="a", status="completed",

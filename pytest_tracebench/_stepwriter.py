@@ -14,6 +14,7 @@ selects it on purpose (the tests compare both).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from collections.abc import Sequence
@@ -108,6 +109,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+@functools.cache
 def _native() -> Any:
     """The native module, or ``None`` where it was not built (typed through the Protocol)."""
     try:

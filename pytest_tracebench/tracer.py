@@ -405,10 +405,11 @@ class TraceRecorder:
         if self._header_written or self._writer.fd < 0:
             return
         header = self.header.model_dump(mode="json")
-        if self.redactor is not None:
-            header = self.redactor.redact_value(header)
+        line = _dumps(header)
+        if self.redactor is not None and self.redactor.might_contain(line):
+            line = _dumps(self.redactor.redact_value(header))
         try:
-            self._writer.write(_dumps(header) + b"\n")
+            self._writer.write(line + b"\n")
         except OSError as exc:
             self._write_failed(exc)
             return
@@ -767,7 +768,7 @@ class TraceRecorder:
             if self._agent_changed:
                 extra["agent"] = self.header.agent.model_dump(mode="json")
             record = {**end.model_dump(mode="json"), **extra}
-            if self.redactor is not None:
+            if self.redactor is not None and self.redactor.might_contain(_dumps(record)):
                 record = self.redactor.redact_value(record)
             self._write_header()
             try:

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter, ValidationError
 
 from . import _seed
+from ._jsonsafe import plain
 from .models import TRACE_SCHEMA_VERSION, Step, Trace, TraceEnd, TraceHeader
 
 _RECORD = TypeAdapter(Annotated[TraceHeader | Step | TraceEnd, Field(discriminator="type")])
@@ -141,6 +142,14 @@ def _sniff(path: Path) -> tuple[str, bytes]:
     return "json", head
 
 
+def _lenient(text: str) -> Any:
+    """The data of a line only Python's ``json`` accepts, made plain; ``None`` if it does not."""
+    try:
+        return plain(json.loads(text))
+    except ValueError:
+        return None
+
+
 def iter_records(path: str | Path) -> Iterator[tuple[int, TraceHeader | Step | TraceEnd]]:
     """Yield ``(line number, record)`` from a JSON Lines trace, one line in memory at a time.
 
@@ -188,6 +197,18 @@ def _iter_jsonl(
             try:
                 record = _RECORD.validate_json(text)
             except ValidationError as exc:
+                lenient = _lenient(text) if exc.errors()[0]["type"] == "json_invalid" \
+                    and complete else None
+                if lenient is not None:
+                    # A line Python's json reads but strict parsers do not (\ud800 escapes,
+                    # NaN), as older versions of the recorder wrote them.
+                    try:
+                        record = _RECORD.validate_python(lenient)
+                    except ValidationError as lenient_exc:
+                        exc = lenient_exc
+                    else:
+                        yield lineno, record, complete
+                        continue
                 if exc.errors()[0]["type"] == "json_invalid":
                     if not complete:
                         warnings.append(

@@ -32,6 +32,7 @@ from typing import Any, TypeVar, overload
 import pydantic_core
 from pydantic import BaseModel
 
+from ._jsonsafe import plain as _plain
 from ._stepwriter import StepWriter, make_writer
 from .cassette import Cassette, ReplayDivergence
 from .models import (
@@ -102,42 +103,15 @@ def _dumps(record: Mapping[str, Any]) -> bytes:
     """One JSON line (without the newline) as UTF-8 bytes.
 
     pydantic-core's serialiser is several times faster than ``json.dumps``; values it refuses
-    (lone surrogates, circular references) go through :func:`_plain` first.
+    (lone surrogates, circular references) are made plain first (``_jsonsafe.plain``).
     """
     try:
         return pydantic_core.to_json(record, fallback=_jsonable, inf_nan_mode="null")
     except (pydantic_core.PydanticSerializationError, ValueError):
-        return json.dumps(_plain(record), separators=(",", ":"),
+        # Lone surrogates become U+FFFD and NaN null: as \ud800 escapes and NaN tokens
+        # they made lines our own loader rejected.
+        return json.dumps(_plain(record, _jsonable), separators=(",", ":"),
                           ensure_ascii=False).encode("utf-8")
-
-
-_MAX_DEPTH = 100
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """``value`` as plain JSON data every strict parser (our loader among them) accepts.
-
-    A lone surrogate becomes U+FFFD (as an escape, ``\\ud800``, it made a line our own loader
-    rejected), NaN and infinities become ``null`` (as the fast serialiser writes them), and a
-    structure nested deeper than ``_MAX_DEPTH`` (a circular one) ends in a marker instead of
-    failing the agent's step.
-    """
-    if depth > _MAX_DEPTH:
-        return "[tracebench: nested too deep]"
-    if isinstance(value, str):
-        if value.isascii():
-            return value
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else None
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, dict):
-        return {_plain(k if isinstance(k, str) else str(k), depth + 1): _plain(v, depth + 1)
-                for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, depth + 1) for item in value]
-    return _plain(_jsonable(value), depth + 1)
 
 
 def truncate_text(text: str, limit: int) -> str:

@@ -158,3 +158,25 @@ def test_trace_model_exposes_aborted(tmp_path: Path) -> None:
     lines = _recorded(tmp_path).read_text().splitlines()[:-1]
     trace: Trace = load_trace(_write(tmp_path, "\n".join(lines) + "\n"))
     assert trace.aborted
+
+
+def test_lines_only_python_json_reads_load_cleaned(tmp_path: Path) -> None:
+    """Older recorders wrote lone surrogates as \\ud800 escapes and NaN tokens, which the strict
+    parser rejects; such a line loads (U+FFFD, null) and a real field error is still named."""
+    lines = _recorded(tmp_path).read_text().splitlines()
+    lines[1] = ('{"type":"step","index":0,"kind":"tool","name":"t","input":"a\\ud800b",'
+                '"output":NaN,"started_at":1.0,"ended_at":1.0}')
+    trace = load_trace(_write(tmp_path, "\n".join(lines) + "\n"))
+    assert trace.steps[0].input == "a\ufffdb" and trace.steps[0].output is None
+    lines[1] = lines[1].replace('"index":0', '"index":"zz"')
+    message = _error(_write(tmp_path, "\n".join(lines) + "\n"))
+    assert ":2:" in message and "field 'index'" in message
+
+
+def test_a_lone_surrogate_is_recorded_as_valid_json(tmp_path: Path) -> None:
+    rec = TraceRecorder(tmp_path / "t.jsonl")
+    rec.step("tool", "x", input="a\ud800b", output=float("nan"))
+    rec.end()
+    line = (tmp_path / "t.jsonl").read_bytes().splitlines()[1]
+    assert b"\\ud800" not in line and b"NaN" not in line
+    assert load_trace(tmp_path / "t.jsonl").steps[0].input == "a\ufffdb"

@@ -346,14 +346,16 @@ typedef struct {
     PyObject_HEAD
     int fd;            /* -1: in memory only */
     /* Where the recorded lines are: those written to a regular file are read back from it
-     * (bytes file_first..file_len, complete lines only) when asked for and when the trace
-     * ends; the others (no file, a pipe, after a failed write) are kept in `mem`, with their
-     * newlines. Keeping a copy of every line in memory cost more per step than
-     * serialising it: the fresh pages it fills are zeroed by the kernel. */
+     * when asked for and when the trace ends — every complete line from after the header to
+     * the file's current offset, so what the recorder shows is what the file holds, also
+     * when a forked process wrote through the same descriptor. The others (no file, a pipe,
+     * after a failed write, after the end) are kept in `mem`, with their newlines. Keeping
+     * a copy of every line in memory cost more per step than serialising it: the fresh
+     * pages it fills are zeroed by the kernel. */
     char *mem;
     Py_ssize_t mem_len, mem_cap, count;
-    int regular;                    /* fd is a regular file that pread() can read back */
-    long long file_first, file_len; /* the step lines' byte range in the file */
+    int in_file;          /* lines are in the (regular) file, not yet read back */
+    long long file_first; /* where the step lines start: after the header */
     Py_ssize_t limit;  /* longest line the fast path writes */
     int scan;          /* 0: redaction off; 1: triggers below; 2: always the slow path */
     Py_ssize_t ntriggers;
@@ -567,9 +569,9 @@ static int StepWriter_init(StepWriter *self, PyObject *args, PyObject *kwds) {
     PyMem_Free(self->mem);
     self->mem = NULL;
     self->mem_len = self->mem_cap = self->count = 0;
-    self->file_first = self->file_len = 0;
+    self->file_first = 0;
     struct stat st;
-    self->regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    self->in_file = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     memset(self->first_pair, 0, sizeof(self->first_pair));
     self->ntriggers = 0;
     if (!redact) {
@@ -663,10 +665,8 @@ static int store(StepWriter *self, const char *data, Py_ssize_t n) {
             return -1;
         }
         self->count++;
-        if (self->regular) {
-            self->file_len += n;
+        if (self->in_file)
             return 0;
-        }
     }
     if (keep(self, data, n) < 0)
         return -1;
@@ -680,10 +680,16 @@ static int record_line(StepWriter *self, Buf *b) {
     return store(self, b->data, b->len + 1);
 }
 
-/* The step lines written to the file, read back (a new buffer the caller frees). */
+/* The complete lines between the header and the file's current offset (a new buffer the
+ * caller frees). A partial last line — a write that failed half-way — is left out. */
 static char *read_back(StepWriter *self, Py_ssize_t *size) {
-    Py_ssize_t n = (Py_ssize_t)(self->file_len - self->file_first);
     *size = 0;
+    off_t end = lseek(self->fd, 0, SEEK_CUR);
+    if (end < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return NULL;
+    }
+    Py_ssize_t n = end > self->file_first ? (Py_ssize_t)(end - self->file_first) : 0;
     char *out = PyMem_Malloc(n > 0 ? (size_t)n : 1);
     if (out == NULL) {
         PyErr_NoMemory();
@@ -694,27 +700,28 @@ static char *read_back(StepWriter *self, Py_ssize_t *size) {
         ssize_t r = pread(self->fd, out + got, (size_t)(n - got), (off_t)(self->file_first + got));
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0) {
-            if (r < 0)
-                PyErr_SetFromErrno(PyExc_OSError);
-            else
-                PyErr_SetString(PyExc_OSError, "the trace file was truncated while recording");
+        if (r < 0) {
+            PyErr_SetFromErrno(PyExc_OSError);
             PyMem_Free(out);
             return NULL;
         }
+        if (r == 0)
+            break; /* truncated by someone else meanwhile: what is left */
         got += r;
     }
-    *size = n;
+    while (got > 0 && out[got - 1] != '\n')
+        got--;
+    *size = got;
     return out;
 }
 
 /* Move the lines in the file into memory, before the file is closed. */
 static int absorb(StepWriter *self) {
-    if (self->fd < 0 || self->file_len <= self->file_first)
+    if (self->fd < 0 || !self->in_file)
         return 0;
     Py_ssize_t n;
     char *back = read_back(self, &n);
-    self->file_len = self->file_first;
+    self->in_file = 0; /* from now on lines are kept in memory */
     if (back == NULL)
         return -1;
     char *rest = self->mem;
@@ -952,18 +959,24 @@ static PyObject *StepWriter_write(StepWriter *self, PyObject *data) {
     if (self->fd >= 0) {
         if (write_all(self->fd, PyBytes_AS_STRING(data), n) < 0)
             return NULL;
-        if (self->count == 0) { /* the header: step lines start after it */
+        if (self->count == 0) /* the header: step lines start after it */
             self->file_first += n;
-            self->file_len += n;
-        }
     }
     Py_RETURN_NONE;
 }
 
-/* close(): the trace has ended. The lines in the file are read back into memory (the caller
- * closes the file next); every later emit() declines and nothing more is written. */
-static PyObject *StepWriter_close(StepWriter *self, PyObject *Py_UNUSED(ignored)) {
+/* close(final=None): the trace has ended. The lines in the file are read back into memory,
+ * then `final` (the end record) is written; the caller closes the file next. Every later
+ * emit() declines and nothing more is written. */
+static PyObject *StepWriter_close(StepWriter *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *final = nargs > 0 ? args[0] : Py_None;
+    if (nargs > 1 || (final != Py_None && !PyBytes_Check(final))) {
+        PyErr_SetString(PyExc_TypeError, "close() takes one optional bytes argument");
+        return NULL;
+    }
     int rc = absorb(self);
+    if (rc == 0 && final != Py_None && self->fd >= 0)
+        rc = write_all(self->fd, PyBytes_AS_STRING(final), PyBytes_GET_SIZE(final));
     self->closed = 1;
     self->fd = -1;
     if (rc < 0)
@@ -1023,7 +1036,7 @@ static PyObject *StepWriter_get_lines(StepWriter *self, void *Py_UNUSED(closure)
     PyObject *out = PyList_New(0);
     if (out == NULL)
         return NULL;
-    if (self->fd >= 0 && self->file_len > self->file_first) {
+    if (self->fd >= 0 && self->in_file) {
         Py_ssize_t n;
         char *back = read_back(self, &n);
         int rc = back == NULL ? -1 : split_into(out, back, n);
@@ -1054,7 +1067,8 @@ static PyMethodDef StepWriter_methods[] = {
     {"emit_command", (PyCFunction)(void (*)(void))StepWriter_emit_command, METH_FASTCALL,
      "Record a command step on the fast path; False means take the slow path."},
     {"record", (PyCFunction)StepWriter_record, METH_O, "Append and write a finished line."},
-    {"close", (PyCFunction)StepWriter_close, METH_NOARGS, "The trace has ended."},
+    {"close", (PyCFunction)(void (*)(void))StepWriter_close, METH_FASTCALL,
+     "The trace has ended: read the lines back, then write the end record."},
     {"seal", (PyCFunction)StepWriter_seal, METH_NOARGS, "Decline every later emit()."},
     {"write", (PyCFunction)StepWriter_write, METH_O, "Write bytes that are not a step."},
     {"detach", (PyCFunction)StepWriter_detach, METH_NOARGS, "Stop writing to the file."},

@@ -51,7 +51,7 @@ class StepWriter(Protocol):
 
     def seal(self) -> None: ...
 
-    def close(self) -> None: ...
+    def close(self, final: bytes | None = None) -> None: ...
 
 
 class PyStepWriter:
@@ -97,7 +97,9 @@ class PyStepWriter:
     def seal(self) -> None:
         self.sealed = True
 
-    def close(self) -> None:
+    def close(self, final: bytes | None = None) -> None:
+        if final is not None:
+            self.write(final)
         self.sealed = True
         self._fd = -1
 

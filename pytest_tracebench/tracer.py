@@ -746,14 +746,11 @@ class TraceRecorder:
                 record = self.redactor.redact_value(record)
             self._write_header()
             try:
-                self._writer.write(_dumps(record) + b"\n")
+                # Reads the lines back into memory, then writes the end record.
+                self._writer.close(_dumps(record) + b"\n")
             except OSError as exc:
                 self._write_failed(exc)
             self.end_record = TraceEnd.model_validate(record)
-            try:
-                self._writer.close()  # reads the lines back into memory
-            except OSError as exc:
-                self._write_failed(exc)
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1

@@ -261,3 +261,32 @@ def test_timestamps_are_microseconds_both_ways(tmp_path: Path) -> None:
         step = load_trace(path).steps[0]
         assert step.started_at == step.ended_at
         assert math.isclose(step.started_at, round(step.started_at, 6), abs_tol=1e-9)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_forked_child_writing_through_the_same_file_hides_none_of_the_parent_s_steps(
+    tmp_path: Path, native: bool
+) -> None:
+    """The recorder shows what the file holds, including a forked child's lines."""
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, native)
+    rec.command("parent 0")
+    rec.command("parent 1")
+    pid = os.fork()
+    if pid == 0:  # the child records through the inherited descriptor, then leaves at once
+        try:
+            rec.command("child 0")
+            rec.step("tool", "child", input={"x": 1})
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    rec.command("parent 2")
+    shown = [(s.index, s.name, s.input) for s in rec.steps]
+    rec.end()
+    assert [(i, n) for i, n, _ in shown if n == "parent"] == [(0, "parent"), (1, "parent"),
+                                                              (2, "parent")]
+    in_file = [json.loads(line) for line in path.read_bytes().splitlines()[1:-1]]
+    assert {r["input"].get("command") for r in in_file} >= {"parent 0", "parent 1", "parent 2"}
+    if native:  # the native writer reads its lines back from the file: the child's too
+        assert sorted((r["index"], r["name"]) for r in in_file) == \
+            sorted((i, n) for i, n, _ in shown)

@@ -629,6 +629,8 @@ static void StepWriter_dealloc(StepWriter *self) {
 
 /* Keep `n` bytes (a line and its newline) in memory. */
 static int keep(StepWriter *self, const char *data, Py_ssize_t n) {
+    if (n == 0)
+        return 0; /* nothing to keep, and mem may still be NULL (memcpy to NULL is UB) */
     if (n > self->mem_cap - self->mem_len) {
         Py_ssize_t cap = self->mem_cap < 65536 ? 65536 : self->mem_cap;
         while (cap - self->mem_len < n) {

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import stat
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -55,11 +56,19 @@ class StepWriter(Protocol):
 
 
 class PyStepWriter:
-    """The writer without the native fast path: every ``emit`` declines."""
+    """The writer without the native fast path: every ``emit`` declines.
+
+    Where the lines are follows the native writer: those written to a regular file are read
+    back from it (every complete line between the header and the file's offset), the others
+    are kept in memory; so both show what the file holds, a forked child's lines included.
+    """
 
     def __init__(self, fd: int, limit: int, triggers: Sequence[str] | None, redact: bool):
         self._fd = fd
-        self._lines: list[bytes] = []
+        self._mem: list[bytes] = []
+        self._count = 0
+        self._first = 0  # where the step lines start: after the header
+        self._in_file = fd >= 0 and stat.S_ISREG(os.fstat(fd).st_mode)
         self.sealed = False
 
     @property
@@ -68,11 +77,12 @@ class PyStepWriter:
 
     @property
     def count(self) -> int:
-        return len(self._lines)
+        return self._count
 
     @property
     def lines(self) -> list[bytes]:
-        return list(self._lines)
+        in_file = self._read_back() if self._fd >= 0 and self._in_file else []
+        return in_file + self._mem
 
     def emit(self, *args: Any) -> bool:
         return False
@@ -83,25 +93,58 @@ class PyStepWriter:
     def record(self, line: bytes) -> None:
         if b"\n" in line:
             raise ValueError("a trace line cannot hold a newline")
-        self._lines.append(line)
+        self._count += 1
         if self._fd >= 0:
-            _write_all(self._fd, line + b"\n")
+            try:
+                _write_all(self._fd, line + b"\n")
+            except OSError:
+                self._mem.append(line)  # kept; the recorder detaches and warns
+                raise
+            if self._in_file:
+                return
+        self._mem.append(line)
 
     def write(self, data: bytes) -> None:
         if self._fd >= 0:
             _write_all(self._fd, data)
+            if self._count == 0:  # the header
+                self._first += len(data)
+
+    def _read_back(self) -> list[bytes]:
+        end = os.lseek(self._fd, 0, os.SEEK_CUR)
+        chunks, offset = [], self._first
+        while offset < end:
+            chunk = os.pread(self._fd, end - offset, offset)
+            if not chunk:
+                break  # truncated by someone else meanwhile: what is left
+            chunks.append(chunk)
+            offset += len(chunk)
+        data = b"".join(chunks)
+        return data[:data.rfind(b"\n") + 1].splitlines()
+
+    def _absorb(self) -> None:
+        if self._fd < 0 or not self._in_file:
+            return
+        self._in_file = False
+        self._mem[:0] = self._read_back()
 
     def detach(self) -> None:
-        self._fd = -1
+        try:
+            self._absorb()
+        finally:
+            self._fd = -1
 
     def seal(self) -> None:
         self.sealed = True
 
     def close(self, final: bytes | None = None) -> None:
-        if final is not None:
-            self.write(final)
-        self.sealed = True
-        self._fd = -1
+        try:
+            self._absorb()
+            if final is not None:
+                self.write(final)
+        finally:
+            self.sealed = True
+            self._fd = -1
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -107,7 +107,8 @@ def _same_both_ways(tmp_path: Path, steps: list[dict[str, Any]], **kwargs: Any) 
 def test_the_native_writer_is_built_and_used_here(tmp_path: Path) -> None:
     """On this machine type (gcc and Python headers present) the install builds it."""
     assert native_available()
-    rec = TraceRecorder(tmp_path / "t.jsonl")
+    with mock.patch.dict(os.environ, {"TRACEBENCH_NATIVE": "1"}):
+        rec = TraceRecorder(tmp_path / "t.jsonl")
     assert type(rec._writer).__module__ == "pytest_tracebench._steplog"
 
 
@@ -267,7 +268,7 @@ def test_timestamps_are_microseconds_both_ways(tmp_path: Path) -> None:
 def test_a_forked_child_writing_through_the_same_file_hides_none_of_the_parent_s_steps(
     tmp_path: Path, native: bool
 ) -> None:
-    """The recorder shows what the file holds, including a forked child's lines."""
+    """The recorder shows what the file holds, including a forked child's lines, both ways."""
     path = tmp_path / "t.jsonl"
     rec = _recorder(path, native)
     rec.command("parent 0")
@@ -287,6 +288,5 @@ def test_a_forked_child_writing_through_the_same_file_hides_none_of_the_parent_s
                                                               (2, "parent")]
     in_file = [json.loads(line) for line in path.read_bytes().splitlines()[1:-1]]
     assert {r["input"].get("command") for r in in_file} >= {"parent 0", "parent 1", "parent 2"}
-    if native:  # the native writer reads its lines back from the file: the child's too
-        assert sorted((r["index"], r["name"]) for r in in_file) == \
-            sorted((i, n) for i, n, _ in shown)
+    # Both writers read their lines back from the file: the child's too.
+    assert sorted((r["index"], r["name"]) for r in in_file) == sorted((i, n) for i, n, _ in shown)

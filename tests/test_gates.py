@@ -62,7 +62,7 @@ def test_min_score_fails_the_test_and_the_marker_overrides(pytester: pytest.Pyte
     assert result.ret == 1
     result.stdout.fnmatch_lines([
         "*_ test_looping _*",
-        "tracebench: tracebench score 85 is under the minimum 90 by 5",
+        "tracebench: tracebench score 40 is under the minimum 90 by 50",
         "*step 2: retry_loop ?high? The agent ran*",
     ])
     assert "test_looping_allowed FAILED" not in result.stdout.str()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import Step, Trace
-from ..parsers import CommandInfo, classify_command
+from ..parsers import CommandInfo, classify_command, parse_test_output
 
 ACTION_KINDS = frozenset({"tool", "command", "read", "edit", "test", "submit"})
 _COMMAND_KINDS = frozenset({"read", "command", "test", "edit"})  # kinds whose command we parse
@@ -174,6 +174,7 @@ class TraceView:
     _source_edit_indices: list[int] = field(default_factory=list)
     _edit_indices: list[int] = field(default_factory=list)
     _test_indices: list[int] = field(default_factory=list)
+    _test_set: frozenset[int] = frozenset()
     _action_indices: list[int] = field(default_factory=list)
     _last_ok: dict[str, int] = field(default_factory=dict)
     runs_by_target: dict[str, list[TestRun]] = field(default_factory=dict)
@@ -200,6 +201,7 @@ class TraceView:
         self._source_edit_indices = [e.index for e in self._source_edits]
         self._edit_indices = sorted({e.index for e in self.edits})
         self._test_indices = [t.index for t in self.tests]
+        self._test_set = frozenset(self._test_indices)
         self._action_indices = list(self.texts)  # the actions' indices, in order
         for run in self.tests:
             runs = self.runs_by_target.setdefault(run.target, [])
@@ -218,6 +220,10 @@ class TraceView:
             sig = out if len(out) <= 4000 else out[:2000] + out[-2000:]
             self._obs_sig[step.index] = sig
         return sig
+
+    def is_test_run(self, step: Step) -> bool:
+        """A ``test`` step, or a command that ran a test suite (``trace.command("pytest")``)."""
+        return step.index in self._test_set
 
     def next_run(self, run: TestRun) -> TestRun | None:
         """The next run of the same test command, if any."""
@@ -254,6 +260,13 @@ class TraceView:
             run = self.tests[position]
             if run.completed and not run.baseline:
                 return run
+        return None
+
+    def last_completed_run_before(self, index: int) -> TestRun | None:
+        """The last completed test run before ``index``, baseline or not."""
+        for position in range(self.count_tests_before(index) - 1, -1, -1):
+            if self.tests[position].completed:
+                return self.tests[position]
         return None
 
     def action_position(self, index: int) -> int:
@@ -495,6 +508,10 @@ def build_view(trace: Trace) -> TraceView:
                 completed=not timed_out and ok is not None,
             ))
             view.verifications.append(index)
+        elif kind == "command" and info is not None and info.kind == "test" and \
+                isinstance(out, dict):
+            view.tests.append(_command_test_run(step, out, normalised, not in_effect))
+            view.verifications.append(index)
         elif kind == "command" and not failed and isinstance(out, dict) and \
                 out.get("exit_code") in (0, None):
             check = check_memo.get(text)
@@ -507,6 +524,27 @@ def build_view(trace: Trace) -> TraceView:
     view.created = {p for p, op in first_op.items() if op == "create"}
     view.finish()
     return view
+
+
+def _command_test_run(step: Step, out: dict[str, Any], target: str, baseline: bool) -> TestRun:
+    """A test suite run as a plain command (what ``trace.command("pytest -q", ...)`` records,
+    or a writer that does not classify commands), read from its output as the importers read
+    a shell command: counts and failing ids when the runner's summary is there, else the exit
+    code."""
+    parsed = parse_test_output(output_text(step))
+    timed_out = bool(out.get("timed_out"))
+    code = out.get("exit_code")
+    ok: bool | None
+    if parsed is not None:
+        ok, failed, failing = parsed.ok, parsed.failed, frozenset(parsed.failing)
+    else:
+        known = isinstance(code, int) and not isinstance(code, bool)
+        ok, failed, failing = (code == 0 if known else None), None, frozenset()
+    if timed_out:
+        ok = False
+    return TestRun(index=step.index, target=target, baseline=baseline, ok=ok, failed=failed,
+                   failing=failing, timed_out=timed_out,
+                   completed=not timed_out and ok is not None)
 
 
 _CACHE: list[tuple[Trace, TraceView]] = []

@@ -129,6 +129,12 @@ class FalseSuccessClaimDetector(Detector):
                  preexisting: frozenset[str]) -> tuple[str, int | None, Any] | None:
         """``(pattern, against, detail)`` when the claim is not backed by the trace."""
         run = view.last_judged_run_before(message.index)
+        latest = view.last_completed_run_before(message.index)
+        if latest is not None and latest.baseline and \
+                not view.edited_between(latest.index, message.index):
+            # Nothing changed since that run (the agent never edited, or reverted its change
+            # and stayed there): it shows the state the claim is about.
+            run = latest
         if run is not None and run.ok is False and (not run.failing or
                                                     run.failing - preexisting):
             return "contradicted_by_tests", run.index, run

@@ -144,7 +144,8 @@ class IgnoredErrorDetector(Detector):
             number = view.action_position(index)
             action = actions[number]
             # Failed test runs are the test detectors' business; here: commands and tools.
-            if action.kind in ("submit", "test") or _expected_failure(action):
+            if action.kind in ("submit", "test") or view.is_test_run(action) or \
+                    _expected_failure(action):
                 continue
             start = bisect.bisect_left(steps, index, key=_step_index) + 1
             after = steps[start:start + 4]  # the talk right after the error
@@ -171,8 +172,8 @@ class IgnoredErrorDetector(Detector):
                                             any(same_path(e.path, p) for p in paths)
                                             for e in view.edits):
                 return  # the agent redid the edit
-            if later.kind in ("test", "submit"):
-                what = "ran the tests" if later.kind == "test" else "submitted"
+            if later.kind in ("test", "submit") or view.is_test_run(later):
+                what = "submitted" if later.kind == "submit" else "ran the tests"
                 yield self.finding(
                     f"The edit at step {action.index + 1} failed ({signature[:100]}) and the "
                     f"agent {what} at step {later.index + 1} without redoing it.",

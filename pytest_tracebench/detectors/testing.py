@@ -50,8 +50,11 @@ class FailingTestsDetector(Detector):
             count = run.failed if run.failed is not None else len(run.failing) or None
             what = f": {count} failing" if count else ""
             detail = f" ({_ids(run.failing)})" if run.failing else ""
+            when = "after applying the fix" if not run.baseline else \
+                "before any change" if not view.edited_between(-1, run.index) else \
+                "with the change reverted"
             yield self.finding(
-                f"Tests failed after applying the fix{what}{detail}" +
+                f"Tests failed {when}{what}{detail}" +
                 (" (fixed later in the run)." if fixed_later else "."),
                 [run.index], severity="low" if fixed_later else "medium",
                 failing=sorted(run.failing)[:50], failed=run.failed, command=run.target[:300],

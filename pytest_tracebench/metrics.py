@@ -203,6 +203,7 @@ def summarize_results(results: Sequence[TraceResult]) -> Summary:
                 "traces": float(len(group)),
                 "mean_score": round(statistics.fmean(scored), 2) if scored else None,
                 "pass_rate": round(judged.count("passed") / len(judged), 4) if judged else None,
+                "judged": float(len(judged)),
                 "findings": float(sum(len(r.findings) for r in group)),
             }
     return Summary(
@@ -214,6 +215,7 @@ def summarize_results(results: Sequence[TraceResult]) -> Summary:
         score_ci95=bootstrap_ci(scores),
         pass_rate=round(sum(1 for o in known if o == "passed") / len(known), 4) if known
         else None,
+        judged=len(known),
         findings_per_detector=dict(sorted(per_detector.items())),
         findings_per_category=dict(sorted(per_category.items())),
         steps=sum(r.step_count for r in results),

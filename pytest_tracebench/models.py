@@ -316,7 +316,10 @@ class Summary(_Model):
     score_ci95: tuple[float, float] | None = None
     """95% bootstrap confidence interval of the mean score."""
     pass_rate: float | None = None
-    """Share of traces whose outcome passed, when outcomes are known."""
+    """Share of traces whose outcome passed, among those whose outcome is known."""
+    judged: int = 0
+    """Number of traces whose outcome is known: the pass rate's denominator (imported
+    trajectories often carry no verdict)."""
     findings_per_detector: dict[str, int] = Field(default_factory=dict)
     """Number of findings per detector."""
     findings_per_category: dict[str, int] = Field(default_factory=dict)

@@ -145,6 +145,24 @@ def test_compare_view_for_several_agents(browser: Any, dashboard: tuple) -> None
     p.clean()
 
 
+def test_the_pass_rate_card_says_how_many_traces_it_is_over(browser: Any,
+                                                          tmp_path: Path) -> None:
+    paths = []
+    for name, outcome in (("judged", {"passed": True}), ("unjudged", None), ("other", None)):
+        path = tmp_path / f"{name}.jsonl"
+        rec = TraceRecorder(path, task=name)
+        rec.message("hello")
+        rec.end(outcome=outcome)
+        paths.append(str(path))
+    settings = Settings()
+    report = build_report(analyze_paths(paths, settings), settings)
+    assert (report.summary.pass_rate, report.summary.judged) == (1.0, 1)
+    p = Page(browser, write_dashboard(report, tmp_path / "out" / "index.html").as_uri())
+    p.page.wait_for_selector("#traces tbody tr")
+    assert p.page.text_content("#sum-pass") == "100% of 1 judged"
+    p.clean()
+
+
 HOSTILE = ['<script>alert("x")</script>', '"><img src=x onerror="alert(1)">',
            "javascript:alert(document.domain)", "</script><script>alert(2)</script>"]
 

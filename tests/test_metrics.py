@@ -137,3 +137,32 @@ def test_terminal_report_neutralises_escape_sequences() -> None:
     text = "\n".join(render_terminal(build_report([result], Settings())))
     assert "\x1b" not in text and "\x07" not in text and "\r" not in text
     assert "\\x1b]0;pwned\\x07" in text
+
+
+def _run(trace_id: str, agent: str, outcome: dict | None = None, status: str = "completed"
+         ) -> TraceResult:
+    result = TraceResult(trace_id=trace_id, task_id=trace_id, agent=agent, status=status,
+                         step_count=3, outcome=outcome or {})
+    result.score = score(result)
+    return result
+
+
+def test_the_pass_rate_says_how_many_traces_it_is_over() -> None:
+    """Imported trajectories seldom carry a verdict: one aborted run among many without one
+    is a pass rate of 0% of 1, not of the suite."""
+    results = [_run("t0", "a", status="aborted"), _run("t1", "a"), _run("t2", "b"),
+               _run("t3", "b", {"passed": True})]
+    report = build_report(results, Settings())
+    assert (report.summary.pass_rate, report.summary.judged) == (0.5, 2)
+    text = "\n".join(render_terminal(report))
+    assert "4 trace(s)" in text and "pass rate 50% of 2 judged" in text
+    agents = {line.split()[0]: line for line in text.splitlines() if line[:2] in ("a ", "b ")}
+    assert "pass rate 0% of 1 judged" in agents["a"]
+    assert "pass rate 100% of 1 judged" in agents["b"]
+
+    every = [_run("t0", "a", {"passed": True}), _run("t1", "a", {"passed": False})]
+    text = "\n".join(render_terminal(build_report(every, Settings())))
+    assert "pass rate 50%," in text and "judged" not in text
+    none = [_run("t0", "a"), _run("t1", "a")]
+    text = "\n".join(render_terminal(build_report(none, Settings())))
+    assert "pass rate" not in text

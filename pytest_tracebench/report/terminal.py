@@ -30,6 +30,15 @@ def _name(result: TraceResult) -> str:
     return clean(result.nodeid or result.task_id)
 
 
+def _rate(rate: float | None, judged: int, traces: int) -> str:
+    """``40%``, or ``0% of 6 judged`` when only some traces have a known outcome: a pass rate
+    of a few aborted runs among many without a verdict must not read as the suite's."""
+    if rate is None:
+        return "n/a"
+    text = f"{rate * 100:.0f}%"
+    return f"{text} of {judged} judged" if 0 < judged < traces else text
+
+
 def _findings(result: TraceResult, verbose: bool) -> list[str]:
     if not result.findings:
         return ["- no findings"]
@@ -110,9 +119,10 @@ def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[
         width = max(len(name) for name in summary.per_agent) + 2
         for name, row in summary.per_agent.items():
             mean = row.get("mean_score")
-            rate = row.get("pass_rate")
+            rate = _rate(row.get("pass_rate"), int(row.get("judged") or 0),
+                         int(row.get("traces") or 0))
             lines.append(f"{clean(name):<{width}}score {'n/a' if mean is None else f'{mean:g}'}"
-                         f"  pass rate {'n/a' if rate is None else f'{rate * 100:.0f}%'}"
+                         f"  pass rate {rate}"
                          f"  findings {int(row.get('findings') or 0)}"
                          f"  traces {int(row.get('traces') or 0)}")
     lines.append("")
@@ -122,7 +132,7 @@ def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[
             if summary.score_ci95 else ""
         parts.append(f"mean score {summary.mean_score:g}{ci}")
     if summary.pass_rate is not None:
-        parts.append(f"pass rate {summary.pass_rate * 100:.0f}%")
+        parts.append(f"pass rate {_rate(summary.pass_rate, summary.judged, summary.traces)}")
     for k, value in summary.pass_at_k.items():
         parts.append(f"pass@{k} {value:.2f}")
     parts.append(f"{sum(summary.findings_per_detector.values())} finding(s)")

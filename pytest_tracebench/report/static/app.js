@@ -104,7 +104,7 @@
     app.appendChild(el("section", { cls: "cards" },
       card("Traces", String(s.traces || 0), "sum-traces"),
       card("Mean score", fmt(s.mean_score) + ci, "sum-mean"),
-      card("Pass rate", s.pass_rate === null || s.pass_rate === undefined ? "n/a" : Math.round(s.pass_rate * 100) + "%", "sum-pass"),
+      card("Pass rate", s.pass_rate === null || s.pass_rate === undefined ? "n/a" : Math.round(s.pass_rate * 100) + "%" + (s.judged > 0 && s.judged < s.traces ? " of " + s.judged + " judged" : ""), "sum-pass"),
       card("Findings", String(Object.values(s.findings_per_detector || {}).reduce(function (a, b) { return a + b; }, 0)), "sum-findings"),
       card("Gates", gates.length ? (gates.length - failedGates) + "/" + gates.length + " passed" : "none", "sum-gates")));
     if (gates.length) {

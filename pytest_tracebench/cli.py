@@ -188,7 +188,8 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
         from .report.html import write_dashboard
 
         page = write_dashboard(report, settings.html,
-                               redactor=redactor_from_settings(settings))
+                               redactor=redactor_from_settings(settings),
+                               single_file=settings.self_contained_html)
         print(f"HTML dashboard: {page}", file=sys.stderr if to_stdout else sys.stdout)
     if settings.save or settings.autosave:
         saved = save_run(report, base_dir, settings.save or time.strftime("%Y%m%d-%H%M%S"))

@@ -73,6 +73,8 @@ class Settings(BaseModel):
     """Write the JSON evaluation report here (key ``json``)."""
     html: Path | None = None
     """Write the HTML dashboard here (assets go beside it in ``<name>_files/``)."""
+    self_contained_html: bool = False
+    """Write the dashboard as one file, everything inside it (to attach or send)."""
     save: str | None = None
     """Keep this run as a numbered JSON report under ``<dir>/runs/`` with this name."""
     autosave: bool = False
@@ -149,6 +151,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("fail_under", "float", "fail the session when the mean score is under N", "N"),
     Option("json", "path", "write the JSON evaluation report to PATH", "PATH"),
     Option("html", "path", "write the HTML dashboard to PATH", "PATH"),
+    Option("self_contained_html", "bool", "write the dashboard as one file, with no "
+           "<name>_files/ beside it"),
     Option("save", "str", "keep this run under <dir>/runs/ with NAME", "NAME"),
     Option("autosave", "bool", "keep every run under <dir>/runs/"),
     Option("compare", "optional", "compare with a saved run (number, name, path; default: "
@@ -161,6 +165,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("replay_match", "list", "what makes two calls the same: name,args,position",
            "KEY,..."),
 )
+
+
+#: Boolean settings given as a bare flag (``--tracebench-autosave``), not ``=true``.
+_FLAGS = ("autosave", "require_traces", "self_contained_html")
 
 
 def _parse_bool(value: str) -> bool:
@@ -191,7 +199,7 @@ def add_options(addoption: Callable[..., Any], prefix: str, *, pytest: bool) -> 
         help_text = opt.help.replace("%", "%%")
         if opt.type == "bool" and opt.key == "enabled":
             addoption(flag, action="store_true", default=None, dest=dest, help=help_text)
-        elif opt.type == "bool" and opt.key in ("autosave", "require_traces"):
+        elif opt.type == "bool" and opt.key in _FLAGS:
             addoption(flag, action="store_const", const="true", default=None, dest=dest,
                       help=help_text)
         elif opt.type == "optional":

@@ -136,7 +136,8 @@ class TracebenchSession:
                     self.config.invocation_params.dir / settings.html
                 self.html = write_dashboard(
                     report, target,
-                    redactor=self.state.redactor if settings.redact else None)
+                    redactor=self.state.redactor if settings.redact else None,
+                    single_file=settings.self_contained_html)
             if settings.save or settings.autosave:
                 self.saved = save_run(report, self.state.base_dir,
                                       settings.save or time.strftime("%Y%m%d-%H%M%S"))

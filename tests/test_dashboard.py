@@ -167,7 +167,9 @@ HOSTILE = ['<script>alert("x")</script>', '"><img src=x onerror="alert(1)">',
            "javascript:alert(document.domain)", "</script><script>alert(2)</script>"]
 
 
-def test_hostile_agent_output_renders_as_text(browser: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("single_file", [False, True], ids=["folder", "one-file"])
+def test_hostile_agent_output_renders_as_text(browser: Any, tmp_path: Path,
+                                              single_file: bool) -> None:
     path = tmp_path / "evil.jsonl"
     rec = TraceRecorder(path, task=HOSTILE[0], agent=HOSTILE[1])
     for text in HOSTILE:
@@ -177,7 +179,8 @@ def test_hostile_agent_output_renders_as_text(browser: Any, tmp_path: Path) -> N
     rec.end()
     settings = Settings()
     report = build_report(analyze_paths([str(path)], settings), settings)
-    page_path = write_dashboard(report, tmp_path / "out" / "index.html")
+    page_path = write_dashboard(report, tmp_path / "out" / "index.html",
+                                single_file=single_file)
     p = Page(browser, page_path.as_uri())
     p.page.wait_for_selector("#traces tbody tr")
     assert p.page.text_content("#traces tbody td:nth-child(1)") == HOSTILE[0]
@@ -192,6 +195,69 @@ def test_hostile_agent_output_renders_as_text(browser: Any, tmp_path: Path) -> N
     assert p.page.locator("#app script").count() == 0
     assert p.page.evaluate("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
     p.clean()
+
+
+def test_the_one_file_dashboard_is_one_file_and_works_alone(browser: Any,
+                                                          tmp_path: Path) -> None:
+    """Written with ``single_file``, the page needs nothing beside it: moved alone to another
+    folder it shows the suite and opens traces, with no request but its own and no
+    Content-Security-Policy violation (those are console errors)."""
+    settings = Settings()
+    report = build_report(analyze_paths([str(REAL)], settings), settings)
+    written = write_dashboard(report, tmp_path / "out" / "report.html", single_file=True)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html"]
+    alone = tmp_path / "elsewhere" / "sent.html"
+    alone.parent.mkdir()
+    written.rename(alone)
+    p = Page(browser, alone.as_uri())
+    page = p.page
+    page.wait_for_selector("#traces tbody tr")
+    assert page.text_content("#sum-traces") == "18"
+    assert page.locator("#traces tbody tr").count() == 18
+    result = next(r for r in report.results if r.task_id == "pytest-dev__pytest-5840")
+    page.goto(alone.as_uri() + "#/trace/" + result.trace_id)
+    page.wait_for_selector("#inspector-title")
+    assert page.text_content("#inspector-title").startswith("Step 1:")
+    assert page.locator("#steps .row").count() > 10
+    page.keyboard.press("n")  # the trace's findings are there too
+    first = min(f.steps[0] for f in result.findings)
+    assert page.text_content("#inspector-title").startswith(f"Step {first + 1}:")
+    assert set(p.requests) == {alone.as_uri()}  # the trace came from inside the page
+    p.clean()
+
+
+def test_pytest_writes_the_one_file_dashboard(browser: Any, pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_agent="""
+        def test_agent(trace):
+            trace.command("pytest -q", exit_code=1, stdout="1 failed, 2 passed in 0.1s")
+            trace.message("All tests pass.")
+    """)
+    result = pytester.runpytest_subprocess("--tracebench", "-p", "no:cacheprovider",
+                                           "--tracebench-html=out/dash.html",
+                                           "--tracebench-self-contained-html")
+    result.assert_outcomes(passed=1)
+    assert [p.name for p in (pytester.path / "out").iterdir()] == ["dash.html"]
+    p = Page(browser, (pytester.path / "out" / "dash.html").as_uri())
+    p.page.click("#traces tbody a")
+    p.page.wait_for_selector("#inspector-title")
+    assert p.page.text_content("#inspector-title") == "Step 1: pytest"
+    assert "false_success_claim" in (p.page.text_content("#findings") or "")
+    p.clean()
+
+
+def test_a_folder_dashboard_written_again_as_one_file_leaves_no_assets(tmp_path: Path
+                                                                       ) -> None:
+    settings = Settings()
+    report = build_report(analyze_paths([str(REAL / "mini-swe-agent")], settings), settings)
+    write_dashboard(report, tmp_path / "d.html")
+    assert (tmp_path / "d_files" / "report.js").is_file()
+    write_dashboard(report, tmp_path / "d.html", single_file=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.html"]
+    mine = tmp_path / "notes_files"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    write_dashboard(report, tmp_path / "notes.html", single_file=True)
+    assert (mine / "keep.txt").read_text() == "mine"  # not ours: left alone
 
 
 def test_a_ten_thousand_step_trace_opens_and_steps(browser: Any, tmp_path: Path) -> None:

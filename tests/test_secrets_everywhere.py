@@ -137,16 +137,20 @@ def test_secrets_in_an_imported_trajectory_stay_out_of_everything_we_write(
     atif = tb("convert", str(source), "--to", "atif", "-o", str(out / "c.atif.json"))
     analyzed = tb("analyze", str(source), "-v", "--json", str(out / "r.json"),
                   "--html", str(out / "d.html"))
+    one_file = tb("analyze", str(source), "--html", str(out / "single.html"),
+                  "--self-contained-html")
+    assert one_file.returncode in (0, 1), one_file.stderr
+    assert "steps" in (out / "single.html").read_text()  # the steps are in the page
     assert converted.returncode == 0, converted.stderr
     assert atif.returncode == 0, atif.stderr
     assert analyzed.returncode in (0, 1), analyzed.stderr
     written = sorted(p for p in out.rglob("*") if p.is_file())
     assert {p.name for p in written} >= {"c.jsonl", "c.atif.json", "r.json", "d.html",
-                                         "report.js"}
+                                         "report.js", "single.html"}
     assert any(p.parent.name == "traces" for p in written)  # the dashboard's step data
     for path in written:
         assert _leaks(path.read_text()) == [], path.name
-    for stream in (converted, atif, analyzed):
+    for stream in (converted, atif, analyzed, one_file):
         assert _leaks(stream.stdout + stream.stderr) == []
     # Redaction keeps the evidence readable around the secret.
     assert "DB_PASSWORD=[REDACTED]" in (out / "c.jsonl").read_text()

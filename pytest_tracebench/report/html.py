@@ -6,16 +6,24 @@ small page plus files read only when looked at. Everything loads from disk with 
 (script files, not fetch, so ``file://`` works). Agent-provided text reaches the page only
 through ``textContent``; the data files escape ``<``, ``>``, ``&`` and U+2028/2029 so no string can
 end a script or inject markup.
+
+``single_file=True`` writes one file instead (like pytest-html's ``--self-contained-html``), to
+attach to a CI run or send: the app, its style and the report are inline, allowed by their
+hashes in the Content-Security-Policy, and each trace is an inert ``application/json`` block
+parsed only when the trace is opened.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shutil
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .._jsonsafe import plain
 from ..models import EvaluationReport, Trace
 from ..redaction import Redactor, redact_json
 
@@ -67,39 +75,83 @@ def _load(result_path: str | None, trace_id: str) -> Trace | None:
     return next((t for t in traces if t.trace_id == trace_id), traces[0] if traces else None)
 
 
+def _json_literal(value: Any) -> str:
+    """``value`` as strict JSON for ``JSON.parse`` (no ``NaN``), escaped like ``_js_literal``."""
+    try:
+        json.dumps(value, allow_nan=False, default=str)
+    except ValueError:
+        value = plain(value, str)
+    return _js_literal(value)
+
+
+def _csp_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
 def write_dashboard(report: EvaluationReport, out: Path,
                     traces: dict[str, Trace] | None = None,
-                    redactor: Redactor | None = None) -> Path:
-    """Write the dashboard to ``out`` (an ``.html`` file; assets go beside it). Traces come
-    from ``traces`` by id, else are read again from each result's ``path``.
+                    redactor: Redactor | None = None, *, single_file: bool = False) -> Path:
+    """Write the dashboard to ``out`` (an ``.html`` file; assets go beside it, or inside it
+    with ``single_file``). Traces come from ``traces`` by id, else are read again from each
+    result's ``path``.
 
     ``redactor`` is applied to every trace's steps and to the report: an imported trajectory
     was never redacted, and a dashboard is made to be shared."""
     out = out if out.suffix in (".html", ".htm") else out / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     assets = out.parent / f"{out.stem}_files"
-    if assets.exists():
-        shutil.rmtree(assets)
-    (assets / "traces").mkdir(parents=True)
+    if assets.exists() and (not single_file or (assets / "report.js").exists()):
+        shutil.rmtree(assets)  # an earlier dashboard's assets: they would no longer match
     static = resources.files("pytest_tracebench.report") / "static"
-    for name in ("app.js", "app.css"):
-        (assets / name).write_text(static.joinpath(name).read_text(encoding="utf-8"),
-                                   encoding="utf-8")
-    files: dict[str, str] = {}
+    app_js, app_css = (static.joinpath(name).read_text(encoding="utf-8")
+                       for name in ("app.js", "app.css"))
+    payloads: dict[str, tuple[str, Any]] = {}  # trace id -> (name, payload)
     for number, result in enumerate(report.results):
         trace = (traces or {}).get(result.trace_id) or _load(result.path, result.trace_id)
-        if trace is None:
-            continue
-        name = f"t{number:05d}.js"
-        files[result.trace_id] = name
-        (assets / "traces" / name).write_text(
-            f"window.__tracebenchTrace({_js_literal(result.trace_id)},"
-            f"{_js_literal(redact_json(trace_payload(trace), redactor))});\n",
-            encoding="utf-8")
+        if trace is not None:
+            payloads[result.trace_id] = (f"t{number:05d}",
+                                         redact_json(trace_payload(trace), redactor))
     data = redact_json(report.model_dump(mode="json"), redactor)
-    data["trace_files"] = files
+    if single_file:
+        data["trace_files"] = {trace_id: name for trace_id, (name, _) in payloads.items()}
+        data["embedded"] = True
+        out.write_text(_single_page(static.joinpath("index.html").read_text(encoding="utf-8"),
+                                    app_js, app_css, data, payloads), encoding="utf-8")
+        return out
+    (assets / "traces").mkdir(parents=True)
+    (assets / "app.js").write_text(app_js, encoding="utf-8")
+    (assets / "app.css").write_text(app_css, encoding="utf-8")
+    for trace_id, (name, payload) in payloads.items():
+        (assets / "traces" / f"{name}.js").write_text(
+            f"window.__tracebenchTrace({_js_literal(trace_id)},{_js_literal(payload)});\n",
+            encoding="utf-8")
+    data["trace_files"] = {trace_id: f"{name}.js" for trace_id, (name, _) in payloads.items()}
     (assets / "report.js").write_text(f"window.TRACEBENCH_REPORT={_js_literal(data)};\n",
                                       encoding="utf-8")
     page = static.joinpath("index.html").read_text(encoding="utf-8")
     out.write_text(page.replace("{{assets}}", assets.name), encoding="utf-8")
     return out
+
+
+def _single_page(template: str, app_js: str, app_css: str, data: dict[str, Any],
+                 payloads: dict[str, tuple[str, Any]]) -> str:
+    """The page of ``index.html`` with everything it loads written into it."""
+    report_js = f"window.TRACEBENCH_REPORT={_js_literal(data)};"
+    csp = (f"default-src 'none'; script-src {_csp_hash(report_js)} {_csp_hash(app_js)}; "
+           f"style-src {_csp_hash(app_css)}; img-src data:")
+    blocks = "".join(f'<script type="application/json" id="tb-{name}">'
+                     f"{_json_literal(payload)}</script>\n"
+                     for name, payload in payloads.values())
+    head, _, rest = template.partition('<meta http-equiv="Content-Security-Policy"')
+    rest = rest[rest.index(">") + 1:]
+    page = f'{head}<meta http-equiv="Content-Security-Policy" content="{csp}">{rest}'
+    page = page.replace('<link rel="stylesheet" href="{{assets}}/app.css">',
+                        f"<style>{app_css}</style>")
+    page = page.replace('<script src="{{assets}}/report.js"></script>',
+                        f"{blocks}<script>{report_js}</script>")
+    page = page.replace('<script src="{{assets}}/app.js" data-assets="{{assets}}"></script>',
+                        f"<script>{app_js}</script>")
+    if "{{assets}}" in page:  # the template changed under us: fail here, not in a browser
+        raise RuntimeError("index.html has a reference to an asset the single page lacks")
+    return page

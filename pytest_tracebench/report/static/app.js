@@ -54,6 +54,13 @@
     if (traceCache[id]) return cb(traceCache[id]);
     var file = (R.trace_files || {})[id];
     if (!file) return cb(null);
+    if (R.embedded) {
+      /* One-file dashboard: the trace is an inert JSON block, parsed when first opened. */
+      var block = document.getElementById("tb-" + file);
+      if (!block) return cb(null);
+      traceCache[id] = JSON.parse(block.textContent);
+      return cb(traceCache[id]);
+    }
     (waiting[id] = waiting[id] || []).push(cb);
     if (waiting[id].length > 1) return;
     var s = document.createElement("script");

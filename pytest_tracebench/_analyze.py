@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from .config import Settings
@@ -53,15 +54,17 @@ def _analyze_file(job: tuple[str, str | None], base: str | None = None
     if is_url(path):
         try:
             with fetched(path) as local:
-                return _import_and_analyze(path, str(local), fmt, pipeline)
+                return _import_and_analyze(path, str(local), fmt, pipeline, beside=False)
         except TraceLoadError as exc:
             return path, [], str(exc), []
     source = os.path.join(base, path) if base else path
     return _import_and_analyze(path, source, fmt, pipeline)
 
 
-def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any
-                        ) -> tuple[str, list[str], str | None, list[str]]:
+def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any,
+                        beside: bool = True) -> tuple[str, list[str], str | None, list[str]]:
+    """``beside``: ``source`` is where the user's file is (not a fetched copy), so verdict
+    files beside it are the run's."""
     from .importers import import_path
     from .storage import TraceLoadError
 
@@ -72,6 +75,10 @@ def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any
         traces = import_path(source, format=fmt, importers=_WORKER["importers"])
     except TraceLoadError as exc:
         return path, [], shown(str(exc)), []
+    if beside and pipeline.settings.verdicts:
+        from .verdicts import with_verdict
+
+        traces = [with_verdict(Path(source), trace, Path(path)) for trace in traces]
     warnings = [shown(w) for trace in traces for w in trace.warnings]
     return path, [pipeline.analyze(t, path=path).model_dump_json() for t in traces], None, \
         warnings

@@ -75,6 +75,9 @@ class Settings(BaseModel):
     """Write the HTML dashboard here (assets go beside it in ``<name>_files/``)."""
     self_contained_html: bool = False
     """Write the dashboard as one file, everything inside it (to attach or send)."""
+    verdicts: bool = True
+    """``tracebench analyze``: take the verifier's verdict found beside an imported
+    trajectory (SWE-bench ``report.json``, Harbor ``result.json``) as the run's outcome."""
     save: str | None = None
     """Keep this run as a numbered JSON report under ``<dir>/runs/`` with this name."""
     autosave: bool = False
@@ -114,6 +117,8 @@ class Option:
     help: str
     metavar: str | None = None
     pytest_only: bool = False
+    cli_only: bool = False
+    """Only for the ``tracebench`` command (what it reads of imported trajectories)."""
 
     @property
     def ini_name(self) -> str:
@@ -153,6 +158,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("html", "path", "write the HTML dashboard to PATH", "PATH"),
     Option("self_contained_html", "bool", "write the dashboard as one file, with no "
            "<name>_files/ beside it"),
+    Option("verdicts", "bool", "take the verifier's verdict beside each trajectory (SWE-bench "
+           "report.json, Harbor result.json) as its outcome (default: on)", cli_only=True),
     Option("save", "str", "keep this run under <dir>/runs/ with NAME", "NAME"),
     Option("autosave", "bool", "keep every run under <dir>/runs/"),
     Option("compare", "optional", "compare with a saved run (number, name, path; default: "
@@ -190,7 +197,7 @@ def add_options(addoption: Callable[..., Any], prefix: str, *, pytest: bool) -> 
     Values default to ``None`` so that an option not given does not override a config file.
     """
     for opt in OPTIONS:
-        if opt.pytest_only and not pytest:
+        if (opt.pytest_only and not pytest) or (opt.cli_only and pytest):
             continue
         flag = "--tracebench" if opt.key == "enabled" else opt.flag(prefix)
         dest = f"tracebench_{opt.key}"

@@ -19,12 +19,13 @@ from .tracer import TraceRecorder
 STATE_KEY = pytest.StashKey[TracebenchState]()
 _MARKER_GATES = ("min_score", "fail_on", "replay")
 RECORDER_KEY = pytest.StashKey[TraceRecorder]()
+_OPTIONS = tuple(opt for opt in OPTIONS if not opt.cli_only)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tracebench", "record and analyse AI agent traces")
     add_options(group.addoption, "--tracebench-", pytest=True)
-    for opt in OPTIONS:
+    for opt in _OPTIONS:
         parser.addini(opt.ini_name, help=opt.help, type="string", default="")
 
 
@@ -34,8 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "tracebench(task=None, agent=None, budget=None, min_score=None, fail_on=None, **meta): "
         "per-test tracebench settings and gates",
     )
-    ini = {opt.key: (config.getini(opt.ini_name) or None) for opt in OPTIONS}
-    cli = {opt.key: config.getoption(f"tracebench_{opt.key}") for opt in OPTIONS}
+    ini = {opt.key: (config.getini(opt.ini_name) or None) for opt in _OPTIONS}
+    cli = {opt.key: config.getoption(f"tracebench_{opt.key}") for opt in _OPTIONS}
     try:
         from .detectors import load_detectors
 

@@ -178,7 +178,8 @@ def _urls_like_files(tmp_path: Path, http_root: str, extra: list[str]) -> None:
     files = [str(MINI / run / f"{run}.traj.json") for run in RUNS]
     fetched = tb("analyze", *urls, f"{http_root}/missing.traj.json", *extra,
                  "--json", str(tmp_path / "urls.json"))
-    direct = tb("analyze", *files, "--json", str(tmp_path / "files.json"))
+    # Verdict files are read beside local files only: a URL names one file.
+    direct = tb("analyze", *files, "--verdicts=false", "--json", str(tmp_path / "files.json"))
     assert direct.returncode == 0, direct.stderr
     assert fetched.returncode == 1  # the missing one
     assert f"{http_root}/missing.traj.json: cannot fetch: HTTP 404" in fetched.stderr

@@ -166,3 +166,12 @@ def test_the_pass_rate_says_how_many_traces_it_is_over() -> None:
     none = [_run("t0", "a"), _run("t1", "a")]
     text = "\n".join(render_terminal(build_report(none, Settings())))
     assert "pass rate" not in text
+
+
+def test_the_one_trace_report_prints_the_score_its_breakdown_adds_up_to() -> None:
+    result = _run("t0", "a")
+    result.findings = [_f("retry_loop", "low"), _f("retry_loop", "low")]
+    result.score = score(result)
+    assert result.score.value == 95.5  # 100 - 3 - 1.5
+    text = render_terminal(build_report([result], Settings()), verbose=True)
+    assert "Score: 95.5/100" in text and "  -4.5 retry_loop (2 low)" in text

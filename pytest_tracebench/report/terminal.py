@@ -53,7 +53,7 @@ def _findings(result: TraceResult, verbose: bool) -> list[str]:
 def _score_lines(result: TraceResult, verbose: bool) -> list[str]:
     if result.score is None:
         return ["Score: n/a"]
-    lines = [f"Score: {round(result.score.value)}/100"]
+    lines = [f"Score: {result.score.value:g}/100"]  # as the breakdown adds up, not rounded
     if verbose:
         for penalty in result.score.penalties:
             lines.append(f"  -{penalty.points:g} {penalty.detector} ({penalty.count} "

@@ -30,8 +30,15 @@ from ..redaction import Redactor, redact_json
 _STRING_LIMIT = 20_000  # per string in the page's data; the full text stays in the trace file
 
 
-def _js_literal(value: Any) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=True, separators=(",", ":"))
+def _js_literal(value: Any, *, strict: bool = False) -> str:
+    """``value`` as a JavaScript literal that cannot end a script; ``strict``: also valid
+    JSON for ``JSON.parse`` (no ``NaN``: such values are made plain, as ``null``)."""
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=True, separators=(",", ":"),
+                          allow_nan=not strict)
+    except ValueError:
+        text = json.dumps(plain(value, str), default=str, ensure_ascii=True,
+                          separators=(",", ":"))
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
@@ -73,15 +80,6 @@ def _load(result_path: str | None, trace_id: str) -> Trace | None:
     except TraceLoadError:
         return None
     return next((t for t in traces if t.trace_id == trace_id), traces[0] if traces else None)
-
-
-def _json_literal(value: Any) -> str:
-    """``value`` as strict JSON for ``JSON.parse`` (no ``NaN``), escaped like ``_js_literal``."""
-    try:
-        json.dumps(value, allow_nan=False, default=str)
-    except ValueError:
-        value = plain(value, str)
-    return _js_literal(value)
 
 
 def _csp_hash(text: str) -> str:
@@ -141,7 +139,7 @@ def _single_page(template: str, app_js: str, app_css: str, data: dict[str, Any],
     csp = (f"default-src 'none'; script-src {_csp_hash(report_js)} {_csp_hash(app_js)}; "
            f"style-src {_csp_hash(app_css)}; img-src data:")
     blocks = "".join(f'<script type="application/json" id="tb-{name}">'
-                     f"{_json_literal(payload)}</script>\n"
+                     f"{_js_literal(payload, strict=True)}</script>\n"
                      for name, payload in payloads.values())
     head, _, rest = template.partition('<meta http-equiv="Content-Security-Policy"')
     rest = rest[rest.index(">") + 1:]

@@ -16,9 +16,11 @@ its own keeps it.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,24 @@ _MAX_BYTES = 64 << 20  # a verdict file is small; a larger one is not read
 
 
 def _read_json(path: Path) -> Any:
+    """The file's JSON value, or ``None``. Several trajectories of one folder share its
+    verdict file (a report keyed by instance id), so it is parsed once per version of it."""
     try:
-        if not path.is_file() or path.stat().st_size > _MAX_BYTES:
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        st = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_BYTES:
+        return None
+    return _parse(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(path: str, mtime_ns: int, size: int) -> Any:
+    """(``mtime_ns`` and ``size`` are the cache key: a rewritten file is read again.) Callers
+    only read the value."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
     except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return None
 

@@ -370,6 +370,14 @@ typedef struct {
     /* Nibble tables of the SIMD prefilter: for byte k (0..2) of a candidate, the buckets whose
      * triggers have that low / high nibble there (bytes folded with | 0x20). */
     uint8_t lo[3][16], hi[3][16];
+    /* The recorder's state the bound step()/command() need, kept here so that a step is one
+     * C call (the Python method around it was a fifth of a step): */
+    Py_ssize_t next_index; /* the next step index (next(writer)) */
+    PyObject *parent;      /* the innermost open span's index, or None */
+    int fast;              /* the header is written and the trace not ended */
+    PyObject *kinds;       /* the step kinds (a frozenset); others go to `declined` */
+    PyObject *owner;       /* a weak reference to the recorder (no cycle) */
+    PyObject *declined;    /* declined(recorder, call, index, args, exc): the Python path */
 } StepWriter;
 
 #define SPECIAL_BUCKET 7
@@ -563,6 +571,10 @@ static int StepWriter_init(StepWriter *self, PyObject *args, PyObject *kwds) {
         return -1;
     self->fd = fd;
     self->closed = 0;
+    self->next_index = 0;
+    self->fast = 0;
+    Py_INCREF(Py_None);
+    Py_XSETREF(self->parent, Py_None);
     self->stamp_sec_len = 0;
     self->teddy = 0;
     self->limit = limit < 0 ? 0 : (limit > PY_SSIZE_T_MAX / 8 ? PY_SSIZE_T_MAX / 8 : limit);
@@ -624,6 +636,10 @@ static int StepWriter_init(StepWriter *self, PyObject *args, PyObject *kwds) {
 
 static void StepWriter_dealloc(StepWriter *self) {
     PyMem_Free(self->mem);
+    Py_XDECREF(self->parent);
+    Py_XDECREF(self->kinds);
+    Py_XDECREF(self->owner);
+    Py_XDECREF(self->declined);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1063,7 +1079,238 @@ static PyObject *StepWriter_get_fd(StepWriter *self, void *Py_UNUSED(closure)) {
     return PyLong_FromLong(self->fd);
 }
 
+/* -- step() and command() with the recorder's signatures --------------------------------- */
+
+/* Fill `slots` (defaults already in them) from a vectorcall: `npos` leading positional
+ * parameters of which `required` must be given, the rest keyword-only, as in Python. */
+static int parse_call(const char *fname, PyObject *const *args, size_t nargsf, PyObject *kwnames,
+                      PyObject *const *names, Py_ssize_t nslots, Py_ssize_t npos,
+                      Py_ssize_t required, PyObject **slots) {
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs > npos) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %zd positional arguments but %zd were given",
+                     fname, npos, nargs);
+        return -1;
+    }
+    int given[16] = {0};
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        slots[i] = args[i];
+        given[i] = 1;
+    }
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        Py_ssize_t slot = -1;
+        for (Py_ssize_t j = 0; j < nslots && slot < 0; j++)
+            if (key == names[j])
+                slot = j; /* keywords at call sites are interned: the usual case */
+        for (Py_ssize_t j = 0; j < nslots && slot < 0; j++) {
+            int eq = PyUnicode_Compare(key, names[j]);
+            if (eq == -1 && PyErr_Occurred())
+                return -1;
+            if (eq == 0)
+                slot = j;
+        }
+        if (slot < 0) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fname,
+                         key);
+            return -1;
+        }
+        if (given[slot]) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%S'", fname,
+                         key);
+            return -1;
+        }
+        slots[slot] = args[nargs + k];
+        given[slot] = 1;
+    }
+    for (Py_ssize_t j = 0; j < required; j++)
+        if (!given[j]) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument: '%S'", fname,
+                         names[j]);
+            return -1;
+        }
+    return 0;
+}
+
+static PyObject *STEP_NAMES[9], *COMMAND_NAMES[9], *STEP_CALL, *COMMAND_CALL;
+
+/* Hand the call to the recorder's Python path: declined(recorder, call, index, args, exc).
+ * `index` is None when nothing was allocated yet (the kind is not a plain known one). */
+static PyObject *decline(StepWriter *self, PyObject *call, PyObject *index, PyObject **slots,
+                         Py_ssize_t nslots, PyObject *exc) {
+    if (self->owner == NULL || self->declined == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "StepWriter: bind() was not called");
+        Py_XDECREF(exc);
+        return NULL;
+    }
+    PyObject *owner = PyObject_CallNoArgs(self->owner);
+    PyObject *tuple = PyTuple_New(nslots);
+    PyObject *result = NULL;
+    if (owner != NULL && tuple != NULL) {
+        for (Py_ssize_t i = 0; i < nslots; i++) {
+            Py_INCREF(slots[i]);
+            PyTuple_SET_ITEM(tuple, i, slots[i]);
+        }
+        PyObject *argv[5] = {owner, call, index, tuple, exc != NULL ? exc : Py_None};
+        result = PyObject_Vectorcall(self->declined, argv, 5, NULL);
+    }
+    Py_XDECREF(owner);
+    Py_XDECREF(tuple);
+    Py_XDECREF(exc);
+    return result;
+}
+
+/* What an emit gave: True -> the index; False -> the Python path; an OSError -> the Python
+ * path reports it (the line is already kept). */
+static PyObject *emitted(StepWriter *self, PyObject *done, PyObject *call, PyObject *index,
+                         PyObject **slots, Py_ssize_t nslots) {
+    if (done == Py_True) {
+        Py_DECREF(done);
+        return index; /* the reference we held */
+    }
+    PyObject *exc = NULL;
+    if (done == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_OSError)) {
+            Py_DECREF(index);
+            return NULL;
+        }
+        PyObject *type, *tb;
+        PyErr_Fetch(&type, &exc, &tb);
+        PyErr_NormalizeException(&type, &exc, &tb);
+        if (exc != NULL && tb != NULL)
+            PyException_SetTraceback(exc, tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+    } else {
+        Py_DECREF(done);
+    }
+    PyObject *result = decline(self, call, index, slots, nslots, exc);
+    Py_DECREF(index);
+    return result;
+}
+
+static PyObject *take_index(StepWriter *self) {
+    return PyLong_FromSsize_t(self->next_index++);
+}
+
+/* step(kind, name, *, input=None, output=None, error=None, meta=None, started_at=None,
+ *      ended_at=None, parent=None) -> index: TraceRecorder.step in one call. */
+static PyObject *StepWriter_step(StepWriter *self, PyObject *const *args, size_t nargsf,
+                                 PyObject *kwnames) {
+    PyObject *slots[9] = {NULL, NULL, Py_None, Py_None, Py_None, Py_None, Py_None, Py_None,
+                          Py_None};
+    if (parse_call("step", args, nargsf, kwnames, STEP_NAMES, 9, 2, 2, slots) < 0)
+        return NULL;
+    int known = self->kinds != NULL && PyUnicode_CheckExact(slots[0]);
+    if (known) {
+        known = PySet_Contains(self->kinds, slots[0]);
+        if (known < 0)
+            return NULL;
+    }
+    if (!known) /* the Python path raises for an unknown kind, before taking an index */
+        return decline(self, STEP_CALL, Py_None, slots, 9, NULL);
+    if (slots[8] == Py_None && self->parent != NULL)
+        slots[8] = self->parent;
+    PyObject *index = take_index(self);
+    if (index == NULL)
+        return NULL;
+    if (!self->fast) {
+        PyObject *result = decline(self, STEP_CALL, index, slots, 9, NULL);
+        Py_DECREF(index);
+        return result;
+    }
+    PyObject *argv[10] = {index, slots[0], slots[1], slots[2], slots[3], slots[4], slots[5],
+                          slots[6], slots[7], slots[8]};
+    PyObject *done = StepWriter_emit(self, argv, 10);
+    return emitted(self, done, STEP_CALL, index, slots, 9);
+}
+
+/* command(command, *, exit_code=None, stdout="", stderr="", cwd=None, timed_out=False,
+ *         started_at=None, ended_at=None, name=None) -> index: TraceRecorder.command. */
+static PyObject *StepWriter_command(StepWriter *self, PyObject *const *args, size_t nargsf,
+                                    PyObject *kwnames) {
+    static PyObject *empty = NULL;
+    if (empty == NULL && (empty = PyUnicode_New(0, 0)) == NULL)
+        return NULL;
+    PyObject *slots[9] = {NULL, Py_None, empty, empty, Py_None, Py_False, Py_None, Py_None,
+                          Py_None};
+    if (parse_call("command", args, nargsf, kwnames, COMMAND_NAMES, 9, 1, 1, slots) < 0)
+        return NULL;
+    PyObject *index = take_index(self);
+    if (index == NULL)
+        return NULL;
+    if (!self->fast) {
+        PyObject *result = decline(self, COMMAND_CALL, index, slots, 9, NULL);
+        Py_DECREF(index);
+        return result;
+    }
+    PyObject *argv[11] = {index, slots[0], slots[1], slots[2], slots[3], slots[4], slots[5],
+                          slots[6], slots[7], slots[8],
+                          self->parent != NULL ? self->parent : Py_None};
+    PyObject *done = StepWriter_emit_command(self, argv, 11);
+    return emitted(self, done, COMMAND_CALL, index, slots, 9);
+}
+
+/* bind(owner, declined, kinds): the recorder (held weakly) and its Python path. */
+static PyObject *StepWriter_bind(StepWriter *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyCallable_Check(args[1]) || !PyFrozenSet_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "bind(owner, declined, kinds: frozenset)");
+        return NULL;
+    }
+    PyObject *ref = PyWeakref_NewRef(args[0], NULL);
+    if (ref == NULL)
+        return NULL;
+    Py_XSETREF(self->owner, ref);
+    Py_INCREF(args[1]);
+    Py_XSETREF(self->declined, args[1]);
+    Py_INCREF(args[2]);
+    Py_XSETREF(self->kinds, args[2]);
+    Py_RETURN_NONE;
+}
+
+static PyObject *StepWriter_iternext(StepWriter *self) {
+    return take_index(self);
+}
+
+static PyObject *StepWriter_get_parent(StepWriter *self, void *Py_UNUSED(closure)) {
+    PyObject *parent = self->parent != NULL ? self->parent : Py_None;
+    Py_INCREF(parent);
+    return parent;
+}
+
+static int StepWriter_set_parent(StepWriter *self, PyObject *value, void *Py_UNUSED(closure)) {
+    if (value == NULL || (value != Py_None && !PyLong_Check(value))) {
+        PyErr_SetString(PyExc_TypeError, "parent must be an int or None");
+        return -1;
+    }
+    Py_INCREF(value);
+    Py_XSETREF(self->parent, value);
+    return 0;
+}
+
+static PyObject *StepWriter_get_fast(StepWriter *self, void *Py_UNUSED(closure)) {
+    return PyBool_FromLong(self->fast);
+}
+
+static int StepWriter_set_fast(StepWriter *self, PyObject *value, void *Py_UNUSED(closure)) {
+    int truth = value == NULL ? -1 : PyObject_IsTrue(value);
+    if (truth < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "fast cannot be deleted");
+        return -1;
+    }
+    self->fast = truth;
+    return 0;
+}
+
 static PyMethodDef StepWriter_methods[] = {
+    {"step", (PyCFunction)(void (*)(void))StepWriter_step, METH_FASTCALL | METH_KEYWORDS,
+     "TraceRecorder.step in one call (see the recorder)."},
+    {"command", (PyCFunction)(void (*)(void))StepWriter_command,
+     METH_FASTCALL | METH_KEYWORDS, "TraceRecorder.command in one call (see the recorder)."},
+    {"bind", (PyCFunction)(void (*)(void))StepWriter_bind, METH_FASTCALL,
+     "Bind the recorder (weakly) and its Python path for declined calls."},
     {"emit", (PyCFunction)(void (*)(void))StepWriter_emit, METH_FASTCALL,
      "Record a step on the fast path; False means take the slow path."},
     {"emit_command", (PyCFunction)(void (*)(void))StepWriter_emit_command, METH_FASTCALL,
@@ -1085,6 +1332,10 @@ static PyGetSetDef StepWriter_getset[] = {
     {"count", (getter)StepWriter_get_count, NULL, "How many lines were recorded.", NULL},
     {"sealed", (getter)StepWriter_get_sealed, NULL, "Whether emit() declines everything.", NULL},
     {"fd", (getter)StepWriter_get_fd, NULL, "The file descriptor, -1 when detached.", NULL},
+    {"parent", (getter)StepWriter_get_parent, (setter)StepWriter_set_parent,
+     "The parent of steps recorded now (the innermost open span), or None.", NULL},
+    {"fast", (getter)StepWriter_get_fast, (setter)StepWriter_set_fast,
+     "Whether step()/command() may take the fast path.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -1098,6 +1349,8 @@ static PyTypeObject StepWriterType = {
     .tp_dealloc = (destructor)StepWriter_dealloc,
     .tp_methods = StepWriter_methods,
     .tp_getset = StepWriter_getset,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)StepWriter_iternext,
 };
 
 static struct PyModuleDef steplog_module = {
@@ -1107,9 +1360,26 @@ static struct PyModuleDef steplog_module = {
     .m_size = -1,
 };
 
+static int intern_names(PyObject **out, const char *const *names, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if ((out[i] = PyUnicode_InternFromString(names[i])) == NULL)
+            return -1;
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__steplog(void) {
     init_escape_tables();
     init_lower();
+    static const char *const step_names[9] = {"kind", "name", "input", "output", "error",
+                                              "meta", "started_at", "ended_at", "parent"};
+    static const char *const command_names[9] = {"command", "exit_code", "stdout", "stderr",
+                                                 "cwd", "timed_out", "started_at", "ended_at",
+                                                 "name"};
+    if (intern_names(STEP_NAMES, step_names, 9) < 0 ||
+        intern_names(COMMAND_NAMES, command_names, 9) < 0 ||
+        (STEP_CALL = PyUnicode_InternFromString("step")) == NULL ||
+        (COMMAND_CALL = PyUnicode_InternFromString("command")) == NULL)
+        return NULL;
     if (PyType_Ready(&StepWriterType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&steplog_module);

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 import os
 import stat
 from collections.abc import Sequence
@@ -24,6 +25,15 @@ from typing import Any, Protocol
 
 class StepWriter(Protocol):
     """What the recorder needs from a writer (``_steplog.c`` documents each call)."""
+
+    fast: bool
+    """Whether the fast path is open (the header is written, the trace not ended)."""
+    parent: int | None
+    """The parent of steps recorded now: the innermost open span's index."""
+
+    def __next__(self) -> int:
+        """The next step index."""
+        ...
 
     @property
     def fd(self) -> int: ...
@@ -70,6 +80,15 @@ class PyStepWriter:
         self._first = 0  # where the step lines start: after the header
         self._in_file = fd >= 0 and stat.S_ISREG(os.fstat(fd).st_mode)
         self.sealed = False
+        self.fast = False
+        self.parent: int | None = None
+        self._indices = itertools.count()
+
+    def __iter__(self) -> PyStepWriter:
+        return self
+
+    def __next__(self) -> int:
+        return next(self._indices)
 
     @property
     def fd(self) -> int:

@@ -19,7 +19,6 @@ import dataclasses
 import functools
 import hashlib
 import inspect
-import itertools
 import json
 import os
 import threading
@@ -195,10 +194,7 @@ class TraceRecorder:
             meta=dict(meta or {}),
         )
         self.end_record: TraceEnd | None = None
-        self._counter = itertools.count()
         self._stack: list[Span] = []
-        self._parent: int | None = None
-        """The innermost open span's index: the parent of steps recorded now."""
         self._lock = threading.RLock()
         self.write_error: str | None = None
         """Why the trace file stopped being written (disk full, ...); ``None`` if it was not."""
@@ -230,8 +226,23 @@ class TraceRecorder:
         triggers = self.redactor._triggers if self.redactor is not None else None
         self._writer: StepWriter = make_writer(fd, max_output_chars, triggers,
                                                self.redactor is not None)
-        # The fast path needs the header on disk first (it is written with the first record).
-        self._fast = fd < 0
+        # The writer holds the step counter (next(writer)), the parent of steps recorded now
+        # (writer.parent: the innermost open span) and whether the fast path is open
+        # (writer.fast: it needs the header on disk first, written with the first record).
+        self._writer.fast = fd < 0
+        native: Any = self._writer  # the native writer's extra calls are not in the Protocol
+        bind = getattr(native, "bind", None)
+        if bind is not None:
+            # The native writer takes step() and command() whole, with their signatures: the
+            # Python method around the native call was a fifth of a step's cost. Whatever it
+            # declines comes back to the Python path through _declined. A subclass that
+            # overrides either keeps its own.
+            bind(self, _declined, _STEP_KIND_SET)
+            cls = type(self)
+            if cls.step is TraceRecorder.step:
+                self.__dict__["step"] = native.step
+            if cls.command is TraceRecorder.command:
+                self.__dict__["command"] = native.command
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -271,11 +282,10 @@ class TraceRecorder:
         """Record one step and return its index."""
         if kind not in _STEP_KIND_SET:
             raise RecorderError(f"unknown step kind {kind!r}; expected one of {STEP_KINDS}")
-        index = next(self._counter)
+        index = next(self._writer)
         if parent is None:
-            parent = self._parent
-        # _record_at inlined: one Python call less is 5% of a step on the fast path.
-        if self._fast:
+            parent = self._writer.parent
+        if self._writer.fast:
             try:
                 if self._writer.emit(index, kind, name, input, output, error, meta, started_at,
                                      ended_at, parent):
@@ -301,7 +311,7 @@ class TraceRecorder:
         parent: int | None,
     ) -> None:
         """The native writer's fast path, else the Python one."""
-        if self._fast:
+        if self._writer.fast:
             try:
                 if self._writer.emit(index, kind, name, input, output, error, meta, started_at,
                                      ended_at, parent):
@@ -389,7 +399,7 @@ class TraceRecorder:
             return
         self._header_written = True
         if self.end_record is None and not self._writer.sealed:
-            self._fast = True
+            self._writer.fast = True
 
     def _store(self, line: bytes) -> None:
         """Write a finished line (the caller holds the lock)."""
@@ -419,7 +429,7 @@ class TraceRecorder:
                     os.close(fd)
                 except OSError:
                     pass
-            self._fast = self.end_record is None and not self._writer.sealed
+            self._writer.fast = self.end_record is None and not self._writer.sealed
         self.write_error = f"{self.path}: cannot write: {exc.strerror or exc}"
         warnings.warn(f"tracebench: {self.write_error}; the trace file ends here, later steps "
                       f"are kept in memory only{lost}", RuntimeWarning, stacklevel=4)
@@ -440,25 +450,32 @@ class TraceRecorder:
         name: str | None = None,
     ) -> int:
         """A shell command and its result."""
-        index = next(self._counter)
-        if self._fast:
+        index = next(self._writer)
+        if self._writer.fast:
             # The native writer builds this step's line straight from the arguments.
             try:
                 if self._writer.emit_command(index, command, exit_code, stdout, stderr, cwd,
                                              timed_out, started_at, ended_at, name,
-                                             self._parent):
+                                             self._writer.parent):
                     return index
             except OSError as exc:
                 self._write_failed(exc)
                 return index
+        self._command_at(index, command, exit_code, stdout, stderr, cwd, timed_out, started_at,
+                         ended_at, name)
+        return index
+
+    def _command_at(self, index: int, command: str | Sequence[str], exit_code: int | None,
+                    stdout: str, stderr: str, cwd: str | Path | None, timed_out: bool,
+                    started_at: float | None, ended_at: float | None, name: str | None) -> None:
+        """The Python path of :meth:`command`."""
         text = command if isinstance(command, str) else " ".join(str(c) for c in command)
         inp: dict[str, Any] = {"command": text}
         if cwd is not None:
             inp["cwd"] = str(cwd)
         out = {"exit_code": exit_code, "stdout": stdout, "stderr": stderr, "timed_out": timed_out}
         self._step_at(index, "command", name or text.split(" ", 1)[0] or "command", inp, out,
-                      None, None, started_at, ended_at, self._parent)
-        return index
+                      None, None, started_at, ended_at, self._writer.parent)
 
     def read(self, target: str | Path, *, content: Any = None, name: str = "read") -> int:
         """A file read or context retrieval (``target`` is a path or a query)."""
@@ -578,11 +595,11 @@ class TraceRecorder:
         if kind not in _STEP_KIND_SET:
             raise RecorderError(f"unknown step kind {kind!r}; expected one of {STEP_KINDS}")
         with self._lock:
-            index = next(self._counter)
-            parent = self._parent
+            index = next(self._writer)
+            parent = self._writer.parent
             span = Span(self, index, kind, name, input)
             self._stack.append(span)
-            self._parent = index
+            self._writer.parent = index
         try:
             yield span
         except BaseException as exc:
@@ -592,7 +609,7 @@ class TraceRecorder:
             with self._lock:
                 if span in self._stack:
                     self._stack.remove(span)
-                self._parent = self._stack[-1].index if self._stack else None
+                self._writer.parent = self._stack[-1].index if self._stack else None
             if self.end_record is None:
                 self._record_at(span.index, span.kind, span.name, span.input, span.output,
                                 span.error, span.meta or None, span.started_at, _now(), parent)
@@ -735,7 +752,7 @@ class TraceRecorder:
             # Sealed first: a step racing in from another thread now takes the Python path,
             # which waits for this lock and then refuses it, so the count below is final.
             self._writer.seal()
-            self._fast = False
+            self._writer.fast = False
             end = TraceEnd(status=status, ended_at=_now(), step_count=self._writer.count,
                            outcome=dict(outcome or {}))
             extra: dict[str, Any] = {}
@@ -783,6 +800,29 @@ class TraceRecorder:
         header = self.header if self.end_record is not None else self.header.model_copy(deep=True)
         return Trace(header=header, steps=self.steps,
                      end=self.end_record)
+
+
+def _declined(recorder: TraceRecorder, call: str, index: int | None, args: tuple[Any, ...],
+              exc: OSError | None) -> int:
+    """What the native writer's ``step()``/``command()`` hands back: the call's Python path.
+
+    ``index`` is ``None`` when no index was taken yet (a kind the writer does not know: the
+    Python method raises for it); ``exc`` a failed write of a line the writer has kept."""
+    if exc is not None:
+        recorder._write_failed(exc)
+        assert index is not None
+        return index
+    if call == "step":
+        if index is None:
+            kind, name, input, output, error, meta, started_at, ended_at, parent = args
+            return TraceRecorder.step(recorder, kind, name, input=input, output=output,
+                                      error=error, meta=meta, started_at=started_at,
+                                      ended_at=ended_at, parent=parent)
+        recorder._step_at(index, *args)
+    else:
+        assert index is not None
+        recorder._command_at(index, *args)
+    return index
 
 
 def _coerce_model(model: type[Any], value: Any, key: str) -> Any:

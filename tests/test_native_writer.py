@@ -290,3 +290,75 @@ def test_a_forked_child_writing_through_the_same_file_hides_none_of_the_parent_s
     assert {r["input"].get("command") for r in in_file} >= {"parent 0", "parent 1", "parent 2"}
     # Both writers read their lines back from the file: the child's too.
     assert sorted((r["index"], r["name"]) for r in in_file) == sorted((i, n) for i, n, _ in shown)
+
+
+class _Kind(str):
+    """A str subclass: the native call hands it to the Python path."""
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_step_and_command_take_their_arguments_as_the_methods_do(tmp_path: Path,
+                                                                 native: bool) -> None:
+    """With the native writer, ``trace.step``/``trace.command`` are its bound calls: the same
+    signatures, the same errors, the same indices."""
+    from pytest_tracebench.tracer import RecorderError
+
+    rec = _recorder(tmp_path / "t.jsonl", native)
+    assert (type(rec.step).__name__ == "builtin_function_or_method") is native
+    assert rec.step(kind="tool", name="by keyword", input=1) == 0
+    assert rec.step(_Kind("tool"), "str subclass") == 1
+    with pytest.raises(RecorderError, match="unknown step kind 'teleport'"):
+        rec.step("teleport", "x")
+    with pytest.raises(RecorderError, match="unknown step kind 5"):
+        rec.step(5, "x")  # type: ignore[arg-type]
+    for bad in ({"inptu": 1}, {"kind": "tool"}):
+        with pytest.raises(TypeError, match=next(iter(bad))):
+            rec.step("tool", "x", **bad)
+    with pytest.raises(TypeError):
+        rec.step("tool")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        rec.step("tool", "x", None)  # type: ignore[misc]
+    with pytest.raises(TypeError, match="cwdd"):
+        rec.command("ls", cwdd="/")  # type: ignore[call-arg]
+    assert rec.command(["ls", "-l"], exit_code=0, cwd=tmp_path) == 2  # not plain: Python path
+    assert rec.command("echo hi") == 3
+    with rec.span("outer") as span:
+        assert rec.step("tool", "inner") == span.index + 1
+        assert rec.command("ls") == span.index + 2
+    rec.end()
+    steps = {s.index: s for s in load_trace(tmp_path / "t.jsonl").steps}
+    assert sorted(steps) == [0, 1, 2, 3, 4, 5, 6]  # the refused calls took no index
+    assert steps[1].kind == "tool" and steps[2].name == "ls" and steps[2].input == {
+        "command": "ls -l", "cwd": str(tmp_path)}
+    assert steps[3].output == {"exit_code": None, "stdout": "", "stderr": "",
+                               "timed_out": False}
+    assert steps[5].parent == steps[6].parent == 4 and steps[4].parent is None
+
+
+def test_a_subclass_that_overrides_step_keeps_its_own(tmp_path: Path) -> None:
+    calls = []
+
+    class Logging(TraceRecorder):
+        def step(self, kind: str, name: str, **kwargs: Any) -> int:
+            calls.append(name)
+            return super().step(kind, name, **kwargs)
+
+    rec = Logging(tmp_path / "t.jsonl")
+    rec.step("tool", "mine")
+    rec.read("a.py")  # the helpers go through step() too
+    rec.command("ls")  # not overridden: the native call
+    rec.end()
+    assert calls == ["mine", "read"]
+    assert [s.name for s in load_trace(tmp_path / "t.jsonl").steps] == ["mine", "read", "ls"]
+
+
+def test_a_recorder_is_freed_when_dropped(tmp_path: Path) -> None:
+    """The writer holds its recorder weakly: no cycle keeps a finished recorder alive."""
+    import weakref
+
+    rec = _recorder(tmp_path / "t.jsonl", True)
+    rec.step("tool", "x")
+    rec.end()
+    ref = weakref.ref(rec)
+    del rec
+    assert ref() is None

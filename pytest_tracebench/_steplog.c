@@ -1161,8 +1161,8 @@ static PyObject *decline(StepWriter *self, PyObject *call, PyObject *index, PyOb
     return result;
 }
 
-/* What an emit gave: True -> the index; False -> the Python path; an OSError -> the Python
- * path reports it (the line is already kept). */
+/* What an emit gave (False too when the fast path is closed): True -> the index; False ->
+ * the Python path; an OSError -> the Python path reports it (the line is already kept). */
 static PyObject *emitted(StepWriter *self, PyObject *done, PyObject *call, PyObject *index,
                          PyObject **slots, Py_ssize_t nslots) {
     if (done == Py_True) {
@@ -1215,14 +1215,9 @@ static PyObject *StepWriter_step(StepWriter *self, PyObject *const *args, size_t
     PyObject *index = take_index(self);
     if (index == NULL)
         return NULL;
-    if (!self->fast) {
-        PyObject *result = decline(self, STEP_CALL, index, slots, 9, NULL);
-        Py_DECREF(index);
-        return result;
-    }
     PyObject *argv[10] = {index, slots[0], slots[1], slots[2], slots[3], slots[4], slots[5],
                           slots[6], slots[7], slots[8]};
-    PyObject *done = StepWriter_emit(self, argv, 10);
+    PyObject *done = self->fast ? StepWriter_emit(self, argv, 10) : Py_NewRef(Py_False);
     return emitted(self, done, STEP_CALL, index, slots, 9);
 }
 
@@ -1240,15 +1235,10 @@ static PyObject *StepWriter_command(StepWriter *self, PyObject *const *args, siz
     PyObject *index = take_index(self);
     if (index == NULL)
         return NULL;
-    if (!self->fast) {
-        PyObject *result = decline(self, COMMAND_CALL, index, slots, 9, NULL);
-        Py_DECREF(index);
-        return result;
-    }
     PyObject *argv[11] = {index, slots[0], slots[1], slots[2], slots[3], slots[4], slots[5],
                           slots[6], slots[7], slots[8],
                           self->parent != NULL ? self->parent : Py_None};
-    PyObject *done = StepWriter_emit_command(self, argv, 11);
+    PyObject *done = self->fast ? StepWriter_emit_command(self, argv, 11) : Py_NewRef(Py_False);
     return emitted(self, done, COMMAND_CALL, index, slots, 9);
 }
 

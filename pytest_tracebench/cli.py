@@ -54,7 +54,7 @@ def load_inputs(paths: Sequence[str], fmt: str | None,
 
     importers = get_importers()
     seen_any = False
-    for path, skip in iter_trace_inputs(paths):
+    for path, skip in iter_trace_inputs(paths, importers):
         seen_any = True
         if skip is not None:
             _err(f"{path}: skipped: {skip}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,16 +18,47 @@ from ..storage import TraceLoadError, check_trace_size
 _HEAD_BYTES = 1 << 16
 
 #: Files that sit beside trajectories in benchmark outputs but are not trajectories themselves.
-#: A directory walk reports them as skipped (with the reason), never silently.
+#: A directory walk reports them as skipped (with the reason), never silently. Exact names
+#: first, then the patterns of :data:`COMPANION_PATTERNS`.
 COMPANION_FILES: dict[str, str] = {
-    "report.json": "SWE-bench harness report (ground truth, not a trajectory)",
-    "result.json": "Harbor trial result (not a trajectory)",
-    "ctrf.json": "CTRF test report of the verifier (not a trajectory)",
-    "reward.txt": "verifier reward (not a trajectory)",
+    "report.json": "SWE-bench harness report (a verdict, not a trajectory)",
+    "result.json": "Harbor trial result (a verdict, not a trajectory)",
+    "results.json": "Terminal-Bench results (a verdict, not a trajectory)",
+    "DERIVED_verdict.json": "verdict (not a trajectory)",
+    "ctrf.json": "CTRF test report of the verifier (a verdict, not a trajectory)",
+    "reward.txt": "verifier reward (a verdict, not a trajectory)",
+    "run_instance.log": "SWE-bench harness log (a verdict, not a trajectory)",
+    "test_output.txt": "SWE-bench harness test output (a verdict, not a trajectory)",
+    "eval.sh": "SWE-bench evaluation script (not a trajectory)",
+    "run_metadata.json": "Terminal-Bench run metadata (not a trajectory)",
     "metadata.json": "session metadata (read with its events/ folder)",
     "base_state.json": "conversation state (read with its events/ folder)",
     "README.md": "documentation",
+    "PROVENANCE.md": "documentation",
+    "LICENSE": "license",
+    "index.csv": "table of runs (not a trajectory)",
+    "corpus_index.csv": "table of runs (not a trajectory)",
 }
+#: ``(pattern, reason)`` on the file name, tried after the exact names.
+COMPANION_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r".+\.(?:diff|patch)$"), "patch (the change the agent submitted, not a "
+                                         "trajectory)"),
+    (re.compile(r".+\.eval\.log$"), "SWE-bench harness log (a verdict, not a trajectory)"),
+    (re.compile(r"exit_statuses_.*\.ya?ml$"), "run summary (not a trajectory)"),
+    (re.compile(r".+\.ya?ml$"), "configuration (not a trajectory)"),
+    (re.compile(r".+\.csv$"), "table (not a trajectory)"),
+)
+
+
+def companion_reason(name: str) -> str | None:
+    """Why a file of this name beside trajectories is not one, or ``None``."""
+    reason = COMPANION_FILES.get(name)
+    if reason is not None:
+        return reason
+    for pattern, why in COMPANION_PATTERNS:
+        if pattern.fullmatch(name):
+            return why
+    return None
 
 
 @runtime_checkable
@@ -149,28 +181,41 @@ def import_path(path: str | Path, *, format: str | None = None,
     return traces
 
 
-def is_directory_trace(path: Path) -> bool:
-    """Directory-shaped formats: OpenHands session and SDK conversation folders."""
-    return (path / "events").is_dir() and (
-        (path / "metadata.json").is_file() or (path / "base_state.json").is_file()
-    )
+def is_directory_trace(path: Path, importers: Sequence[Importer] | None = None) -> bool:
+    """True when an importer reads the folder ``path`` as one run (an OpenHands session, an
+    AutoCodeRover task folder, a Terminal-Bench trial): its files are parts of that run, not
+    trajectories of their own."""
+    if not path.is_dir():
+        return False
+    for importer in importers if importers is not None else get_importers():
+        if isinstance(importer, UnsupportedFormat):
+            continue
+        try:
+            if importer.sniff(path, b""):
+                return True
+        except Exception:
+            continue
+    return False
 
 
-def iter_trace_inputs(paths: Sequence[str | Path]) -> Iterator[tuple[Path, str | None]]:
+def iter_trace_inputs(paths: Sequence[str | Path], importers: Sequence[Importer] | None = None
+                      ) -> Iterator[tuple[Path, str | None]]:
     """Yield ``(path, skip_reason)`` for every input under ``paths``, in a stable order.
 
-    Directory-shaped traces are yielded whole; companion files come with the reason they are
-    skipped; everything else is yielded for import (and reported if it fails).
+    Directory-shaped traces are yielded whole; companion files (verdicts, patches, harness
+    logs) come with the reason they are skipped; everything else is yielded for import (and
+    reported if it fails).
     """
+    importers = list(importers) if importers is not None else get_importers()
     for raw in paths:
         path = Path(raw)
-        if not path.is_dir() or is_directory_trace(path):
+        if not path.is_dir() or is_directory_trace(path, importers):
             yield path, None
             continue
-        yield from _walk(path)
+        yield from _walk(path, importers)
 
 
-def _walk(folder: Path) -> Iterator[tuple[Path, str | None]]:
+def _walk(folder: Path, importers: Sequence[Importer]) -> Iterator[tuple[Path, str | None]]:
     try:
         children = sorted(folder.iterdir())
     except OSError:
@@ -181,14 +226,13 @@ def _walk(folder: Path) -> Iterator[tuple[Path, str | None]]:
         if child.is_symlink() and child.is_dir():
             continue  # never follow linked folders: a link to an ancestor is an endless walk
         if child.is_dir():
-            if is_directory_trace(child):
+            if is_directory_trace(child, importers):
                 yield child, None
             else:
-                yield from _walk(child)
-        elif child.name in COMPANION_FILES:
-            yield child, COMPANION_FILES[child.name]
-        else:
-            yield child, None
+                yield from _walk(child, importers)
+            continue
+        reason = companion_reason(child.name)
+        yield child, reason
 
 
 def json_head(head: bytes) -> Any:

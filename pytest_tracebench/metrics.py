@@ -1,11 +1,14 @@
-"""Scoring: findings and the run's outcome become a score a person can explain.
+"""Scoring: findings, behaviour and the run's outcome become a score a person can explain.
 
-The score starts at 100. Each finding costs the points of its severity (``weights``); the
-second finding of the same detector costs ``repeat_decay`` times that, the third
-``repeat_decay``\\ ² times, and so on, so one noisy detector cannot sink a run on its own. The
-run's outcome costs ``outcome_points`` (a failed task check, an error, an aborted run). The
-breakdown is part of the result. ``reward()`` gives the same judgement in [0, 1] for RL loops,
-and plugins can replace the score (``tracebench_score``) or shape the reward
+The score is the chance, in percent, that the verifier accepts the run, judged from the
+trajectory alone by a score model (:mod:`.calibration.model`): a logistic model over "this
+detector fired" and behaviour features, fitted on real verified runs. The breakdown starts at
+the model's reference run and lists what each finding and feature added or took off. Findings
+of detectors the model has no weight for (a plugin's, say) cost the points of their severity
+(``weights``; the second finding of a detector ``repeat_decay`` times that, and so on). A known
+outcome (the pytest test's own result, a verifier's verdict read with ``--verdicts``) is a
+separate, stated term: ``outcome_points``. ``reward()`` gives the same judgement in [0, 1] for
+RL loops, and plugins can replace the score (``tracebench_score``) or shape the reward
 (``tracebench_reward``).
 """
 
@@ -19,7 +22,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from .config import Settings
-from .models import SEVERITIES, Penalty, Score, Summary, Trace, TraceResult
+from .calibration.features import FEATURES
+from .calibration.model import load_model, predict
+from .models import (
+    SEVERITIES,
+    FeatureTerm,
+    Finding,
+    Penalty,
+    Score,
+    Summary,
+    Trace,
+    TraceResult,
+)
 
 
 def outcome_of(result: TraceResult) -> str:
@@ -46,6 +60,41 @@ def outcome_of(result: TraceResult) -> str:
 def score(result: TraceResult, settings: Settings | None = None) -> Score:
     """The built-in score of one analysed trace (0 to 100, with its breakdown)."""
     settings = settings or Settings()
+    model = load_model(settings.calibration)
+    fitted = model.detector_weights()
+    serious = [f for f in result.findings if f.severity != "info"]
+    fired = {f.detector: True for f in serious}
+    chance, base, contributions = predict(model, fired, result.features)
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    penalties: list[Penalty] = []
+    features: list[FeatureTerm] = []
+    for term, value, points in contributions:
+        if term.kind == "detector":
+            own = [f for f in serious if f.detector == term.name]
+            worst = max((f.severity for f in own), key=order.__getitem__)
+            penalties.append(Penalty(detector=term.name, severity=worst, count=len(own),
+                                     points=round(-points, 2)))
+        else:
+            known = FEATURES.get(term.name)
+            features.append(FeatureTerm(name=term.name, value=round(value, 4),
+                                        shown=known.shown(value) if known else f"{value:g}",
+                                        points=round(points, 2)))
+    penalties.extend(_unfitted(serious, fitted, settings))
+    penalties.sort(key=lambda p: (-p.points, p.detector))
+    outcome = outcome_of(result)
+    outcome_points = float(settings.outcome_points.get(outcome, 0.0))
+    unfitted = sum(p.points for p in penalties if p.detector not in fitted)
+    value = max(0.0, min(100.0, 100.0 * chance - unfitted - outcome_points))
+    value = round(value, 1)
+    return Score(value=value, reward=round(value / 100.0, 4), outcome_points=outcome_points,
+                 outcome=outcome, penalties=penalties, base=round(100.0 * base, 2),
+                 model=str(settings.calibration) if settings.calibration else "built-in",
+                 features=features)
+
+
+def _unfitted(findings: list[Finding], fitted: dict[str, float], settings: Settings
+              ) -> list[Penalty]:
+    """Severity points for findings of detectors the score model does not weigh."""
     weights = settings.weights
     decay = settings.repeat_decay
     seen: Counter[str] = Counter()
@@ -53,21 +102,16 @@ def score(result: TraceResult, settings: Settings | None = None) -> Score:
     counts: Counter[tuple[str, str]] = Counter()
     order = {s: i for i, s in enumerate(SEVERITIES)}
     # Most severe first, so the full weight goes to the finding that matters most.
-    for finding in sorted(result.findings, key=lambda f: -order[f.severity]):
+    for finding in sorted(findings, key=lambda f: -order[f.severity]):
+        if finding.detector in fitted:
+            continue
         weight = float(weights.get(finding.severity, 0.0))
         cost = weight * (decay ** seen[finding.detector])
         seen[finding.detector] += 1
         points[(finding.detector, finding.severity)] += cost
         counts[(finding.detector, finding.severity)] += 1
-    penalties = [Penalty(detector=d, severity=s, count=counts[(d, s)],  # type: ignore[arg-type]
-                         points=round(p, 2)) for (d, s), p in points.items() if p > 0]
-    penalties.sort(key=lambda p: (-p.points, p.detector))
-    outcome = outcome_of(result)
-    outcome_points = float(settings.outcome_points.get(outcome, 0.0))
-    value = max(0.0, min(100.0, 100.0 - sum(p.points for p in penalties) - outcome_points))
-    value = round(value, 1)
-    return Score(value=value, reward=round(value / 100.0, 4), outcome_points=outcome_points,
-                 outcome=outcome, penalties=penalties)
+    return [Penalty(detector=d, severity=s, count=counts[(d, s)],  # type: ignore[arg-type]
+                    points=round(p, 2)) for (d, s), p in points.items() if p > 0]
 
 
 def score_result(result: TraceResult, settings: Settings | None = None,

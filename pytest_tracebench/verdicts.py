@@ -257,11 +257,16 @@ _AGENT_FOLDERS = frozenset({"agent", "sessions", "llm_completions", "logs"})
 def read_verdict(path: Path, trace: Trace) -> Verdict | None:
     """The verifier's verdict beside ``path`` (a trajectory file or a run folder) for
     ``trace``, from the most specific file that names the run; ``None`` when there is none."""
+    task = trace.header.task
+    return verdict_for(path, [i for i in (task.id, task.name) if isinstance(i, str) and i])
+
+
+def verdict_for(path: Path, task_names: list[str]) -> Verdict | None:
+    """:func:`read_verdict` for a run known by its task's id or name (an analysed result)."""
     folder = path if path.is_dir() else path.parent
     if folder.name in _AGENT_FOLDERS:  # Harbor's TRIAL/agent/, Terminal-Bench's sessions/
         folder = folder.parent
-    task = trace.header.task
-    names = {i for i in (task.id, task.name) if isinstance(i, str) and i}
+    names = {n for n in task_names if n}
     names.add(path.name.split(".", 1)[0])  # django__django-11179.traj.json
     verdict = _swe_bench_verdict(folder / "report.json", names)
     if verdict is None:

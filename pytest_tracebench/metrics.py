@@ -21,9 +21,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from .config import Settings
 from .calibration.features import FEATURES
 from .calibration.model import load_model, predict
+from .config import Settings
 from .models import (
     SEVERITIES,
     FeatureTerm,
@@ -112,6 +112,37 @@ def _unfitted(findings: list[Finding], fitted: dict[str, float], settings: Setti
         counts[(finding.detector, finding.severity)] += 1
     return [Penalty(detector=d, severity=s, count=counts[(d, s)],  # type: ignore[arg-type]
                     points=round(p, 2)) for (d, s), p in points.items() if p > 0]
+
+
+def breakdown(value: Score) -> list[tuple[float, str]]:
+    """The score's breakdown as ``(signed points, what)`` lines, in the order they apply:
+    the reference run, the model's terms (largest first), severity points of unweighted
+    detectors, the known outcome. The points add up to the score (before clamping)."""
+    lines: list[tuple[float, str]] = [(value.base, "a typical run (the score model's "
+                                                   "reference)")]
+    terms: list[tuple[float, str]] = []
+    for penalty in value.penalties:
+        terms.append((-penalty.points, f"{penalty.detector} ({penalty.count} "
+                                       f"{penalty.severity})"))
+    for feature in value.features:
+        known = FEATURES.get(feature.name)
+        what = known.description if known else feature.name
+        terms.append((feature.points, f"{feature.name} = {feature.shown}: {what}"))
+    terms.sort(key=lambda t: -abs(t[0]))
+    lines.extend(terms)
+    if value.outcome_points:
+        lines.append((-value.outcome_points, f"outcome: {value.outcome}"))
+    return lines
+
+
+def breakdown_text(value: Score) -> str:
+    """One line: ``base 48.2, final_edit_untested -12.1, ..., outcome (failed) -25``."""
+    parts = [f"base {value.base:g}"]
+    parts += [f"{p.detector} -{p.points:g}" for p in value.penalties]
+    parts += [f"{f.name} {f.points:+g}" for f in value.features]
+    if value.outcome_points:
+        parts.append(f"outcome ({value.outcome}) -{value.outcome_points:g}")
+    return ", ".join(parts)
 
 
 def score_result(result: TraceResult, settings: Settings | None = None,

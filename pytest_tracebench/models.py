@@ -382,3 +382,6 @@ class EvaluationReport(_Model):
     """Thresholds checked and whether they passed."""
     comparison: dict[str, Any] | None = None
     """Differences against the baseline run it was compared with (per task, per detector)."""
+    calibration: dict[str, Any] | None = None
+    """What ``tracebench calibrate`` measured on these runs (its JSON report), when it made
+    this report: the dashboard shows it as its calibration view."""

@@ -217,6 +217,9 @@ class _Run:
         self.meta = _dict(_json(folder, "meta.json"))
         self.attempts = self._attempts()
         self.log = _text(folder, "info.log")
+        if not (self.calls or self.rounds or self.attempts):
+            raise ValueError("tool_call_sequence.json: no API call, and no conversation round "
+                             "or patch attempt beside it: nothing of a run")
 
     # -- reading the parts ----------------------------------------------------------------
 

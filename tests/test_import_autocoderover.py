@@ -167,6 +167,30 @@ def test_a_failed_attempt_keeps_the_patch_it_proposed_and_why_it_failed() -> Non
 
 
 @needs_corpus
+@pytest.mark.parametrize("folder", RUNS[::10], ids=lambda p: p.name)
+def test_without_info_log_the_rounds_give_the_same_order(folder: Path, tmp_path: Path) -> None:
+    """The fallback order (round by round, from tool_call_layers.json) is the log's order; the
+    folder is linked file by file, not copied."""
+    bare = tmp_path / folder.name
+    bare.mkdir()
+    for part in folder.iterdir():
+        if part.name != "info.log":
+            (bare / part.name).symlink_to(part)
+
+    def order(trace: Trace) -> list[tuple[str, str, str]]:
+        return [(s.kind, s.name, json.dumps(s.output if s.kind == "message" else
+                                            {k: v for k, v in s.input.items() if k != "path"}))
+                for s in trace.steps]
+
+    without = _load(bare)
+    assert order(without) == order(_load(folder))
+    assert all(s.started_at is None for s in without.steps)
+    assert [w.split(": ", 1)[1] for w in without.warnings] == [
+        "there is no info.log: steps are in the order of the conversation rounds, without times "
+        "or API results"]
+
+
+@needs_corpus
 def test_the_folder_is_claimed_whole() -> None:
     folder = RUNS[0]
     assert list(iter_trace_inputs([folder])) == [(folder, None)]

@@ -220,6 +220,25 @@ class _Run:
         if not (self.calls or self.rounds or self.attempts):
             raise ValueError("tool_call_sequence.json: no API call, and no conversation round "
                              "or patch attempt beside it: nothing of a run")
+        last = self.rounds[-1] if self.rounds else []
+        self.search_messages = [_content(m) for m in last if m.get("role") == "assistant"]
+        for message in last:
+            if message.get("role") not in ("system", "user", "assistant"):
+                self.skipped[f"chat message of role {message.get('role')!r}"] += 1
+        self.unknown_apis: Counter[str] = Counter()
+        self.final = self._final_attempt()
+        self.submitted: Step | None = None
+        self.builder = TraceBuilder(
+            format=AutoCodeRoverImporter.name, path=folder,
+            trace_id=stable_id(AutoCodeRoverImporter.name, folder.name),
+            task=TaskInfo(id=self._task_id(), description=self._description()),
+            agent=AgentInfo(name="auto-code-rover",
+                            model=str(self.cost.get("model") or self.meta.get("model") or "")
+                            or None,
+                            **({"commit": str(self.cost["commit"])}
+                               if self.cost.get("commit") else {})),
+            started_at=_number(self.cost.get("start_epoch")),
+        )
 
     # -- reading the parts ----------------------------------------------------------------
 
@@ -369,26 +388,7 @@ class _Run:
     # -- building -------------------------------------------------------------------------
 
     def trace(self) -> Trace:
-        builder = TraceBuilder(
-            format=AutoCodeRoverImporter.name, path=self.folder,
-            trace_id=stable_id(AutoCodeRoverImporter.name, self.folder.name),
-            task=TaskInfo(id=self._task_id(), description=self._description()),
-            agent=AgentInfo(name="auto-code-rover",
-                            model=str(self.cost.get("model") or self.meta.get("model") or "")
-                            or None,
-                            **({"commit": str(self.cost["commit"])}
-                               if self.cost.get("commit") else {})),
-            started_at=_number(self.cost.get("start_epoch")),
-        )
-        self.builder = builder
-        self.search_messages = [_content(m) for m in (self.rounds[-1] if self.rounds else [])
-                                if m.get("role") == "assistant"]
-        for message in self.rounds[-1] if self.rounds else []:
-            if message.get("role") not in ("system", "user", "assistant"):
-                self.skipped[f"chat message of role {message.get('role')!r}"] += 1
-        self.unknown_apis: Counter[str] = Counter()
-        self.submitted: Step | None = None
-        self.final = self._final_attempt()
+        builder = self.builder
         events = self._events(self.log) if self.log is not None else None
         api_calls = None
         ended_at = _number(self.cost.get("end_epoch"))
@@ -467,6 +467,8 @@ class _Run:
                 elif context == "patch":
                     if attempt is not None:
                         self._attempt_message(attempt, event.at, usage)
+                    else:
+                        self._usage(None, usage)
                 else:
                     speaker = self._message(next(messages, ""), event.at, usage)
                 context = None

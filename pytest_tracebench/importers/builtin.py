@@ -7,6 +7,7 @@ from typing import Any
 from ..hookspecs import hookimpl
 from .aider import AiderImporter
 from .atif import AtifImporter
+from .autocoderover import AutoCodeRoverImporter
 from .claude_code import ClaudeCodeSessionImporter, ClaudeCodeStreamImporter
 from .codex import CodexImporter
 from .gemini_cli import GeminiCliImporter
@@ -33,4 +34,5 @@ def tracebench_importers() -> list[Any]:
         CodexImporter(),
         GeminiCliImporter(),
         AiderImporter(),
+        AutoCodeRoverImporter(),
     ]

@@ -14,6 +14,7 @@ from .inspect_ai import InspectImporter
 from .mini_swe_agent import MiniSweAgentImporter
 from .native import TracebenchImporter
 from .openhands import OpenHandsImporter
+from .openhands_completions import OpenHandsCompletionsImporter
 from .otel import OtelImporter
 from .swe_agent import SweAgentImporter
 
@@ -28,6 +29,7 @@ def tracebench_importers() -> list[Any]:
         ClaudeCodeSessionImporter(),
         SweAgentImporter(),
         OpenHandsImporter(),
+        OpenHandsCompletionsImporter(),
         InspectImporter(),
         OtelImporter(),
         CodexImporter(),

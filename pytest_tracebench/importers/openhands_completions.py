@@ -90,7 +90,7 @@ def split_bash_output(text: str, command: str) -> tuple[str, int | None, bool, s
     finished = _FINISHED.search(body)
     if finished:
         code, body = int(finished.group(1)), body[:finished.start()]
-    prompt = _PROMPT.search(body)
+    prompt = _PROMPT.search(body) if finished else None
     if prompt:
         cwd, body = prompt.group(1), body[:prompt.start()]
     while bracketed := _BRACKETED.search(body):
@@ -149,11 +149,13 @@ class _Reader:
         end = self.log.at(following) if following is not None else self.log.at(self.log.ended)
         return start, end if end is not None else start
 
-    def read(self, history: list[dict[str, Any]], usage: dict[int, dict[str, Any]]) -> int:
-        """Steps for every message; returns the number of LLM calls (assistant turns)."""
+    def read(self, history: list[dict[str, Any]], usage: dict[int, dict[str, Any]]) -> None:
+        """Steps for every message, in order; turn ``n`` is the ``n``-th LLM call."""
         results = {str(m.get("tool_call_id")): m for m in history
                    if m.get("role") == "tool" and m.get("tool_call_id") is not None}
-        called: set[str] = set()
+        called = {str(c.get("id")) for m in history if m.get("role") == "assistant"
+                  and isinstance(m.get("tool_calls"), list)
+                  for c in m["tool_calls"] if isinstance(c, dict)}
         turn = -1
         seen_task = False
         for message in history:
@@ -167,16 +169,15 @@ class _Reader:
                 seen_task = True
             elif role == "assistant":
                 turn += 1
-                self.turn(message, turn, results, called, usage.get(turn))
+                self.turn(message, turn, results, usage.get(turn))
             elif role == "tool":
                 if str(message.get("tool_call_id")) not in called:
                     self.skipped["tool results without a call"] += 1
             else:
                 self.skipped[f"messages of role {role}"] += 1
-        return turn + 1
 
     def turn(self, message: dict[str, Any], turn: int, results: dict[str, dict[str, Any]],
-             called: set[str], usage: dict[str, Any] | None) -> None:
+             usage: dict[str, Any] | None) -> None:
         at, ended = self.times(turn)
         first = len(self.builder.steps)
         reasoning = message.get("reasoning_content")
@@ -185,12 +186,14 @@ class _Reader:
         text = self.text(message.get("content"))
         self.builder.message(text, at=at)
         calls = message.get("tool_calls") or []
-        for call in calls if isinstance(calls, list) else []:
+        if not isinstance(calls, list):
+            self.skipped[f"tool_calls of type {type(calls).__name__}"] += 1
+            calls = []
+        for call in calls:
             if not isinstance(call, dict):
                 self.skipped["tool calls that are not objects"] += 1
                 continue
             call_id = str(call.get("id"))
-            called.add(call_id)
             function = _as_dict(call.get("function"))
             self.call(str(function.get("name") or "tool"), _arguments(function.get("arguments")),
                       results.get(call_id), text, at, ended)
@@ -228,9 +231,9 @@ class _Reader:
             inp.update({k: v for k, v in args.items() if k != "message"})
             if self.patch is not None:
                 inp["patch"] = self.patch
+            # finish is answered by the run ending, not by a result: never "unanswered"
             builder.add("submit", name, input=inp, output=output or None, at=at,
-                        ended_at=ended, meta={k: v for k, v in meta.items()
-                                              if k != "unanswered"})
+                        ended_at=ended)
         else:
             builder.tool_call(name, args, output, at=at, ended_at=ended, meta=meta)
 
@@ -256,7 +259,7 @@ def _usage(document: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]
     return {k: v for k, v in usage.items() if v is not None}
 
 
-def _conversation(document: Any) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+def _conversation(document: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
     """``(messages, response, final assistant message)`` of a completion log, preferring the
     structured ``fncall_*`` form when the model was prompted to call functions in text."""
     if not isinstance(document, dict):
@@ -271,11 +274,12 @@ def _conversation(document: Any) -> tuple[list[dict[str, Any]], dict[str, Any], 
     final = choices[0].get("message")
     if not isinstance(final, dict):
         raise ValueError("'response.choices[0]' has no message")
-    return [m for m in messages if isinstance(m, dict)], response, final
+    return messages, response, final
 
 
-def _turn_of(messages: list[dict[str, Any]]) -> int:
-    return sum(1 for m in messages if m.get("role") == "assistant")
+def _turn_of(messages: list[Any]) -> int:
+    """Which LLM call a log is of: the number of answers already in its prompt."""
+    return sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
 
 
 def _same_call(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -336,7 +340,8 @@ class OpenHandsCompletionsImporter:
 
     def _trace(self, path: Path, document: Any, task_id: str, log: InferLog | None,
                earlier: list[Path], folder: Path | None = None) -> Trace:
-        messages, response, final = _conversation(document)
+        raw, response, final = _conversation(document)
+        messages = [m for m in raw if isinstance(m, dict)]
         history = [*messages, {**final, "role": "assistant"}]
         calls = _turn_of(history)
         usage = self._earlier_usage(earlier, history)
@@ -364,6 +369,8 @@ class OpenHandsCompletionsImporter:
                 builder.warnings.append(f"{log.path}: its steps do not line up with the "
                                         f"{calls} LLM calls of {path.name}: no step times")
         reader = _Reader(builder, log, log.patch if log else None)
+        if len(raw) > len(messages):
+            reader.skipped["messages that are not objects"] += len(raw) - len(messages)
         reader.read(history, usage)
         for what, count in sorted(reader.skipped.items()):
             builder.warnings.append(f"{path}: skipped {count} {what}")

@@ -15,6 +15,7 @@ from .inspect_ai import InspectImporter
 from .mini_swe_agent import MiniSweAgentImporter
 from .native import TracebenchImporter
 from .openhands import OpenHandsImporter
+from .openhands_completions import OpenHandsCompletionsImporter
 from .otel import OtelImporter
 from .swe_agent import SweAgentImporter
 
@@ -29,6 +30,7 @@ def tracebench_importers() -> list[Any]:
         ClaudeCodeSessionImporter(),
         SweAgentImporter(),
         OpenHandsImporter(),
+        OpenHandsCompletionsImporter(),
         InspectImporter(),
         OtelImporter(),
         CodexImporter(),

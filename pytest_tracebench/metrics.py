@@ -37,23 +37,27 @@ from .models import (
 
 
 def outcome_of(result: TraceResult) -> str:
-    """``passed``, ``failed``, ``error``, ``aborted`` or ``unknown``, from the end record."""
-    if result.status == "aborted":
-        return "aborted"
-    if result.status in ("error", "timeout"):
-        return "error"
+    """``passed``, ``failed``, ``error``, ``aborted`` or ``unknown``.
+
+    A verdict on the work (the pytest test's result, a verifier's ``passed`` or reward)
+    decides first: an agent stopped by its step limit may still have left a change that
+    passes. Without one, the end record's status and exit status say how the run ended."""
     outcome = result.outcome
     passed = outcome.get("passed")
     if isinstance(passed, bool):
         return "passed" if passed else "failed"
+    reward = outcome.get("reward")
+    if isinstance(reward, (int, float)) and not isinstance(reward, bool):
+        return "passed" if reward >= 1 else "failed"
+    if result.status == "aborted":
+        return "aborted"
+    if result.status in ("error", "timeout"):
+        return "error"
     if result.status == "failed":
         return "failed"
     status = str(outcome.get("status") or outcome.get("exit_status") or "").lower()
     if status in ("incomplete", "failed", "failure", "unresolved"):
         return "failed"
-    reward = outcome.get("reward")
-    if isinstance(reward, (int, float)) and not isinstance(reward, bool):
-        return "passed" if reward >= 1 else "failed"
     return "unknown"
 
 

@@ -269,10 +269,10 @@ def _read(builder: TraceBuilder, name: str, action: str, rest: str, observation:
         inp["query"] = words[0] if words else ""
         inp["path"] = _resolve(words[1], context.cwd) if len(words) > 1 else \
             (context.cwd or ".")
-    if not inp["path"]:
-        context.unplaced[f"'{name}' with no file open"] += 1
-    builder.add("read", name, input=inp, output=observation, error=_tool_failure(observation),
-                **timing)
+    error = _tool_failure(observation)
+    if not inp["path"] and not (error or "").startswith("No file open"):
+        context.unplaced[f"'{name}' steps whose file is unknown"] += 1
+    builder.add("read", name, input=inp, output=observation, error=error, **timing)
 
 
 def _edit(builder: TraceBuilder, name: str, action: str, rest: str, body: str,
@@ -295,8 +295,8 @@ def _edit(builder: TraceBuilder, name: str, action: str, rest: str, body: str,
                     **{**timing, "meta": {**meta, "rejected": True} if error else meta})
         return
     inp["path"] = context.open_file or shown or ""
-    if not inp["path"]:
-        context.unplaced[f"'{name}' with no file open"] += 1
+    if not inp["path"] and "No file open" not in observation:
+        context.unplaced[f"'{name}' steps whose file is unknown"] += 1
     line_range = _EDIT_RANGE.match(rest)
     quoted = rest.lstrip().startswith(("'", '"'))
     if name == "edit" and line_range:

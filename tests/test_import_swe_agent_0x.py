@@ -347,3 +347,10 @@ def test_args_yaml_beside_the_trajectory_names_model_and_cost_limit(tmp_path: Pa
     (trace,) = import_path(folder / "x__y-1.traj")
     assert trace.header.agent.model == "gpt4-0125"
     assert trace.header.task.budget == {"cost_usd": 2.0}
+
+
+@needs_corpus
+def test_runs_of_one_instance_by_several_models_keep_their_own_ids() -> None:
+    """Five models ran the same Java instances, some without a patch: ids must still differ."""
+    ids = [trace.trace_id for _p, _r, trace in _all(LITE) + _all(JAVA)]
+    assert len(set(ids)) == len(ids) == 230

@@ -128,10 +128,11 @@ def failure_of(observation: str) -> tuple[str | None, bool]:
     lines = [line for line in observation.strip().splitlines() if line.strip()]
     if 0 < len(lines) <= 3 and _PROGRAM_FAILURE.match(lines[0].strip()):
         return lines[0].strip(), False
-    if lines and _TRACEBACK in observation:
+    if len(lines) > 2 and _TRACEBACK in observation:
+        # The exception line ends the output right after the traceback's indented frames.
         last = lines[-1].strip()
-        if _EXCEPTION_LINE.match(last) and observation.rfind(_TRACEBACK) < observation.rfind(
-                last):
+        if _EXCEPTION_LINE.match(last) and lines[-2][:1].isspace() and \
+                observation.rfind(_TRACEBACK) < observation.rfind(last):
             return last[:500], False
     return None, False
 
@@ -391,15 +392,15 @@ def _end(info: dict[str, Any], warnings: list[str]) -> tuple[EndStatus, dict[str
     status: EndStatus
     if exit_status.startswith("submitted"):
         status = "completed"
-        limit = re.fullmatch(r"submitted \((\w+)\)", exit_status)
-        if limit:
+        reason = re.fullmatch(r"submitted \((\w+)\)", exit_status)
+        if reason:
             outcome["autosubmitted"] = True
-            outcome["limit"] = limit.group(1)
+            outcome["exit_reason"] = reason.group(1)
         elif exit_status != "submitted":
             warnings.append(f"unknown exit status {exit_status!r}: read as a submission")
     elif exit_status in _LIMIT_EXITS:
         status = "timeout"
-        outcome["limit"] = exit_status
+        outcome["exit_reason"] = exit_status
     elif exit_status:
         status = "error"
         if exit_status not in _HARNESS_EXITS and exit_status != "early_exit":
@@ -449,7 +450,11 @@ class SweAgentImporter:
         fmt = "demonstration" if not entries else ("0.x" if state_before else "1.x")
         builder = TraceBuilder(
             format=self.name, path=path,
-            trace_id=stable_id(self.name, task_id, info.get("submission"), path.name),
+            # Several models run the same instance, and a run without a patch has little
+            # else to tell it apart: its usage figures and its actions do.
+            trace_id=stable_id(self.name, task_id, info.get("submission"), path.name,
+                               info.get("model_stats"),
+                               [e.get("action") for e in entries if isinstance(e, dict)]),
             task=TaskInfo(id=str(task_id), description=str(description) or None,
                           budget={"cost_usd": cost_limit} if cost_limit else {}),
             agent=AgentInfo(name="swe-agent", model=model or folder_model),

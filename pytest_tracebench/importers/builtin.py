@@ -16,6 +16,7 @@ from .native import TracebenchImporter
 from .openhands import OpenHandsImporter
 from .otel import OtelImporter
 from .swe_agent import SweAgentImporter
+from .terminal_bench import TerminalBenchImporter
 
 
 @hookimpl
@@ -33,4 +34,5 @@ def tracebench_importers() -> list[Any]:
         CodexImporter(),
         GeminiCliImporter(),
         AiderImporter(),
+        TerminalBenchImporter(),
     ]

@@ -185,7 +185,9 @@ class TerminalBenchImporter:
         else:
             parent = path.parent.parent if path.parent.name == "sessions" else path.parent
             trial = parent if (parent / "commands.txt").is_file() else None
-            log, cast = (None, path) if looks_like_cast(path.read_bytes()[:4096]) else (path, None)
+            with open(path, "rb") as fh:
+                first = fh.read(4096)
+            log, cast = (None, path) if looks_like_cast(first) else (path, None)
         source = log or cast
         if source is None:
             raise ValueError("no sessions/agent.log or sessions/agent.cast")
@@ -274,11 +276,14 @@ class TerminalBenchImporter:
 
     def _raw(self, builder: TraceBuilder, text: str, source: Path) -> Trace:
         """No agent markers: the whole capture, as a terminal shows it, is one message."""
+        builder.header.meta["console"] = "raw"
+        if not text.strip():
+            builder.warnings.append(f"{source}: the terminal capture is empty; no agent steps")
+            return builder.build(None)
         builder.message(text, role="terminal", name="terminal_capture")
-        lines = text.count("\n") + 1 if text.strip() else 0
+        lines = text.count("\n") + 1
         builder.warnings.append(f"{source}: {RAW_WARNING} (imported as one message of {lines} "
                                 f"lines)")
-        builder.header.meta["console"] = "raw"
         if _PROMPT_END.search(text.rstrip()[-2000:]):
             return builder.build("completed", {"exit_status": "back at the shell prompt"})
         return builder.build(None)

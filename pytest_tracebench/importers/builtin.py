@@ -18,6 +18,7 @@ from .openhands import OpenHandsImporter
 from .openhands_completions import OpenHandsCompletionsImporter
 from .otel import OtelImporter
 from .swe_agent import SweAgentImporter
+from .terminal_bench import TerminalBenchImporter
 
 
 @hookimpl
@@ -37,4 +38,5 @@ def tracebench_importers() -> list[Any]:
         GeminiCliImporter(),
         AiderImporter(),
         AutoCodeRoverImporter(),
+        TerminalBenchImporter(),
     ]

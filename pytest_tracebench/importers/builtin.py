@@ -15,6 +15,7 @@ from .mini_swe_agent import MiniSweAgentImporter
 from .native import TracebenchImporter
 from .openhands import OpenHandsImporter
 from .otel import OtelImporter
+from .span_export import LaminarExportImporter
 from .swe_agent import SweAgentImporter
 
 
@@ -33,4 +34,5 @@ def tracebench_importers() -> list[Any]:
         CodexImporter(),
         GeminiCliImporter(),
         AiderImporter(),
+        LaminarExportImporter(),
     ]

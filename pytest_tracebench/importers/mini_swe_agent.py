@@ -314,7 +314,7 @@ class _Reader:
         seen_task = False
         for message in self.messages:
             if not isinstance(message, dict):
-                self.skipped[type(message).__name__] += 1
+                self.skipped[f"JSON type {type(message).__name__!r}"] += 1
                 continue
             role = message.get("role")
             if role == "system":

@@ -76,6 +76,8 @@ class CalibrationReport(_Out):
     """Inputs that could not be read."""
     unverified: int = 0
     """Trajectories with no verdict beside them (not measured)."""
+    not_trajectories: int = 0
+    """Files under the inputs that hold no run (verdicts, patches, notes, unknown formats)."""
     sources: list[SourceRow] = Field(default_factory=list)
     pooled: dict[str, Auroc] = Field(default_factory=dict)
     """``held_out_source`` (leave one source out), ``held_out_task`` (task folds),
@@ -135,7 +137,8 @@ def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreMo
         created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         runs=len(runs), resolved=sum(r.resolved for r in runs),
         readers=dict(sorted(collection.readers.items())), errors=len(collection.errors),
-        unverified=len(collection.unverified), sources=rows,
+        unverified=len(collection.unverified),
+        not_trajectories=len(collection.not_trajectories), sources=rows,
         pooled={"held_out_source": auroc(runs, by_source),
                 "held_out_task": auroc(runs, by_task),
                 "current": auroc(runs, now),
@@ -211,7 +214,8 @@ def render(report: CalibrationReport) -> str:
              f"{len(report.sources)} sources ==="]
     readers = ", ".join(f"{k} {v}" for k, v in report.readers.items())
     lines.append(f"verdicts: {readers}; not measured: {report.unverified} without a verdict, "
-                 f"{report.errors} unreadable")
+                 f"{report.errors} unreadable; {report.not_trajectories} other files "
+                 f"(verdicts, patches, logs, notes) walked past")
     lines.append("")
     lines.append("AUROC (resolved above unresolved), 95% task-bootstrap interval:")
     names = {"held_out_source": "score, each source held out", "held_out_task":

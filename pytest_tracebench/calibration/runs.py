@@ -51,6 +51,9 @@ class Collection:
     """Trajectories with no verdict beside them."""
     readers: Counter[str]
     """How many verdicts each reader gave (``swe-bench-report``, ``harness-log``, ...)."""
+    not_trajectories: list[str] = field(default_factory=list)
+    """Files under the inputs that hold no run (verdicts, patches, logs, notes, unknown
+    formats): walked past, as a corpus of runs holds many."""
 
 
 def source_of(path: Path, roots: Sequence[Path]) -> str:
@@ -76,7 +79,9 @@ def collect(paths: Sequence[str], settings: Settings, *, jobs: int = 1,
 
     blind = settings.model_copy(update={"verdicts": False})
     errors: list[str] = []
-    results = analyze_paths(paths, blind, fmt=fmt, jobs=jobs, errors=errors)
+    inputs, others = trajectories(paths, fmt)
+    results = analyze_paths(inputs, blind, fmt=fmt, jobs=jobs, errors=errors) \
+        if inputs else []
     roots = [Path(p) for p in paths]
     runs: list[VerifiedRun] = []
     unverified: list[str] = []
@@ -101,4 +106,28 @@ def collect(paths: Sequence[str], settings: Settings, *, jobs: int = 1,
             and math.isfinite(cost) and cost > 0 else None,
             actions=round(math.expm1(actions)) if actions is not None else result.step_count,
             result=result))
-    return Collection(runs=runs, errors=errors, unverified=unverified, readers=readers)
+    return Collection(runs=runs, errors=errors, unverified=unverified, readers=readers,
+                      not_trajectories=others)
+
+
+def trajectories(paths: Sequence[str], fmt: str | None) -> tuple[list[str], list[str]]:
+    """``(trajectories, other files)`` under ``paths``: a file is a trajectory when an
+    importer recognises it (or ``fmt`` is forced); companions and unknown files are not."""
+    from ..importers import detect_importer, get_importers, iter_trace_inputs
+    from ..storage import TraceLoadError
+
+    importers = get_importers()
+    found: list[str] = []
+    others: list[str] = []
+    for path, skip in iter_trace_inputs(paths, importers):
+        if skip is not None:
+            others.append(str(path))
+            continue
+        if fmt is None:
+            try:
+                detect_importer(path, importers)
+            except TraceLoadError:
+                others.append(str(path))
+                continue
+        found.append(str(path))
+    return found, others

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -84,30 +85,46 @@ class Agreement(_Out):
 
 
 def auroc(runs: Sequence[VerifiedRun], scores: Sequence[float]) -> Auroc:
-    """AUROC of ``scores`` for ``resolved``, with a bootstrap over tasks."""
+    """AUROC of ``scores`` for ``resolved`` (scikit-learn), with a 95% bootstrap interval
+    that resamples whole tasks."""
     y = np.asarray([1 if r.resolved else 0 for r in runs])
     s = np.asarray(scores, dtype=float)
     if len(set(y.tolist())) < 2:
         return Auroc(value=None, n=len(runs))
     value = float(roc_auc_score(y, s))
-    by_task: dict[str, list[int]] = defaultdict(list)
-    for i, run in enumerate(runs):
-        by_task[run.task].append(i)
-    groups = list(by_task.values())
-    rng = np.random.default_rng(_SEED)
-    samples = []
-    for _ in range(_RESAMPLES):
-        chosen = rng.integers(0, len(groups), len(groups))
-        idx = np.fromiter((i for g in chosen for i in groups[g]), dtype=int)
-        ys = y[idx]
-        if ys.min() == ys.max():
-            continue
-        samples.append(roc_auc_score(ys, s[idx]))
-    if not samples:
+    samples = _task_bootstrap(y, s, [r.task for r in runs])
+    if samples.size == 0:
         return Auroc(value=round(value, 4), n=len(runs))
     low, high = np.percentile(samples, [2.5, 97.5])
     return Auroc(value=round(value, 4), low=round(float(low), 4), high=round(float(high), 4),
                  n=len(runs))
+
+
+def _task_bootstrap(y: Any, s: Any, tasks: Sequence[str]) -> Any:
+    """AUROC of each of ``_RESAMPLES`` bootstrap samples of the tasks, at once.
+
+    A sample draws tasks with replacement; each run then counts as often as its task was
+    drawn. The AUROC of such a weighted sample is the weighted Mann-Whitney statistic (the
+    share of resolved/unresolved pairs ranked right, ties counting half), computed for all
+    samples together over one sort of the scores."""
+    names, task_of = np.unique(np.asarray(tasks, dtype=object).astype(str), return_inverse=True)
+    rng = np.random.default_rng(_SEED)
+    draws = rng.integers(0, len(names), size=(_RESAMPLES, len(names)))
+    counts = np.zeros((_RESAMPLES, len(names)))
+    np.add.at(counts, (np.repeat(np.arange(_RESAMPLES), len(names)), draws.ravel()), 1.0)
+    weights = counts[:, task_of]
+    order = np.argsort(s, kind="mergesort")
+    sorted_scores = s[order]
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    positive = (weights * y)[:, order]
+    negative = (weights * (1 - y))[:, order]
+    pos_group = np.add.reduceat(positive, starts, axis=1)
+    neg_group = np.add.reduceat(negative, starts, axis=1)
+    below = np.cumsum(neg_group, axis=1) - neg_group
+    pairs = pos_group.sum(axis=1) * neg_group.sum(axis=1)
+    keep = pairs > 0
+    right = (pos_group * (below + 0.5 * neg_group)).sum(axis=1)
+    return right[keep] / pairs[keep]
 
 
 def calibration_table(runs: Sequence[VerifiedRun], predicted: Sequence[float], bins: int = 10

@@ -63,6 +63,21 @@ def is_test_path(path: str) -> bool:
     return bool(_TEST_PATH.search(path.replace("\\", "/")))
 
 
+def _names_file(text: str, path: str) -> bool:
+    """True when ``text`` mentions the file ``path`` by its name (a word, with extension)."""
+    name = _basename(path)
+    if "." not in name or len(name) < 3 or not text:
+        return False
+    at = text.find(name)
+    while at >= 0:
+        before = text[at - 1] if at else " "
+        after = text[at + len(name)] if at + len(name) < len(text) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        at = text.find(name, at + 1)
+    return False
+
+
 def same_path(a: str, b: str) -> bool:
     """Paths that name the same file, one absolute and one relative allowed."""
     a, b = a.strip().rstrip("/"), b.strip().rstrip("/")
@@ -165,6 +180,9 @@ class TraceView:
     reads: list[tuple[int, str]] = field(default_factory=list)
     submit_index: int | None = None
     created: set[str] = field(default_factory=set)
+    deliverables: set[str] = field(default_factory=set)
+    """Files the agent created that the task names (``Save your solution as solution.py``):
+    the work itself, not scratch."""
     deleted: set[str] = field(default_factory=set)
     verifications: list[int] = field(default_factory=list)
     """Indices of steps that checked the work: test runs, and scripts run with exit code 0."""
@@ -196,10 +214,12 @@ class TraceView:
                 found.append(entry)
         for path in self.created:
             self._created_by_name.setdefault(_basename(path), []).append(path)
-        self._source_edits = [e for e in self.edits if e.op not in ("delete", "revert")
-                              and not self.is_scratch(e.path)]
+        named = self.trace.header.task.description or ""
+        self.deliverables = {p for p in self.created if _names_file(named, p)}
+        self._source_edits = [e for e in self.edits if e.op not in ("delete", "revert", "failed")
+                              and (not self.is_scratch(e.path) or e.path in self.deliverables)]
         self._source_edit_indices = [e.index for e in self._source_edits]
-        self._edit_indices = sorted({e.index for e in self.edits})
+        self._edit_indices = sorted({e.index for e in self.edits if e.op != "failed"})
         self._test_indices = [t.index for t in self.tests]
         self._test_set = frozenset(self._test_indices)
         self._action_indices = list(self.texts)  # the actions' indices, in order
@@ -311,8 +331,13 @@ class TraceView:
         return frozenset(ids)
 
     def is_adhoc(self, run: TestRun) -> bool:
-        """A test run of a script the agent wrote itself during the run."""
-        return any(c in run.target for c in self.created)
+        """A test run of a script the agent wrote itself during the run (named by its path or
+        its file name: ``python reproduce.py`` runs ``/repo/reproduce.py``)."""
+        if not self.created:
+            return False
+        words = {_basename(w) for w in _WORDS.findall(run.target)}
+        return any(_basename(c) in words for c in self.created
+                   if c not in self.deliverables)
 
     def is_scratch(self, path: str) -> bool:
         candidates = self._created_by_name.get(_basename(path)) if self._created_by_name \
@@ -444,7 +469,13 @@ def build_view(trace: Trace) -> TraceView:
         # The small helpers are inlined here: this loop runs once per step of every trace,
         # and it was most of the detectors' time.
         inp = step.input
+        out = step.output
         command = inp.get("command") if isinstance(inp, dict) else None
+        if command is not None and kind in ("read", "edit") and not (
+                isinstance(out, dict) and "exit_code" in out) and not (meta and meta.get("edits")):
+            # An editor's sub-command (``str_replace``, SWE-agent's ``edit 3:5`` text), not a
+            # shell line: the action is the whole input, and its text is no command to parse.
+            command = None
         if isinstance(inp, str):
             text = inp
         elif isinstance(command, str) and command:
@@ -457,7 +488,6 @@ def build_view(trace: Trace) -> TraceView:
         if normalised is None:
             normalised = norm_memo[key] = normalise(key)
         action_sig[index] = f"{kind}:{step.name}:{normalised}"
-        out = step.output
         failed = bool(step.error) or (isinstance(out, dict) and _is_error(step))
         if failed:
             error_sig[index] = _error_signature(step) or "error"
@@ -477,10 +507,16 @@ def build_view(trace: Trace) -> TraceView:
             entries = []
         if entries:
             added, removed = _added_removed(step)
+            if kind == "edit" and command is None and (step.error or meta.get("rejected")):
+                # A tool's edit that was refused (no match for the text to replace, a linter
+                # rejecting it, a patch that did not apply): nothing changed.
+                entries = [(path, "failed") for path, _ in entries]
         for path, op in entries:
             if not path:
                 continue
             view.edits.append(EditInfo(index, path, op, added, removed))
+            if op == "failed":
+                continue
             first_op.setdefault(path, op)
             if op == "delete":
                 view.deleted.add(path)
@@ -507,7 +543,8 @@ def build_view(trace: Trace) -> TraceView:
                 timed_out=timed_out,
                 completed=not timed_out and ok is not None,
             ))
-            view.verifications.append(index)
+            if ok is not None or not step.error:
+                view.verifications.append(index)  # a run that never started checks nothing
         elif kind == "command" and info is not None and info.kind == "test" and \
                 isinstance(out, dict):
             view.tests.append(_command_test_run(step, out, normalised, not in_effect))

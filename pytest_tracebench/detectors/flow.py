@@ -74,7 +74,7 @@ class InconsistentFlowDetector(Detector):
         history: dict[str, list[tuple[int, str]]] = {}
         keys: dict[str, list[str]] = {}  # basename -> history keys, to match paths quickly
         for edit in view.edits:
-            if edit.path in ("<unknown>", "<all>"):
+            if edit.path in ("<unknown>", "<all>") or edit.op == "failed":
                 continue
             name = edit.path.replace("\\", "/").rsplit("/", 1)[-1]
             key = next((p for p in keys.get(name, ()) if same_path(p, edit.path)), None)

@@ -39,6 +39,8 @@ class TestTamperingDetector(Detector):
         view = view_of(trace)
         allowed = _allowed_paths(trace)
         for edit in view.edits:
+            if edit.op == "failed":
+                continue  # refused: the file was not changed
             if not (is_test_path(edit.path) or _CONFIG.search(edit.path)):
                 continue
             if any(same_path(edit.path, a) or a in edit.path for a in allowed):

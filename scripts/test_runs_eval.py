@@ -4,8 +4,10 @@ Every trajectory the current importers can read (``import_path`` on each file or
 ``../shared/data/{dev,native,real}``) is imported; every shell step (a step whose input has a
 ``command``) is classified again with :func:`classify_command`, and the output of each test run
 is parsed with :func:`parse_test_output`. Printed as Markdown: per runner, how many commands
-were classified as test runs and how many of those got counts; per source, how many files were
-imported and which could not be (those are skipped with their reason, not counted).
+were classified as test runs, how many of those got counts and how many only a verdict (tox's
+``congratulations``, a ``FAILED (failures=1)`` whose ``Ran`` line a grep dropped); per source,
+how many files were imported and which could not be (those are skipped with their reason, not
+counted).
 
 It is the measure behind the test-run parsers: run it before and after changing them.
 
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     recognised: Counter[str] = Counter()
     counted: Counter[str] = Counter()
+    verdict_only: Counter[str] = Counter()
     uncounted: dict[str, list[str]] = defaultdict(list)
     shell_steps: Counter[str] = Counter()
     imported: Counter[str] = Counter()
@@ -105,17 +108,21 @@ def main(argv: list[str] | None = None) -> int:
                     runner = runner_of(command)
                     recognised[runner] += 1
                     by_source[name]["test"] += 1
-                    if parse_test_output(output_text(step)) is not None:
+                    result = parse_test_output(output_text(step))
+                    if result is not None and getattr(result, "counted", True):
                         counted[runner] += 1
                         by_source[name]["counted"] += 1
+                    elif result is not None:
+                        verdict_only[runner] += 1
                     elif args.uncounted and len(uncounted[runner]) < args.uncounted:
                         uncounted[runner].append(f"{name}: {command[:160]!r}")
 
-    print("| runner | classified as test runs | with counts |")
-    print("|---|---:|---:|")
+    print("| runner | classified as test runs | with counts | verdict only |")
+    print("|---|---:|---:|---:|")
     for runner, n in recognised.most_common():
-        print(f"| {runner} | {n} | {counted[runner]} |")
-    print(f"| **all** | **{sum(recognised.values())}** | **{sum(counted.values())}** |")
+        print(f"| {runner} | {n} | {counted[runner]} | {verdict_only[runner]} |")
+    print(f"| **all** | **{sum(recognised.values())}** | **{sum(counted.values())}** | "
+          f"**{sum(verdict_only.values())}** |")
     print()
     print("| source | files imported | shell steps | test runs | with counts | not imported |")
     print("|---|---:|---:|---:|---:|---|")

@@ -273,6 +273,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration.command import run
+
+    return run(args.paths, _settings(args), jobs=args.jobs, fmt=args.format,
+               json_path=args.json_out, write_model=args.write_model, html=args.html_out,
+               c=args.c, command="tracebench calibrate " + " ".join(sys.argv[2:]))
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     import re
 
@@ -411,6 +419,29 @@ def build_parser() -> argparse.ArgumentParser:
                        help="per command (default 300)")
     rerun.add_argument("--keep", action="store_true", help="keep the re-executed workspace")
     rerun.set_defaults(func=_cmd_rerun)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="measure detectors and the score against the verifier's verdicts "
+                          "on verified runs, and fit the score to them (extra: calibrate)")
+    calibrate.add_argument("paths", nargs="+", metavar="RUNS",
+                           help="folders of runs, each trajectory with its verdict beside it "
+                                "(the first folder level below each is a source)")
+    calibrate.add_argument("--format", default=None, help=fmt_help)
+    calibrate.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                           help="analyse in N processes (0: one per core)")
+    calibrate.add_argument("--json", dest="json_out", default=None, metavar="PATH",
+                           help="write the measures as JSON (- for stdout)")
+    calibrate.add_argument("--write-model", default=None, metavar="PATH",
+                           help="write the score model fitted on these runs; use it with "
+                                "[tool.tracebench] calibration = \"PATH\" or --calibration")
+    calibrate.add_argument("--html", dest="html_out", default=None, metavar="PATH",
+                           help="write a dashboard of these runs with the calibration view")
+    calibrate.add_argument("--c", type=float, default=None, metavar="C",
+                           help="regularisation of the fit (smaller is stronger; default "
+                                "0.5)")
+    add_options(calibrate.add_argument, "--", pytest=False,
+                only=("plugins", "detectors", "disable", "thresholds", "calibration"))
+    calibrate.set_defaults(func=_cmd_calibrate)
 
     detectors = sub.add_parser("detectors", help="list the detectors with their settings")
     add_options(detectors.add_argument, "--", pytest=False)

@@ -63,6 +63,9 @@ class Settings(BaseModel):
     """Each further finding of the same detector costs this fraction of the previous one."""
     outcome_points: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_OUTCOME))
     """Points taken off for the run's outcome (``failed``, ``error``, ``aborted``)."""
+    calibration: Path | None = None
+    """Score model (weights) written by ``tracebench calibrate --write-model``; the built-in
+    model, fitted on 752 verified runs of 9 agent/benchmark sources, when unset."""
     min_score: float | None = None
     """A test whose trace scores under this fails (the marker can override per test)."""
     fail_on: list[str] = Field(default_factory=list)
@@ -151,6 +154,8 @@ OPTIONS: tuple[Option, ...] = (
            "(default 0.5)", "F"),
     Option("outcome_points", "mapping", "points for the run's outcome, e.g. failed=25",
            "OUTCOME=POINTS,..."),
+    Option("calibration", "path", "score model written by `tracebench calibrate "
+           "--write-model` (default: the built-in one)", "PATH"),
     Option("min_score", "float", "fail a test whose trace scores under N", "N"),
     Option("fail_on", "list", "fail a test with a finding of these detectors", "NAME,..."),
     Option("fail_under", "float", "fail the session when the mean score is under N", "N"),
@@ -191,13 +196,17 @@ def _parse_list(value: str) -> list[str]:
     return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
 
 
-def add_options(addoption: Callable[..., Any], prefix: str, *, pytest: bool) -> None:
-    """Add every option through ``addoption`` (argparse's or pytest's) with ``prefix``.
+def add_options(addoption: Callable[..., Any], prefix: str, *, pytest: bool,
+                only: tuple[str, ...] | None = None) -> None:
+    """Add every option (or those named in ``only``) through ``addoption`` (argparse's or
+    pytest's) with ``prefix``.
 
     Values default to ``None`` so that an option not given does not override a config file.
     """
     for opt in OPTIONS:
         if (opt.pytest_only and not pytest) or (opt.cli_only and pytest):
+            continue
+        if only is not None and opt.key not in only:
             continue
         flag = "--tracebench" if opt.key == "enabled" else opt.flag(prefix)
         dest = f"tracebench_{opt.key}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import ConfigError, Settings
+from .metrics import breakdown_text
 from .models import EvaluationReport, TraceResult
 
 _EXPR = re.compile(r"^(score_drop|pass_rate_drop|findings_rise)"
@@ -65,10 +66,7 @@ def test_failure(result: TraceResult, min_score: float | None,
         where = f"step {finding.steps[0] + 1}" if finding.steps else "run"
         lines.append(f"  - {where}: {finding.detector} [{finding.severity}] {finding.message}")
     if result.score is not None:
-        lines.append("  score breakdown: " + ", ".join(
-            f"{p.detector} -{p.points:g}" for p in result.score.penalties)
-            + (f", outcome ({result.score.outcome}) -{result.score.outcome_points:g}"
-               if result.score.outcome_points else ""))
+        lines.append("  score breakdown: " + breakdown_text(result.score))
     return "\n".join(lines)
 
 

@@ -1,11 +1,14 @@
-"""Scoring: findings and the run's outcome become a score a person can explain.
+"""Scoring: findings, behaviour and the run's outcome become a score a person can explain.
 
-The score starts at 100. Each finding costs the points of its severity (``weights``); the
-second finding of the same detector costs ``repeat_decay`` times that, the third
-``repeat_decay``\\ ² times, and so on, so one noisy detector cannot sink a run on its own. The
-run's outcome costs ``outcome_points`` (a failed task check, an error, an aborted run). The
-breakdown is part of the result. ``reward()`` gives the same judgement in [0, 1] for RL loops,
-and plugins can replace the score (``tracebench_score``) or shape the reward
+The score is the chance, in percent, that the verifier accepts the run, judged from the
+trajectory alone by a score model (:mod:`.calibration.model`): a logistic model over "this
+detector fired" and behaviour features, fitted on real verified runs. The breakdown starts at
+the model's reference run and lists what each finding and feature added or took off. Findings
+of detectors the model has no weight for (a plugin's, say) cost the points of their severity
+(``weights``; the second finding of a detector ``repeat_decay`` times that, and so on). A known
+outcome (the pytest test's own result, a verifier's verdict read with ``--verdicts``) is a
+separate, stated term: ``outcome_points``. ``reward()`` gives the same judgement in [0, 1] for
+RL loops, and plugins can replace the score (``tracebench_score``) or shape the reward
 (``tracebench_reward``).
 """
 
@@ -18,34 +21,84 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from .calibration.features import FEATURES
+from .calibration.model import load_model, predict
 from .config import Settings
-from .models import SEVERITIES, Penalty, Score, Summary, Trace, TraceResult
+from .models import (
+    SEVERITIES,
+    FeatureTerm,
+    Finding,
+    Penalty,
+    Score,
+    Summary,
+    Trace,
+    TraceResult,
+)
 
 
 def outcome_of(result: TraceResult) -> str:
-    """``passed``, ``failed``, ``error``, ``aborted`` or ``unknown``, from the end record."""
-    if result.status == "aborted":
-        return "aborted"
-    if result.status in ("error", "timeout"):
-        return "error"
+    """``passed``, ``failed``, ``error``, ``aborted`` or ``unknown``.
+
+    A verdict on the work (the pytest test's result, a verifier's ``passed`` or reward)
+    decides first: an agent stopped by its step limit may still have left a change that
+    passes. Without one, the end record's status and exit status say how the run ended."""
     outcome = result.outcome
     passed = outcome.get("passed")
     if isinstance(passed, bool):
         return "passed" if passed else "failed"
+    reward = outcome.get("reward")
+    if isinstance(reward, (int, float)) and not isinstance(reward, bool):
+        return "passed" if reward >= 1 else "failed"
+    if result.status == "aborted":
+        return "aborted"
+    if result.status in ("error", "timeout"):
+        return "error"
     if result.status == "failed":
         return "failed"
     status = str(outcome.get("status") or outcome.get("exit_status") or "").lower()
     if status in ("incomplete", "failed", "failure", "unresolved"):
         return "failed"
-    reward = outcome.get("reward")
-    if isinstance(reward, (int, float)) and not isinstance(reward, bool):
-        return "passed" if reward >= 1 else "failed"
     return "unknown"
 
 
 def score(result: TraceResult, settings: Settings | None = None) -> Score:
     """The built-in score of one analysed trace (0 to 100, with its breakdown)."""
     settings = settings or Settings()
+    model = load_model(settings.calibration)
+    fitted = model.detector_weights()
+    serious = [f for f in result.findings if f.severity != "info"]
+    fired = {f.detector: True for f in serious}
+    chance, base, contributions = predict(model, fired, result.features)
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    penalties: list[Penalty] = []
+    features: list[FeatureTerm] = []
+    for term, value, points in contributions:
+        if term.kind == "detector":
+            own = [f for f in serious if f.detector == term.name]
+            worst = max((f.severity for f in own), key=order.__getitem__)
+            penalties.append(Penalty(detector=term.name, severity=worst, count=len(own),
+                                     points=round(-points, 2)))
+        else:
+            known = FEATURES.get(term.name)
+            features.append(FeatureTerm(name=term.name, value=round(value, 4),
+                                        shown=known.shown(value) if known else f"{value:g}",
+                                        points=round(points, 2)))
+    penalties.extend(_unfitted(serious, fitted, settings))
+    penalties.sort(key=lambda p: (-p.points, p.detector))
+    outcome = outcome_of(result)
+    outcome_points = float(settings.outcome_points.get(outcome, 0.0))
+    unfitted = sum(p.points for p in penalties if p.detector not in fitted)
+    value = max(0.0, min(100.0, 100.0 * chance - unfitted - outcome_points))
+    value = round(value, 1)
+    return Score(value=value, reward=round(value / 100.0, 4), outcome_points=outcome_points,
+                 outcome=outcome, penalties=penalties, base=round(100.0 * base, 2),
+                 model=str(settings.calibration) if settings.calibration else "built-in",
+                 features=features)
+
+
+def _unfitted(findings: list[Finding], fitted: dict[str, float], settings: Settings
+              ) -> list[Penalty]:
+    """Severity points for findings of detectors the score model does not weigh."""
     weights = settings.weights
     decay = settings.repeat_decay
     seen: Counter[str] = Counter()
@@ -53,21 +106,47 @@ def score(result: TraceResult, settings: Settings | None = None) -> Score:
     counts: Counter[tuple[str, str]] = Counter()
     order = {s: i for i, s in enumerate(SEVERITIES)}
     # Most severe first, so the full weight goes to the finding that matters most.
-    for finding in sorted(result.findings, key=lambda f: -order[f.severity]):
+    for finding in sorted(findings, key=lambda f: -order[f.severity]):
+        if finding.detector in fitted:
+            continue
         weight = float(weights.get(finding.severity, 0.0))
         cost = weight * (decay ** seen[finding.detector])
         seen[finding.detector] += 1
         points[(finding.detector, finding.severity)] += cost
         counts[(finding.detector, finding.severity)] += 1
-    penalties = [Penalty(detector=d, severity=s, count=counts[(d, s)],  # type: ignore[arg-type]
-                         points=round(p, 2)) for (d, s), p in points.items() if p > 0]
-    penalties.sort(key=lambda p: (-p.points, p.detector))
-    outcome = outcome_of(result)
-    outcome_points = float(settings.outcome_points.get(outcome, 0.0))
-    value = max(0.0, min(100.0, 100.0 - sum(p.points for p in penalties) - outcome_points))
-    value = round(value, 1)
-    return Score(value=value, reward=round(value / 100.0, 4), outcome_points=outcome_points,
-                 outcome=outcome, penalties=penalties)
+    return [Penalty(detector=d, severity=s, count=counts[(d, s)],  # type: ignore[arg-type]
+                    points=round(p, 2)) for (d, s), p in points.items() if p > 0]
+
+
+def breakdown(value: Score) -> list[tuple[float, str]]:
+    """The score's breakdown as ``(signed points, what)`` lines, in the order they apply:
+    the reference run, the model's terms (largest first), severity points of unweighted
+    detectors, the known outcome. The points add up to the score (before clamping)."""
+    lines: list[tuple[float, str]] = [(value.base, "a typical run (the score model's "
+                                                   "reference)")]
+    terms: list[tuple[float, str]] = []
+    for penalty in value.penalties:
+        terms.append((-penalty.points, f"{penalty.detector} ({penalty.count} "
+                                       f"{penalty.severity})"))
+    for feature in value.features:
+        known = FEATURES.get(feature.name)
+        what = known.description if known else feature.name
+        terms.append((feature.points, f"{feature.name} = {feature.shown}: {what}"))
+    terms.sort(key=lambda t: -abs(t[0]))
+    lines.extend(terms)
+    if value.outcome_points:
+        lines.append((-value.outcome_points, f"outcome: {value.outcome}"))
+    return lines
+
+
+def breakdown_text(value: Score) -> str:
+    """One line: ``base 48.2, final_edit_untested -12.1, ..., outcome (failed) -25``."""
+    parts = [f"base {value.base:g}"]
+    parts += [f"{p.detector} -{p.points:g}" for p in value.penalties]
+    parts += [f"{f.name} {f.points:+g}" for f in value.features]
+    if value.outcome_points:
+        parts.append(f"outcome ({value.outcome}) -{value.outcome_points:g}")
+    return ", ".join(parts)
 
 
 def score_result(result: TraceResult, settings: Settings | None = None,

@@ -222,11 +222,32 @@ class Penalty(_Model):
     """Points taken off the score (after diminishing repeats)."""
 
 
+class FeatureTerm(_Model):
+    """One behaviour feature's line of a score breakdown."""
+
+    name: str
+    """Feature name (``final_edit_untested``, ``actions``, ...; see ``docs/scoring.md``)."""
+    value: float
+    """The feature's value in the model (0/1 for a flag, ``log(1 + count)`` for a count)."""
+    shown: str
+    """The value as a person reads it (``yes``, ``42``)."""
+    points: float
+    """Points this feature moved the score by (signed)."""
+
+
 class Score(_Model):
     """An explainable score for one run."""
 
     value: float = Field(ge=0, le=100)
-    """The score, 0 (worst) to 100 (best)."""
+    """The score, 0 (worst) to 100 (best): the chance, in percent, that the verifier accepts
+    the run, judged from the trajectory, less the points of a known failed outcome."""
+    base: float = 100.0
+    """Where the breakdown starts: the score model's reference run (every flag off, every
+    count at the fitting corpus's median)."""
+    model: str = "built-in"
+    """The score model the weights came from (``built-in`` or the file's path)."""
+    features: list[FeatureTerm] = Field(default_factory=list)
+    """Points added or taken off by behaviour features, largest effect first."""
     reward: float = Field(ge=0, le=1)
     """The same judgement as a reward in [0, 1] for RL loops."""
     outcome_points: float = 0.0
@@ -270,6 +291,8 @@ class TraceResult(_Model):
     """Wall time of the run in seconds, when known."""
     findings: list[Finding] = Field(default_factory=list)
     """What the detectors found."""
+    features: dict[str, float] = Field(default_factory=dict)
+    """Behaviour features of the run, read from the trajectory (``docs/scoring.md``)."""
     score: Score | None = None
     """The run's score, once scored."""
     warnings: list[str] = Field(default_factory=list)
@@ -359,3 +382,6 @@ class EvaluationReport(_Model):
     """Thresholds checked and whether they passed."""
     comparison: dict[str, Any] | None = None
     """Differences against the baseline run it was compared with (per task, per detector)."""
+    calibration: dict[str, Any] | None = None
+    """What ``tracebench calibrate`` measured on these runs (its JSON report), when it made
+    this report: the dashboard shows it as its calibration view."""

@@ -58,6 +58,7 @@ class Pipeline:
 
     def analyze(self, trace: Trace, *, path: str | None = None) -> TraceResult:
         """Detect and score one trace."""
+        from .calibration.features import behaviour_features
         from .detectors import detect
         from .metrics import score_result
 
@@ -70,6 +71,7 @@ class Pipeline:
         if self.redactor is not None:
             findings = [_redacted(finding, self.redactor) for finding in findings]
         result.findings = findings
+        result.features = behaviour_features(trace)
         result.score = score_result(result, self.settings, self.pm)
         return result
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ..metrics import breakdown_text
 from ..models import TraceResult
 
 EVENT_NAME = "gen_ai.evaluation.result"
@@ -23,14 +24,14 @@ def evaluation_events(result: TraceResult, *, pass_score: float = 50.0) -> list[
     events: list[dict[str, Any]] = []
     common = {"tracebench.trace_id": result.trace_id, "tracebench.task_id": result.task_id}
     if result.score is not None:
-        penalties = ", ".join(f"{p.detector} -{p.points:g}" for p in result.score.penalties)
+        penalties = breakdown_text(result.score)
         events.append({"name": EVENT_NAME, "attributes": {
             "gen_ai.evaluation.name": "tracebench.score",
             "gen_ai.evaluation.score.value": result.score.value,
             "gen_ai.evaluation.score.label": "pass" if result.score.value >= pass_score
             else "fail",
             "gen_ai.evaluation.explanation": f"score {result.score.value:g}/100"
-            + (f"; penalties: {penalties}" if penalties else ""),
+            + f"; breakdown: {penalties}",
             **common,
         }})
     for finding in result.findings:

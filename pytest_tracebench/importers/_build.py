@@ -115,6 +115,23 @@ def text_of(content: Any) -> str:
     return str(content)
 
 
+_DIFF_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$", re.M)
+
+
+def split_patch(patch: str) -> list[tuple[str, str]]:
+    """``(path, section)`` for each file of a ``git diff`` text, in order.
+
+    Agents that hand in one patch for several files are still doing one edit per file; a step
+    per file lets the detectors see which files changed. The path is the new side (``b/``), so
+    a renamed file is named as it ends up; text before the first ``diff --git`` is dropped."""
+    heads = list(_DIFF_HEADER.finditer(patch))
+    sections = []
+    for n, head in enumerate(heads):
+        end = heads[n + 1].start() if n + 1 < len(heads) else len(patch)
+        sections.append((head.group(2).strip(), patch[head.start():end]))
+    return sections
+
+
 def _arguments(arguments: Any) -> dict[str, Any]:
     if isinstance(arguments, dict):
         return arguments

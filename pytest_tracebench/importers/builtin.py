@@ -7,6 +7,7 @@ from typing import Any
 from ..hookspecs import hookimpl
 from .aider import AiderImporter
 from .atif import AtifImporter
+from .autocoderover import AutoCodeRoverImporter
 from .claude_code import ClaudeCodeSessionImporter, ClaudeCodeStreamImporter
 from .codex import CodexImporter
 from .gemini_cli import GeminiCliImporter
@@ -14,8 +15,10 @@ from .inspect_ai import InspectImporter
 from .mini_swe_agent import MiniSweAgentImporter
 from .native import TracebenchImporter
 from .openhands import OpenHandsImporter
+from .openhands_completions import OpenHandsCompletionsImporter
 from .otel import OtelImporter
 from .swe_agent import SweAgentImporter
+from .terminal_bench import TerminalBenchImporter
 
 
 @hookimpl
@@ -28,9 +31,12 @@ def tracebench_importers() -> list[Any]:
         ClaudeCodeSessionImporter(),
         SweAgentImporter(),
         OpenHandsImporter(),
+        OpenHandsCompletionsImporter(),
         InspectImporter(),
         OtelImporter(),
         CodexImporter(),
         GeminiCliImporter(),
         AiderImporter(),
+        AutoCodeRoverImporter(),
+        TerminalBenchImporter(),
     ]

@@ -129,7 +129,11 @@ class ClaudeCodeStreamImporter:
             "session_id" in first and "sessionId" not in first
 
     def load(self, path: Path) -> list[Trace]:
-        records = _records(path)
+        return [self.from_records(_records(path), path)]
+
+    def from_records(self, records: list[dict[str, Any]], path: Path) -> Trace:
+        """The trace of stream-json records however they were read: from a file, or from a
+        terminal capture that printed them (a Terminal-Bench ``agent.cast``)."""
         init = next((r for r in records if r.get("type") == "system"
                      and r.get("subtype") == "init"), {})
         result = next((r for r in reversed(records) if r.get("type") == "result"), None)
@@ -153,13 +157,13 @@ class ClaudeCodeStreamImporter:
                 converter.record(record, {}, number)
         if result is None:
             builder.warnings.append(f"{path}: no 'result' record: the run did not finish")
-            return [builder.build(None)]
+            return builder.build(None)
         if result.get("result"):
             builder.message(str(result["result"]), name="final_result")
         outcome = {k: result.get(k) for k in ("subtype", "is_error", "num_turns",
                                               "total_cost_usd", "duration_ms")
                    if result.get(k) is not None}
-        return [builder.build("error" if result.get("is_error") else "completed", outcome)]
+        return builder.build("error" if result.get("is_error") else "completed", outcome)
 
 
 class ClaudeCodeSessionImporter:

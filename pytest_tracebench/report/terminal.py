@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..analyzer import per_detector
+from ..metrics import breakdown
 from ..models import EvaluationReport, TraceResult
 
 # C0/C1 controls (ESC starts every terminal escape sequence; a newline would forge a report
@@ -55,11 +56,9 @@ def _score_lines(result: TraceResult, verbose: bool) -> list[str]:
         return ["Score: n/a"]
     lines = [f"Score: {result.score.value:g}/100"]  # as the breakdown adds up, not rounded
     if verbose:
-        for penalty in result.score.penalties:
-            lines.append(f"  -{penalty.points:g} {penalty.detector} ({penalty.count} "
-                         f"{penalty.severity})")
-        if result.score.outcome_points:
-            lines.append(f"  -{result.score.outcome_points:g} outcome: {result.score.outcome}")
+        for number, (points, what) in enumerate(breakdown(result.score)):
+            shown = f"{points:g}" if number == 0 else f"{points:+g}"
+            lines.append(f"  {shown} {clean(what)}")
     return lines
 
 

@@ -258,6 +258,7 @@
       findingsBox.appendChild(item);
     });
     if (!(result.findings || []).length) findingsBox.appendChild(el("p", { cls: "muted", text: "no findings" }));
+    if (result.score) findingsBox.appendChild(breakdownBox(result.score));
     var flow = el("section", { cls: "panel", id: "flow" }, el("h2", { text: "Flow" }));
     app.appendChild(el("div", { cls: "tracegrid" }, el("section", { cls: "panel steps-panel" }, el("h2", { text: "Steps" }), list), inspector, findingsBox, flow));
     drawFlow(flow, steps);
@@ -431,6 +432,83 @@
     box.appendChild(graph);
   }
 
+  /* ------------------------------------------------------------- score breakdown */
+  function signed(x) { return (x > 0 ? "+" : "") + fmt(x); }
+  function breakdownBox(score) {
+    var rows = [];
+    (score.penalties || []).forEach(function (p) { rows.push([-p.points, p.detector + " (" + p.count + " " + p.severity + ")"]); });
+    (score.features || []).forEach(function (f) { rows.push([f.points, f.name + " = " + f.shown]); });
+    rows.sort(function (a, b) { return Math.abs(b[0]) - Math.abs(a[0]); });
+    if (score.outcome_points) rows.push([-score.outcome_points, "outcome: " + score.outcome]);
+    var table = el("table", { id: "breakdown", cls: "breakdown" });
+    table.appendChild(el("tr", {}, el("td", { cls: "num", text: fmt(score.base) }), el("td", { text: "a typical run (the score model's reference)" })));
+    rows.forEach(function (r) { table.appendChild(el("tr", {}, el("td", { cls: "num " + (r[0] < 0 ? "bad" : "ok"), text: signed(r[0]) }), el("td", { text: r[1] }))); });
+    table.appendChild(el("tr", { cls: "total" }, el("td", { cls: "num", text: fmt(score.value) }), el("td", { text: "score: chance the verifier accepts the run, judged from the trajectory" })));
+    return el("div", {}, el("h3", { text: "Why this score" }), table);
+  }
+
+  /* ------------------------------------------------------------ calibration view */
+  function aurocText(a) { return !a || a.value === null || a.value === undefined ? "n/a" : fmt(a.value, 2) + (a.low !== null && a.low !== undefined ? " [" + fmt(a.low, 2) + "–" + fmt(a.high, 2) + "]" : ""); }
+  function reliability(bins) {
+    var size = 260, pad = 30, span = size - 2 * pad;
+    var chart = svg("svg", { viewBox: "0 0 " + size + " " + size, id: "reliability", role: "img", "aria-label": "reliability diagram: predicted chance against observed resolve rate" });
+    chart.appendChild(svg("line", { x1: pad, y1: size - pad, x2: size - pad, y2: pad, class: "diagonal" }));
+    chart.appendChild(svg("line", { x1: pad, y1: size - pad, x2: size - pad, y2: size - pad, class: "axis" }));
+    chart.appendChild(svg("line", { x1: pad, y1: size - pad, x2: pad, y2: pad, class: "axis" }));
+    chart.appendChild(svg("text", { x: size / 2, y: size - 6, "text-anchor": "middle", class: "nodelabel", text: "predicted chance" }));
+    chart.appendChild(svg("text", { x: 10, y: size / 2, "text-anchor": "middle", class: "nodelabel", transform: "rotate(-90 10 " + size / 2 + ")", text: "observed resolve rate" }));
+    var most = Math.max.apply(null, (bins || []).map(function (b) { return b.n; }).concat([1]));
+    (bins || []).forEach(function (b) {
+      var x = pad + b.predicted * span, y = size - pad - b.observed * span;
+      var dot = svg("circle", { cx: x, cy: y, r: 3 + 7 * Math.sqrt(b.n / most), class: "bin" });
+      dot.appendChild(svg("title", { text: b.n + " runs: predicted " + fmt(b.predicted, 2) + ", observed " + fmt(b.observed, 2) }));
+      chart.appendChild(dot);
+    });
+    return chart;
+  }
+  function calibrationView() {
+    var C = R.calibration;
+    app.textContent = "";
+    app.appendChild(el("h1", { text: "Calibration against the verifier" }));
+    app.appendChild(el("p", { cls: "muted", text: C.runs + " verified runs (" + C.resolved + " resolved) of " + (C.sources || []).length + " sources, each judged from its trajectory alone; verdicts read afterwards." }));
+    var P = C.pooled || {};
+    app.appendChild(el("div", { cls: "cards" },
+      card("AUROC, sources held out", aurocText(P.held_out_source), "cal-loso"),
+      card("AUROC, tasks held out", aurocText(P.held_out_task), "cal-task"),
+      card("AUROC of the score now", aurocText(P.current), "cal-current"),
+      card("Cost alone", aurocText(P.cost), "cal-cost"),
+      card("Actions alone", aurocText(P.steps), "cal-steps"),
+      card("Calibration error", fmt(C.ece, 3), "cal-ece")));
+    var rel = el("section", { cls: "panel" }, el("h2", { text: "Reliability (sources held out)" }), reliability(C.calibration));
+    var lift = el("section", { cls: "panel", id: "cal-lift" }, el("h2", { text: "Detector lift: P(unresolved | fires) / P(unresolved)" }));
+    var weights = {};
+    ((C.model || {}).terms || []).forEach(function (t) { if (t.kind === "detector") weights[t.name] = t.weight; });
+    var lt = el("table", { id: "lift-table" });
+    lt.appendChild(el("thead", {}, el("tr", {}, el("th", { text: "Detector" }), el("th", { text: "fires on unresolved / resolved" }), el("th", { text: "lift" }), el("th", { text: "" }), el("th", { text: "weight" }))));
+    var lb = el("tbody");
+    (C.detectors || []).forEach(function (d) {
+      var bar = el("div", { cls: "liftbar" + (d.lift !== null && d.lift >= 1.5 ? " good" : d.lift !== null && d.lift < 1 ? " poor" : "") });
+      bar.style.width = Math.min(100, 40 * (d.lift || 0)) + "%";
+      lb.appendChild(el("tr", {}, el("td", { text: d.detector }), el("td", { cls: "num", text: d.fires_unresolved + " / " + d.fires_resolved }),
+        el("td", { cls: "num", text: fmt(d.lift, 2) }), el("td", { cls: "barcell" }, bar), el("td", { cls: "num", text: fmt(weights[d.detector] || 0, 2) })));
+    });
+    lt.appendChild(lb);
+    lift.appendChild(lt);
+    app.appendChild(el("div", { cls: "grid" }, rel, lift));
+    var st = el("table", { id: "cal-sources" });
+    st.appendChild(el("thead", {}, el("tr", {}, el("th", { text: "Source" }), el("th", { text: "Runs" }), el("th", { text: "Resolved" }), el("th", { text: "AUROC held out" }), el("th", { text: "now" }), el("th", { text: "cost" }), el("th", { text: "actions" }))));
+    var sb = el("tbody");
+    (C.sources || []).forEach(function (r) {
+      sb.appendChild(el("tr", {}, el("td", { text: r.source }), el("td", { cls: "num", text: String(r.runs) }), el("td", { cls: "num", text: String(r.resolved) }),
+        el("td", { cls: "num", text: aurocText(r.score) }), el("td", { cls: "num", text: aurocText(r.current) }), el("td", { cls: "num", text: aurocText(r.cost) }), el("td", { cls: "num", text: aurocText(r.steps) })));
+    });
+    st.appendChild(sb);
+    app.appendChild(el("section", { cls: "panel" }, el("h2", { text: "Per source (the model fitted without it)" }), st));
+    var tl = el("ul", { id: "cal-targets" });
+    (C.targets || []).forEach(function (t) { tl.appendChild(el("li", { cls: t.met === null ? "" : t.met ? "ok" : "bad", text: (t.met === null ? "n/a " : t.met ? "met " : "MISS ") + t.measure + ": " + t.value + " (target " + t.target + ")" })); });
+    app.appendChild(el("section", { cls: "panel" }, el("h2", { text: "Targets" }), tl));
+  }
+
   /* ---------------------------------------------------------------- comparison view */
   function agents() { var seen = {}; R.results.forEach(function (r) { seen[r.agent] = true; }); return Object.keys(seen).sort(); }
   function baselineView() {
@@ -488,10 +566,12 @@
     nav.textContent = "";
     nav.appendChild(el("a", { href: "#/", text: "Suite" }));
     if (agents().length > 1 || R.comparison) nav.appendChild(el("a", { href: "#/compare", id: "nav-compare", text: R.comparison ? "Compare" : "Compare agents" }));
+    if (R.calibration) nav.appendChild(el("a", { href: "#/calibration", id: "nav-calibration", text: "Calibration" }));
     var hash = decodeURIComponent(location.hash || "#/");
     var m = /^#\/trace\/(.+?)(?:\/(\d+))?$/.exec(hash);
     if (m) traceView(m[1], m[2]);
     else if (hash === "#/compare") compareView();
+    else if (hash === "#/calibration" && R.calibration) calibrationView();
     else suiteView();
   }
   document.addEventListener("keydown", function (e) { if (keyHandler) keyHandler(e); });

@@ -1,0 +1,71 @@
+"""The ``tracebench calibrate`` command: collect, measure, write (kept out of ``cli.py``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config import Settings
+from .model import ModelError, load_model
+
+
+def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | None = None,
+        json_path: str | None = None, write_model: str | None = None,
+        html: str | None = None, c: float | None = None, command: str = "") -> int:
+    """Exit status 0 when the runs were measured, 1 when nothing could be (or an input
+    failed to load), 2 when scikit-learn is missing."""
+    try:
+        from .fit import DEFAULT_C
+        from .report import calibrate, render
+    except ImportError as exc:
+        print(f"tracebench: error: {exc}", file=sys.stderr)
+        return 2
+    from ..pipeline import Pipeline
+    from .runs import collect
+
+    try:
+        current = load_model(settings.calibration)
+    except ModelError as exc:
+        print(f"tracebench: error: {exc}", file=sys.stderr)
+        return 2
+    detectors = [d.name for d in Pipeline.from_settings(settings).detectors]
+    collection = collect(paths, settings, jobs=jobs, fmt=fmt)
+    runs = collection.runs
+    if len({r.resolved for r in runs}) < 2 or len({r.source for r in runs}) < 2:
+        print(f"tracebench: error: calibration needs resolved and unresolved runs from at "
+              f"least two sources; found {len(runs)} verified run(s) "
+              f"({sum(r.resolved for r in runs)} resolved) in "
+              f"{len({r.source for r in runs})} source(s), "
+              f"{len(collection.unverified)} without a verdict", file=sys.stderr)
+        return 1
+    report = calibrate(collection, detectors, current, c=c if c is not None else DEFAULT_C,
+                       command=command)
+    to_stdout = json_path == "-"
+    out = sys.stderr if to_stdout else sys.stdout
+    if to_stdout:
+        print(report.model_dump_json(indent=2))
+    else:
+        print(render(report))
+    if json_path and not to_stdout:
+        _write(Path(json_path), report.model_dump_json(indent=2) + "\n")
+        print(f"JSON: {json_path}", file=out)
+    if write_model:
+        _write(Path(write_model), json.dumps(report.model.model_dump(mode="json"), indent=2)
+               + "\n")
+        print(f"score model: {write_model} (use it with [tool.tracebench] calibration = "
+              f"\"{write_model}\")", file=out)
+    if html:
+        from .dashboard import write_calibration_dashboard
+
+        page = write_calibration_dashboard(collection, report, Path(html), settings)
+        print(f"HTML dashboard: {page}", file=out)
+    return 1 if collection.errors else 0
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,109 @@
+"""Fitting the score model to verified runs, and predicting held-out runs (scikit-learn).
+
+The model is an L2-regularised logistic regression (scikit-learn's ``LogisticRegression``)
+on the terms of :mod:`.model`: one flag per detector, one column per behaviour feature
+(counts centred at the corpus median, so that the reference run is a typical one). A finding
+must never raise a score: a detector whose fitted weight comes out positive (its findings go
+with passing runs) is given weight 0 and the rest refitted, until none is positive.
+
+Held-out predictions come from refitting on the other groups: whole sources left out one at a
+time (``LeaveOneGroupOut``), or whole tasks in folds (``GroupKFold``) — the same task recurs
+across agents, so a task seen in training says nothing about behaviour.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from .features import FEATURES
+from .model import ModelTerm, ScoreModel
+from .runs import VerifiedRun
+
+try:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError("tracebench calibrate needs scikit-learn: "
+                      "pip install 'pytest-tracebench[calibrate]'") from exc
+
+#: Regularisation strength (scikit-learn's ``C``: smaller is stronger). Chosen by the
+#: leave-one-source-out AUROC on the development corpus; see docs/scoring.md.
+DEFAULT_C = 0.5
+
+
+def references(runs: Sequence[VerifiedRun], features: Sequence[str]) -> dict[str, float]:
+    """Where each feature contributes nothing: 0 for flags, the median for counts."""
+    out = {}
+    for name in features:
+        known = FEATURES.get(name)
+        if known is not None and known.scale == "log":
+            out[name] = round(statistics.median(r.features.get(name, 0.0) for r in runs), 4)
+        else:
+            out[name] = 0.0
+    return out
+
+
+def _matrix(runs: Sequence[VerifiedRun], detectors: Sequence[str], features: Sequence[str],
+            reference: dict[str, float]) -> Any:
+    rows = [[1.0 if run.fired.get(d) else 0.0 for d in detectors]
+            + [run.features.get(f, reference[f]) - reference[f] for f in features]
+            for run in runs]
+    return np.asarray(rows, dtype=float).reshape(len(runs), len(detectors) + len(features))
+
+
+def fit(runs: Sequence[VerifiedRun], detectors: Sequence[str], features: Sequence[str], *,
+        c: float = DEFAULT_C, fitted_on: dict[str, object] | None = None) -> ScoreModel:
+    """The score model fitted on ``runs``."""
+    if len({r.resolved for r in runs}) < 2:
+        raise ValueError("fitting needs both resolved and unresolved runs")
+    reference = references(runs, features)
+    x = _matrix(runs, detectors, features, reference)
+    y = np.asarray([1 if r.resolved else 0 for r in runs])
+    active = list(range(x.shape[1]))
+    n_detectors = len(detectors)
+    while True:
+        model = LogisticRegression(C=c, max_iter=5000)
+        model.fit(x[:, active], y)
+        weights = dict(zip(active, model.coef_[0], strict=True))
+        positive = [i for i, w in weights.items() if i < n_detectors and w > 0]
+        if not positive:
+            break
+        active = [i for i in active if i not in positive]
+    terms = [ModelTerm(name=d, kind="detector", weight=round(float(weights.get(i, 0.0)), 4))
+             for i, d in enumerate(detectors)]
+    terms += [ModelTerm(name=f, kind="feature",
+                        weight=round(float(weights.get(n_detectors + i, 0.0)), 4),
+                        reference=reference[f])
+              for i, f in enumerate(features)]
+    return ScoreModel(intercept=round(float(model.intercept_[0]), 4), terms=terms,
+                      fitted_on=fitted_on or {})
+
+
+def held_out(runs: Sequence[VerifiedRun], detectors: Sequence[str], features: Sequence[str],
+             *, by: str, c: float = DEFAULT_C, folds: int = 5) -> list[float]:
+    """Each run's predicted chance of passing from a model that never saw its group:
+    ``by="source"`` leaves one source out at a time, ``by="task"`` splits tasks into
+    ``folds`` groups."""
+    from .model import chance
+
+    groups = [r.source if by == "source" else r.task for r in runs]
+    splitter: Any = LeaveOneGroupOut() if by == "source" else \
+        GroupKFold(n_splits=min(folds, len(set(groups))))
+    predictions = [0.0] * len(runs)
+    index = np.arange(len(runs))
+    for train, test in splitter.split(index, groups=groups):
+        training = [runs[i] for i in train]
+        if len({r.resolved for r in training}) < 2:
+            rate = sum(r.resolved for r in training) / max(1, len(training))
+            for i in test:
+                predictions[i] = rate
+            continue
+        model = fit(training, detectors, features, c=c)
+        for i in test:
+            run = runs[i]
+            predictions[i] = chance(model, {d: bool(n) for d, n in run.fired.items()},
+                                    run.features)
+    return predictions

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from ..models import (
     TraceEnd,
     TraceHeader,
 )
-from ..parsers import classify_command, parse_test_output
+from ..parsers import CommandInfo, FileEdit, classify_command, parse_test_output
 
 _EXIT_CODE_TEXT = re.compile(r"^Exit code (\d+)\b", re.M)
 
@@ -210,9 +210,25 @@ class TraceBuilder:
     def shell(self, command: str, output: str | None, *, exit_code: int | None = None,
               timed_out: bool = False, name: str | None = None, at: float | None = None,
               ended_at: float | None = None, error: str | None = None,
-              meta: dict[str, Any] | None = None) -> Step:
-        """A shell command, given the kind of what it does."""
+              meta: dict[str, Any] | None = None,
+              edits: Sequence[tuple[str, str]] = (), reads: Sequence[str] = ()) -> Step:
+        """A shell command, given the kind of what it does.
+
+        ``edits`` (``(path, op)``) and ``reads`` are what the importer knows the command did
+        although its text does not show it (it ran a Python script, written earlier in the run,
+        that rewrites or prints a file): they join what the text shows, and the kind follows as
+        if the text had shown them (a plain command that edits is an ``edit``, one that only
+        reads is a ``read``)."""
         info = classify_command(command)
+        if edits or reads:
+            kind = info.kind
+            if edits and kind in ("read", "command"):
+                kind = "edit"
+            elif reads and kind == "command":
+                kind = "read"
+            info = CommandInfo(kind, info.program,
+                               [*(FileEdit(path, op) for path, op in edits), *info.edits],
+                               [*reads, *info.reads])
         out_text = output or ""
         if exit_code is None:
             match = _EXIT_CODE_TEXT.search(out_text[:200])

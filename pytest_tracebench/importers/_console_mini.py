@@ -25,7 +25,7 @@ from typing import Any
 from ..models import EndStatus
 from ._build import TraceBuilder
 from ._terminal import render, unwrap
-from .mini_swe_agent import _BASH_BLOCK, parse_observation
+from .mini_swe_agent import _ACTION_BLOCK, parse_observation
 
 _WELCOME = re.compile(r"This is mini-swe-agent version (\d+(?:\.\d+)*)")
 # A marker starts a line (after CR or LF).
@@ -200,7 +200,7 @@ def parse(plain: str, builder: TraceBuilder) -> MiniConsole:
 def _step(builder: TraceBuilder, reply: str, observation: str | None,
           meta: dict[str, Any]) -> bool:
     """The steps of one model call; True when it was the submission."""
-    blocks = _BASH_BLOCK.findall(reply)
+    blocks = _ACTION_BLOCK.findall(reply)
     thought = re.sub(r"^\s*THOUGHT:\s*", "", reply.split("```", 1)[0]).strip()
     builder.message(thought or reply if len(blocks) != 1 else thought, meta=dict(meta))
     if len(blocks) != 1:

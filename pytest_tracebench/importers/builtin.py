@@ -17,6 +17,7 @@ from .native import TracebenchImporter
 from .openhands import OpenHandsImporter
 from .openhands_completions import OpenHandsCompletionsImporter
 from .otel import OtelImporter
+from .span_export import LaminarExportImporter
 from .swe_agent import SweAgentImporter
 from .terminal_bench import TerminalBenchImporter
 
@@ -39,4 +40,5 @@ def tracebench_importers() -> list[Any]:
         AiderImporter(),
         AutoCodeRoverImporter(),
         TerminalBenchImporter(),
+        LaminarExportImporter(),
     ]

@@ -64,6 +64,18 @@ FRAGMENTS = [
     "git apply", "sed -i 's/a/b/' f.py", "cat <<EOF > x.py", "EOF", "python -m pytest",
     "pytest -k 'a or b'", "echo x > tests/test_a.py", "rm -rf tests", "cd /tmp", "tee -a",
     "@@ -1,3 +1,4 @@", "+++ b/x.py", "--- a/x.py", "+new line", "-old line", " context",
+    # the other runners' summaries and the wrappers around commands
+    "[ 50%]", "[100%]", "..F.sxE", "test session starts", "no tests ran in 0.1s",
+    "tests finished: 3 passed, ", "in 1.0 seconds", "Tests:  1 failed | 2 passed (3)",
+    "Test Files", "2 passing (5ms)", "1 failing", "  1) ", "Tests run: 3, Failures: 1, Errors: 0, "
+    "Skipped: 0", ", Time elapsed", "<<< FAILURE!", "BUILD FAILURE", "BUILD FAILED",
+    "3 tests completed, 1 failed", " > ", "test result: ok. 2 passed; 0 failed; 0 ignored",
+    "50% tests passed, 1 tests failed out of 2", "3 examples, 1 failure", "rspec ./a_spec.rb:3 #",
+    "OK (3 tests, 4 assertions)", "Tests: 3, Assertions: 4, Failures: 1.", "There was 1 failure:",
+    "congratulations :)", "evaluation failed :(", "nox > Session t failed.", "ELIFECYCLE",
+    "[stdout]", "[metadata] {}", "Interrupted: 1 error during collection", "bash -lc '",
+    "sh -c \"", "timeout 60 ", "env A=1 ", "uv run ", "edit 1:1", "end_of_edit", "pip install ",
+    "--collect-only", "-m django test", "bin/test", "if ", "; then ", "( ", ")",
 ]
 texts = st.one_of(
     st.text(max_size=300),

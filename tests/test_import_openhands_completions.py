@@ -143,7 +143,8 @@ def test_measured_counts_on_the_corpus() -> None:
     edits = [s for run in steps for s in run if s.kind == "edit"]
     assert len(edits) == 446 and all(s.input["path"] for s in edits)
     tests = [s for run in steps for s in run if s.kind == "test"]
-    assert len(tests) == 49
+    # 52 since `python -m django test ...` counts as a test run (3 in django__django-11087)
+    assert len(tests) == 52
     statuses = [_trace(run).end.status for run in RUNS]  # type: ignore[union-attr]
     assert statuses.count("completed") == 45 and statuses.count("timeout") == 5
 

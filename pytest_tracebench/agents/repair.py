@@ -108,7 +108,9 @@ class RepairAgent:
     def _failures(output: str, exit_code: int | None) -> int:
         parsed = parse_test_output(output)
         if parsed is not None:
-            return parsed.failed + parsed.errors
+            # A failed run with no failing test counted (tox or Maven failed, a verdict
+            # without counts) is still one failure to fix.
+            return parsed.failed + parsed.errors or (0 if parsed.ok else 1)
         return 0 if exit_code == 0 else 1
 
     @staticmethod

@@ -228,7 +228,7 @@ class TraceBuilder:
                 kind = "read"
             info = CommandInfo(kind, info.program,
                                [*(FileEdit(path, op) for path, op in edits), *info.edits],
-                               [*reads, *info.reads])
+                               [*reads, *info.reads], info.runner)
         out_text = output or ""
         if exit_code is None:
             match = _EXIT_CODE_TEXT.search(out_text[:200])

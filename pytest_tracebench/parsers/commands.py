@@ -5,9 +5,13 @@ Importers use it to give a shell command its step kind (``sed -i`` is an ``edit`
 ``python -m pytest tests/`` a ``test``); detectors use it to find edits hidden inside commands
 (``cat > tests/test_x.py``) and test runs whatever the agent's tool vocabulary.
 
-It is a reading of the command text, not a shell parser: compound commands are split on ``&&``,
-``||``, ``;``, ``|`` and new lines outside quotes, heredoc bodies are skipped, and each part is
-judged by its program and arguments.
+It is a reading of the command text, not a shell parser: :mod:`.shell_words` splits a compound
+command into simple commands and takes the wrappers off (``sudo``, ``timeout 60``, ``env X=1``,
+``uv run``, ``bash -lc '...'``), so the inner command decides: ``bash -lc 'cd repo && pytest
+-q'`` is a test run, ``timeout 60 pip install pytest`` is not. Each simple command is then
+judged by its program and arguments; which ones run tests is :mod:`.runner_commands`'s
+business. A command is a ``test`` when any of its parts runs tests, else an ``edit`` when any
+part writes a file, else a ``read``.
 """
 
 from __future__ import annotations
@@ -16,23 +20,12 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-SUBMIT_MARKERS = ("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT")
+from .runner_commands import test_runner
+from .shell_words import pieces, simple_commands, split_segments
 
-_TEST_PATTERNS = re.compile("|".join(f"(?:{p})" for p in (
-    r"(?:^|[\s/])(?:py\.test|pytest)(?:\s|$)",
-    r"-m\s+(?:pytest|unittest|nose2?|tox)\b",
-    r"(?:^|\s)(?:tox|nox)(?:\s|$)",
-    r"(?:^|\s)(?:npm|yarn|pnpm|bun)\s+(?:run\s+)?test\b",
-    r"(?:^|\s)(?:go|cargo|dotnet|mix|swift|deno)\s+test\b",
-    r"(?:^|\s)(?:mvn|gradle|\./gradlew|\./mvnw)\b.*\btest\b",
-    r"(?:^|\s)make\s+(?:\S+\s+)*(?:test|check|tests)\b",
-    r"runtests\.py\b",
-    r"(?:^|[\s/])bin/test\b",
-    r"setup\.py\s+test\b",
-    r"(?:^|\s)(?:jest|vitest|mocha|rspec|phpunit|ctest|prove)(?:\s|$)",
-    r"(?:^|\s)python[\d.]*\s+(?:-\w+\s+)*\S*(?:test_\w*|\w*_test|tests?)\.py\b",
-    r"(?:^|\s)python[\d.]*\s+(?:-\w+\s+)*\S*/tests?/\S+\.py\b",
-)))
+__all__ = ["CommandInfo", "FileEdit", "classify_command", "split_segments"]
+
+SUBMIT_MARKERS = ("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT")
 
 _READ_PROGRAMS = {
     "cat", "head", "tail", "less", "more", "nl", "awk", "grep", "egrep", "fgrep", "rg", "ag",
@@ -40,10 +33,8 @@ _READ_PROGRAMS = {
     "od", "strings", "realpath", "readlink", "pwd", "which", "locate", "fd",
 }
 _GIT_READ = {"status", "diff", "log", "show", "grep", "blame", "ls-files", "branch"}
-_WRAPPERS = {"sudo", "time", "timeout", "nice", "env", "command", "exec", "xargs", "stdbuf"}
-_REDIRECT = re.compile(r"(?<![0-9&<>])(>>?)\s*(?!&)([^\s&|;<>()]+)")
-_HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
+_NEUTRAL = {"cd", "pushd", "popd", "source", ".", "export", "set", "echo", "printf", "true",
+            ":", "fi", "done", "esac", "}", ")", "unset", "alias", "wait", "sleep"}
 
 
 @dataclass
@@ -66,81 +57,46 @@ class CommandInfo:
     """Files the command writes, deletes or reverts."""
     reads: list[str] = field(default_factory=list)
     """Files or patterns the command reads."""
-
-
-def split_segments(command: str) -> list[str]:
-    """The simple commands of a compound command, heredoc bodies left out."""
-    segments: list[str] = []
-    lines = command.split("\n")
-    i = 0
-    current = ""
-    while i < len(lines):
-        line = lines[i]
-        heredoc = _HEREDOC.search(line)
-        current_line = line
-        i += 1
-        if heredoc:
-            terminator = heredoc.group(2)
-            while i < len(lines) and lines[i].strip() != terminator:
-                i += 1
-            i += 1  # skip the terminator line
-        current = current_line
-        segments.extend(_split_line(current))
-    return [s.strip() for s in segments if s.strip()]
-
-
-# One pass of C-level matching instead of a per-character loop: quoted strings are kept whole,
-# so operators inside quotes do not split. ``&`` inside ``2>&1`` or ``&>`` is a redirection.
-_PIECES = re.compile(r"""'[^']*'?|"(?:\\.|[^"\\])*"?|\d?>&\d?|&>|&&|\|\||[;|&]|[^'";|&>]+|>""")
-_OPERATORS = {"&&", "||", ";", "|", "&"}
-_WORD = re.compile(r"""'([^']*)'?|"((?:\\.|[^"\\])*)"?|(\S+)""")
-
-
-def _split_line(line: str) -> list[str]:
-    parts: list[str] = []
-    buf: list[str] = []
-    for piece in _PIECES.findall(line):
-        if piece in _OPERATORS:
-            parts.append("".join(buf))
-            buf = []
-        else:
-            buf.append(piece)
-    parts.append("".join(buf))
-    return parts
-
-
-def _words(segment: str) -> list[str]:
-    """Shell words of a simple command, quotes removed (good enough to classify; not a shell)."""
-    words = []
-    for single, double, bare in _WORD.findall(segment):
-        words.append(single or double or bare)
-    while words and (_ASSIGNMENT.match(words[0]) or words[0] in _WRAPPERS):
-        head = words.pop(0)
-        if head == "timeout" and words and re.match(r"^[\d.]+[smhd]?$", words[0]):
-            words.pop(0)
-    return words
-
-
-def _is_test(segment: str) -> bool:
-    return _TEST_PATTERNS.search(segment) is not None
+    runner: str = ""
+    """For a ``test``: the runner (``pytest``, ``unittest``, ``django``, ``npm``, ``maven``,
+    ``script`` for a test-named script, ...; see :mod:`.runner_commands`)."""
 
 
 def _redirect_targets(segment: str) -> list[FileEdit]:
+    """Files written by ``>``/``>>`` outside quotes (``python -c "print(a > b)"`` writes
+    nothing); ``2>&1``, ``&>`` to ``/dev/...`` and ``>&2`` are not files."""
+    if ">" not in segment:
+        return []
     edits = []
-    for op, target in _REDIRECT.findall(segment):
-        target = target.strip("'\"")
-        if target.startswith("/dev/") or target.startswith("&") or not target:
+    parts = pieces(segment)
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if part in (">", "&>"):
+            append = part == ">" and i + 1 < len(parts) and parts[i + 1] == ">"
+            j = i + (2 if append else 1)
+            target = _first_word(parts[j]) if j < len(parts) else ""
+            if target and not target.startswith("/dev/"):
+                edits.append(FileEdit(target, "modify" if append else "create"))
+            i = j + 1
             continue
-        edits.append(FileEdit(target, "modify" if op == ">>" else "create"))
+        i += 1
     return edits
 
 
-def _segment_edits(words: list[str], segment: str) -> list[FileEdit]:
-    edits = _redirect_targets(segment)
+def _first_word(piece: str) -> str:
+    if piece[:1] in ("'", '"'):
+        return piece.strip("'\"")
+    words = piece.split()
+    return words[0] if words else ""
+
+
+def _segment_edits(words: list[str], redirects: list[FileEdit]) -> list[FileEdit]:
+    edits = list(redirects)
     if not words:
         return edits
     program = words[0].rsplit("/", 1)[-1]
-    args = [w for w in words[1:] if not w.startswith("-")]
+    args = [w for w in words[1:] if not w.startswith(("-", "<"))]  # "<<EOF", "< in.txt": input
     if program in ("sed", "perl") and any(w.startswith("-i") or w.startswith("-pi")
                                          for w in words[1:]):
         edits.extend(FileEdit(a) for a in _inplace_targets(words[1:]) if _looks_like_path(a))
@@ -216,24 +172,26 @@ def classify_command(command: str) -> CommandInfo:
         return CommandInfo("submit", program="submit")
     edits: list[FileEdit] = []
     reads: list[str] = []
-    test_program = ""
+    test_program = runner = ""
     read_program = ""
     first_program = ""
-    for segment in split_segments(command):
-        words = _words(segment)
+    for segment, words in simple_commands(command):
         program = words[0].rsplit("/", 1)[-1] if words else ""
-        if program in ("cd", "pushd", "popd", "source", ".", "export", "set", "echo") and \
-                not _redirect_targets(segment):
+        redirects = _redirect_targets(segment)
+        if (not program or program in _NEUTRAL) and not redirects:
             continue
         first_program = first_program or program
-        if program in _READ_PROGRAMS and _is_read(words) and not _redirect_targets(segment):
+        if program in _READ_PROGRAMS and _is_read(words) and not redirects:
             read_program = read_program or program
             reads.extend(w for w in words[1:] if _looks_like_path(w))
             continue
-        if _is_test(segment):
+        found = test_runner(words)
+        if found:
             test_program = test_program or program
+            runner = runner or found
+            edits.extend(redirects)
             continue
-        seg_edits = _segment_edits(words, segment)
+        seg_edits = _segment_edits(words, redirects)
         if seg_edits:
             edits.extend(seg_edits)
             continue
@@ -241,7 +199,7 @@ def classify_command(command: str) -> CommandInfo:
             read_program = read_program or program
             reads.extend(w for w in words[1:] if _looks_like_path(w))
     if test_program:
-        return CommandInfo("test", test_program, edits, reads)
+        return CommandInfo("test", test_program, edits, reads, runner)
     if edits:
         return CommandInfo("edit", first_program, edits, reads)
     if read_program:

@@ -1,208 +1,99 @@
 """Parse the output of test runners into counts and failing test ids.
 
 Used by importers (to turn a shell command's output into a ``test`` step) and by detectors (to
-read test results wherever they appear). Each runner's format is recognised by its own summary
-lines; when several appear (tox running pytest), the counts are summed over the summaries found.
-Returns ``None`` when the text holds no recognisable test summary.
+read test results wherever they appear). Each runner family has its own module
+(:mod:`.python_runners`, :mod:`.js_runners`, :mod:`.jvm_runners`, :mod:`.go_rust_c_runners`,
+:mod:`.ruby_php_runners`) that recognises the runner by its own summary lines; the first runner
+whose summary is found gives the counts (summed when it ran several times, tox running pytest
+on two environments), then the verdicts of the wrappers around it (tox, nox, npm/pnpm/yarn,
+Maven, Gradle) are applied: a wrapper that reports failure makes the run not ``ok``, and a
+wrapper's verdict alone (Gradle prints no counts when all tests pass) is a result without
+counts. Returns ``None`` when the text holds neither.
+
+Before parsing, colour codes are removed, carriage returns become line ends, and an output
+that a log holds twice (Harbor's ATIF writes a tool's output, then ``[stdout]`` and the same
+output again) is read once: a summary printed twice must not count twice.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
-# pytest: "==== 2 failed, 10 passed, 1 skipped, 1 error in 0.52s ====" or the -q form.
-_PYTEST_SUMMARY = re.compile(
-    r"^(?:=+ )?((?:\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?|"
-    r"rerun)(?:, )?)+) in [\d.]+s(?: \([^)]*\))?(?: =+)?\s*$",
-    re.M,
+from .go_rust_c_runners import parse_cargo, parse_ctest, parse_go
+from .js_runners import npm_failed, parse_jest, parse_mocha, parse_vitest
+from .jvm_runners import gradle_failed, maven_failed, parse_gradle, parse_surefire
+from .python_runners import nox_failed, parse_pytest, parse_sympy, parse_unittest, tox_failed
+from .results import TestResult
+from .ruby_php_runners import parse_phpunit, parse_rspec
+
+__all__ = ["TestResult", "parse_test_output"]
+
+# CSI sequences (colours, cursor moves), OSC sequences (titles, links) and two-byte escapes.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+# Harbor's ATIF observation: "<output>\n\n[stdout]\n<output>\n[metadata] {...}".
+_STREAM_MARKER = re.compile(r"^\[(?:stdout|stderr)\][ \t]*$", re.M)
+_LOG_TRAILER = re.compile(r"^\[(?:metadata|error)\] [^\n]*$", re.M)
+_MAX_SECTIONS = 8
+
+#: Runners that print counts, most specific summary first.
+PARSERS: tuple[Callable[[str], TestResult | None], ...] = (
+    parse_pytest, parse_unittest, parse_sympy, parse_cargo, parse_go, parse_jest,
+    parse_vitest, parse_mocha, parse_surefire, parse_gradle, parse_ctest, parse_rspec,
+    parse_phpunit,
 )
-_PYTEST_NO_TESTS = re.compile(r"^(?:=+ )?no tests ran in [\d.]+s", re.M)
-_PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
-_PYTEST_FAILED_ID = re.compile(r"^(FAILED|ERROR) (\S+?)(?: - .*)?$", re.M)
-
-# unittest / Django runtests: "Ran 12 tests in 0.004s" then "OK" or "FAILED (failures=1, ...)"
-_UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in [\d.]+s", re.M)
-_UNITTEST_RESULT = re.compile(r"^(OK|FAILED)(?: \(([^)]*)\))?\s*$", re.M)
-_UNITTEST_FAILED_ID = re.compile(r"^(FAIL|ERROR): (\w+) \(([\w.]+)\)", re.M)
-
-# go test
-_GO_RESULT = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+)", re.M)
-_GO_PKG = re.compile(r"^(ok|FAIL)\s+\S+", re.M)
-
-# cargo test: "test result: FAILED. 3 passed; 1 failed; 0 ignored; ..."
-_CARGO_RESULT = re.compile(
-    r"^test result: (ok|FAILED)\. (\d+) passed; (\d+) failed; (\d+) ignored", re.M)
-_CARGO_FAILED_ID = re.compile(r"^test (\S+) \.\.\. FAILED", re.M)
-
-# jest / vitest: "Tests:       1 failed, 5 passed, 6 total"
-_JEST_RESULT = re.compile(r"^Tests:\s+(.*\d+ total)", re.M)
-_JEST_COUNT = re.compile(r"(\d+) (passed|failed|skipped|todo)")
-_JEST_FAILED_ID = re.compile(r"^\s*● (.+?)\s*$", re.M)
-
-# sympy's bin/test: "tests finished: 10 passed, 1 failed, 2 skipped, in 3.1 seconds"
-_SYMPY_RESULT = re.compile(r"tests finished: ([^\n]*?), in [\d.]+ seconds")
-_SYMPY_FAILED_ID = re.compile(r"^_+ ([\w/.]+:[\w]+) _+$", re.M)
+#: Wrappers with a verdict of their own: (runner name, True when it reports failure).
+VERDICTS: tuple[tuple[str, Callable[[str], bool | None]], ...] = (
+    ("tox", tox_failed), ("nox", nox_failed), ("maven", maven_failed),
+    ("gradle", gradle_failed), ("npm", npm_failed),
+)
 
 
-@dataclass
-class TestResult:
-    """Counts and failing ids of one test run. ``ok`` is the run's verdict."""
-
-    __test__ = False  # not a pytest test class
-
-    runner: str
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    skipped: int = 0
-    failing: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0 and self.errors == 0
-
-    @property
-    def total(self) -> int:
-        return self.passed + self.failed + self.errors + self.skipped
-
-    def as_output(self) -> dict[str, Any]:
-        """The well-known keys of a ``test`` step's output."""
-        return {
-            "ok": self.ok, "passed": self.passed, "failed": self.failed, "errors": self.errors,
-            "skipped": self.skipped, "failing": self.failing, "runner": self.runner,
-        }
+def normalise_output(text: str) -> str:
+    """The output as a terminal showed it, once: no colour codes, ``\\n`` line ends, and a
+    copy of the output repeated after a ``[stdout]``/``[stderr]`` marker left out."""
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "[stdout]" in text or "[stderr]" in text:
+        text = _read_once(text)
+    return text
 
 
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
-def _parse_pytest(text: str) -> TestResult | None:
-    summaries = _PYTEST_SUMMARY.findall(text)
-    if not summaries:
-        if _PYTEST_NO_TESTS.search(text):
-            return TestResult("pytest")
-        return None
-    result = TestResult("pytest")
-    for summary in summaries:
-        for number, word in _PYTEST_COUNT.findall(summary):
-            n = int(number)
-            if word == "passed" or word == "xpassed":
-                result.passed += n
-            elif word == "failed":
-                result.failed += n
-            elif word.startswith("error"):
-                result.errors += n
-            elif word in ("skipped", "xfailed"):
-                result.skipped += n
-    result.failing = _unique([m[1] for m in _PYTEST_FAILED_ID.findall(text)])
-    return result
-
-
-def _parse_unittest(text: str) -> TestResult | None:
-    ran = _UNITTEST_RAN.findall(text)
-    if not ran:
-        return None
-    result = TestResult("unittest")
-    total = sum(int(n) for n in ran)
-    for _verdict, details in _UNITTEST_RESULT.findall(text):
-        for part in (details or "").split(","):
-            key, _, value = part.strip().partition("=")
-            if not value.isdigit():
-                continue
-            if key == "failures":
-                result.failed += int(value)
-            elif key == "errors":
-                result.errors += int(value)
-            elif key in ("skipped", "expected failures"):
-                result.skipped += int(value)
-    result.passed = max(0, total - result.failed - result.errors - result.skipped)
-    result.failing = _unique(
-        [f"{module}.{name}" for _, name, module in _UNITTEST_FAILED_ID.findall(text)]
-    )
-    return result
-
-
-def _parse_go(text: str) -> TestResult | None:
-    results = _GO_RESULT.findall(text)
-    if not results and not _GO_PKG.search(text):
-        return None
-    if not results and not re.search(r"^(ok|FAIL)\s+\S+\s+[\d.]+s", text, re.M):
-        return None
-    result = TestResult("go")
-    for verdict, name in results:
-        if verdict == "PASS":
-            result.passed += 1
-        elif verdict == "FAIL":
-            result.failed += 1
-            result.failing.append(name)
-        else:
-            result.skipped += 1
-    if not results and re.search(r"^FAIL\s", text, re.M):
-        result.failed = 1
-    result.failing = _unique(result.failing)
-    return result
-
-
-def _parse_cargo(text: str) -> TestResult | None:
-    results = _CARGO_RESULT.findall(text)
-    if not results:
-        return None
-    result = TestResult("cargo")
-    for _, passed, failed, ignored in results:
-        result.passed += int(passed)
-        result.failed += int(failed)
-        result.skipped += int(ignored)
-    result.failing = _unique(_CARGO_FAILED_ID.findall(text))
-    return result
-
-
-def _parse_jest(text: str) -> TestResult | None:
-    match = _JEST_RESULT.search(text)
-    if not match:
-        return None
-    result = TestResult("jest")
-    for number, word in _JEST_COUNT.findall(match.group(1)):
-        if word == "passed":
-            result.passed += int(number)
-        elif word == "failed":
-            result.failed += int(number)
-        else:
-            result.skipped += int(number)
-    result.failing = _unique(_JEST_FAILED_ID.findall(text))
-    return result
-
-
-def _parse_sympy(text: str) -> TestResult | None:
-    match = _SYMPY_RESULT.search(text)
-    if not match:
-        return None
-    result = TestResult("sympy")
-    for number, word in re.findall(r"(\d+) (passed|failed|skipped|exceptions?|expected to fail)",
-                                   match.group(1)):
-        if word == "passed":
-            result.passed += int(number)
-        elif word == "failed":
-            result.failed += int(number)
-        elif word.startswith("exception"):
-            result.errors += int(number)
-        else:
-            result.skipped += int(number)
-    result.failing = _unique(_SYMPY_FAILED_ID.findall(text))
-    return result
-
-
-_PARSERS = (_parse_pytest, _parse_unittest, _parse_cargo, _parse_jest, _parse_sympy, _parse_go)
+def _read_once(text: str) -> str:
+    """The sections around the markers, each once: a section that another one contains (the
+    same output, or a truncated copy of it) is dropped."""
+    parts = _STREAM_MARKER.split(text, maxsplit=_MAX_SECTIONS)
+    if len(parts) > _MAX_SECTIONS:
+        return text  # not a log's copies of one output: comparing them all would be quadratic
+    kept: list[str] = []
+    for part in parts:
+        body = _LOG_TRAILER.sub("", part).strip()
+        if not body or any(body in other for other in kept):
+            continue
+        kept = [other for other in kept if other not in body]
+        kept.append(body)
+    return "\n".join(kept)
 
 
 def parse_test_output(text: str) -> TestResult | None:
-    """Counts and failing ids from a test runner's output, or ``None`` if none is recognised."""
+    """Counts and failing ids from a test runner's output, or ``None`` if none is recognised
+    (see the module docstring)."""
     if not text:
         return None
-    for parser in _PARSERS:
+    text = normalise_output(text)
+    result = None
+    for parser in PARSERS:
         result = parser(text)
         if result is not None:
-            return result
-    return None
+            break
+    for name, failed in VERDICTS:
+        verdict = failed(text)
+        if verdict is None:
+            continue
+        if result is None:
+            result = TestResult(name, run_failed=verdict, counted=False)
+        elif verdict:
+            result.run_failed = True
+    return result

@@ -30,7 +30,9 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
     except ModelError as exc:
         print(f"tracebench: error: {exc}", file=sys.stderr)
         return 2
-    detectors = [d.name for d in Pipeline.from_settings(settings).detectors]
+    loaded = Pipeline.from_settings(settings).detectors
+    detectors = [d.name for d in loaded]
+    thresholds = {d.name: dict(getattr(d, "options", {})) for d in loaded}
     collection = collect(paths, settings, jobs=jobs, fmt=fmt)
     runs = collection.runs
     if len({r.resolved for r in runs}) < 2 or len({r.source for r in runs}) < 2:
@@ -41,7 +43,7 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
               f"{len(collection.unverified)} without a verdict", file=sys.stderr)
         return 1
     report = calibrate(collection, detectors, current, c=c if c is not None else DEFAULT_C,
-                       command=command)
+                       command=command, thresholds=thresholds)
     to_stdout = json_path == "-"
     out = sys.stderr if to_stdout else sys.stdout
     if to_stdout:

@@ -1,11 +1,15 @@
-"""Behaviour features: what a run did, as numbers the score weighs.
+"""Behaviour features: how a run went, as numbers the score weighs.
 
-Findings say that something went wrong; features describe how the agent worked — how long the
-run was, whether the last change was ever checked, whether the checks were the project's own
-tests or scripts the agent wrote for itself, how often its actions failed. Each feature is read
-from the trajectory alone (never from the verdict, never from the task's identity), has a name
-a person can read in a score breakdown, and a value that is either 0/1 (the run did it or not)
-or a count on a log scale (long runs of every agent differ by orders of magnitude).
+Findings say that something went wrong; features describe how the agent worked: how long the
+run was, how much it had to say, how large its change is, how often its actions failed,
+whether it checked its last change. Each is read from the trajectory alone (never from the
+verdict, never from the task's identity), has a name a person can read in a score breakdown,
+and a value that is either 0/1 (the run did it or not), a share, or a count on a log scale
+(runs of every agent differ by orders of magnitude).
+
+On 752 verified runs of 9 agent/benchmark sources (docs/scoring.md) the features that rank
+runs the same way in every source are effort (more actions, more words: a harder struggle)
+and the size of the change; the score model weighs them with the detectors' findings.
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ import re
 from dataclasses import dataclass
 
 from ..detectors._view import TraceView, is_test_path, view_of
+from ..detectors.testing import final_patch
 from ..models import Trace
 
-_TEST_STEP_WORDS = re.compile(r"\b(?:pytest|unittest|runtests|tox|nox|go test|cargo test|"
-                              r"mvn|gradle|jest|vitest|mocha|rspec|phpunit|ctest|npm test|"
-                              r"yarn test|pnpm test|bin/test|manage\.py test)\b")
 _LIMIT_STATUS = re.compile(r"cost|limit|context|timeout|time_out|max_?steps|exhaust", re.I)
+_DOCS = re.compile(r"\.(?:md|rst|txt|adoc)$|(?:^|/)(?:README|CHANGELOG|LICENSE)[^/]*$", re.I)
+_SCRATCH_SUFFIX = re.compile(r"\.(?:bak\d*|orig|rej|backup|old|new|tmp|swp)$|~$", re.I)
 
 
 @dataclass(frozen=True)
@@ -30,33 +34,28 @@ class Feature:
     name: str
     description: str
     scale: str = "flag"
-    """``flag`` (0 or 1) or ``log`` (``log(1 + count)``, shown as the count)."""
+    """``flag`` (0 or 1), ``share`` (0 to 1) or ``log`` (``log(1 + count)``, shown as the
+    count)."""
 
     def shown(self, value: float) -> str:
         """The value as a person reads it in a breakdown."""
         if self.scale == "log":
             return f"{round(math.expm1(value))}"
+        if self.scale == "share":
+            return f"{100 * value:.0f}%"
         return "yes" if value else "no"
 
 
 FEATURES: dict[str, Feature] = {f.name: f for f in (
-    Feature("actions", "number of actions (commands, reads, edits, test runs)", "log"),
-    Feature("failed_actions", "actions that failed (non-zero exit, error, timeout)", "log"),
+    Feature("actions", "actions the agent took (commands, reads, edits, test runs)", "log"),
+    Feature("words", "words the agent wrote in its messages", "log"),
+    Feature("change_lines", "lines its change adds or removes in files that existed before "
+                            "the run (tests, docs and its own scratch files left out)", "log"),
+    Feature("failed_share", "share of its actions that failed (non-zero exit, error, timeout)",
+            "share"),
     Feature("ended_by_limit", "the run was stopped by a step, cost, context or time limit"),
-    Feature("no_submission", "the run ended without a submission"),
-    Feature("no_source_edit", "no file that existed before the run was changed"),
-    Feature("files_changed", "source files changed", "log"),
-    Feature("edits", "changes to source files", "log"),
-    Feature("test_runs", "runs of a test suite", "log"),
-    Feature("final_edit_unchecked", "nothing was run after the last change to a source file"),
-    Feature("final_edit_untested", "no test suite was run after the last change to a source "
-                                   "file"),
-    Feature("only_own_checks", "every check after the last change ran scripts the agent wrote "
-                               "itself, never the project's tests"),
-    Feature("ends_failing", "the last test run after the last change had failures"),
-    Feature("ends_passing", "the last test run after the last change passed"),
-    Feature("format_errors", "replies the agent's harness could not parse", "log"),
-    Feature("repeated_actions", "actions that repeat an earlier one exactly", "log"),
+    Feature("checked_last_change", "a test or check ran after its last change"),
+    Feature("ends_passing", "the last test run after its last change passed"),
 )}
 
 
@@ -64,54 +63,50 @@ def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str,
     """The features of one run, by name (every name of :data:`FEATURES`)."""
     view = view or view_of(trace)
     actions = view.actions
-    failed = len(view.error_sig)
     source_edits = view.source_edits()
     last_edit = source_edits[-1].index if source_edits else None
     status = trace.end.status if trace.end is not None else "aborted"
     exit_status = str(trace.end.outcome.get("exit_status") or "") if trace.end else ""
     limited = status == "timeout" or bool(_LIMIT_STATUS.search(exit_status))
-    format_errors = sum(1 for s in actions if s.kind == "error" or s.name == "format_error")
-    format_errors += sum(1 for s in trace.steps if s.kind == "error" and s.name == "format_error"
-                         and s not in actions)
-    seen: set[str] = set()
-    repeats = 0
-    for step in actions:
-        sig = view.action_sig.get(step.index, "")
-        if sig in seen:
-            repeats += 1
-        seen.add(sig)
-    after = [t for t in view.tests if last_edit is not None and t.index > last_edit]
-    judged = [t for t in after if t.completed]
-    checks_after = [i for i in view.verifications if last_edit is not None and i > last_edit]
-    own = [i for i in checks_after if _own_check(view, i)]
-    suite_after = [t for t in after if not view.is_adhoc(t)]
+    words = sum(len(text.split()) for text, role in zip(view.message_texts, view.message_roles,
+                                                         strict=True) if role == "assistant")
+    lines = _change_size(trace, view)
+    after = [t for t in view.tests if last_edit is not None and t.index > last_edit
+             and t.completed]
     return {
         "actions": math.log1p(len(actions)),
-        "failed_actions": math.log1p(failed),
+        "words": math.log1p(words),
+        "change_lines": math.log1p(lines),
+        "failed_share": round(len(view.error_sig) / len(actions), 4) if actions else 0.0,
         "ended_by_limit": float(limited),
-        "no_submission": float(view.submit_index is None),
-        "no_source_edit": float(not source_edits),
-        "files_changed": math.log1p(len({e.path for e in source_edits})),
-        "edits": math.log1p(len(source_edits)),
-        "test_runs": math.log1p(len(view.tests)),
-        "final_edit_unchecked": float(last_edit is not None and not checks_after),
-        "final_edit_untested": float(last_edit is not None and not suite_after),
-        "only_own_checks": float(bool(checks_after) and len(own) == len(checks_after)),
-        "ends_failing": float(bool(judged) and judged[-1].ok is False),
-        "ends_passing": float(bool(judged) and judged[-1].ok is True),
-        "format_errors": math.log1p(format_errors),
-        "repeated_actions": math.log1p(repeats),
+        "checked_last_change": float(last_edit is not None and view.checked_after(last_edit)),
+        "ends_passing": float(bool(after) and after[-1].ok is True),
     }
 
 
-def _own_check(view: TraceView, index: int) -> bool:
-    """A check that ran only what the agent created during the run (a reproduction script,
-    a test file of its own), not the project's tests."""
-    text = view.texts.get(index, "")
-    words = {w.rsplit("/", 1)[-1] for w in _WORD.findall(text)}
-    if any(c.rsplit("/", 1)[-1] in words for c in view.created):
-        return True
-    return not (_TEST_STEP_WORDS.search(text) or any(is_test_path(w) for w in words))
+def _change_size(trace: Trace, view: TraceView) -> int:
+    """Lines added plus removed by the run's change to files that existed before it: from the
+    submitted patch when the run records one, else from its edits."""
+    patch = final_patch(trace)
+    if patch is not None:
+        lines = 0
+        for section in re.split(r"(?=^diff --git )", patch, flags=re.M):
+            head = section[:600]
+            match = re.match(r"diff --git a/(\S+) b/(\S+)", section)
+            if match is None or "\nnew file mode" in head or not _counts(match.group(2)):
+                continue
+            changed = sum(1 for line in section.splitlines()
+                          if line[:1] in "+-" and not line.startswith(("+++", "---")))
+            lines += changed
+        return lines
+    lines = 0
+    for edit in view.source_edits():
+        if edit.path in view.created or not _counts(edit.path):
+            continue
+        lines += len(edit.added.splitlines()) + len(edit.removed.splitlines())
+    return lines
 
 
-_WORD = re.compile(r"[\w./-]+")
+def _counts(path: str) -> bool:
+    """A file whose change is the work: not a test, a doc or a backup copy."""
+    return not (is_test_path(path) or _DOCS.search(path) or _SCRATCH_SUFFIX.search(path))

@@ -32,6 +32,46 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 #: Regularisation strength (scikit-learn's ``C``: smaller is stronger). Chosen by the
 #: leave-one-source-out AUROC on the development corpus; see docs/scoring.md.
 DEFAULT_C = 0.5
+#: A detector costs points only when the runs it fires on are this much more often
+#: unresolved than runs in general (its lift), pooled, and at least as often (lift 1.0) in
+#: every source where it fires on enough runs: a finding that fires on passing runs as often
+#: as on failing ones is evidence for a reviewer, not a reason to lower a score.
+MIN_LIFT = 1.5
+MIN_SOURCE_LIFT = 1.0
+MIN_FIRES = 5
+
+
+def eligible(runs: Sequence[VerifiedRun], detectors: Sequence[str], *,
+             min_lift: float = MIN_LIFT) -> list[str]:
+    """The detectors whose findings separate unresolved from resolved runs well enough to
+    cost points (see :data:`MIN_LIFT`)."""
+    unresolved = sum(not r.resolved for r in runs)
+    if not runs or not unresolved:
+        return []
+    base = unresolved / len(runs)
+    by_source: dict[str, list[VerifiedRun]] = {}
+    for run in runs:
+        by_source.setdefault(run.source, []).append(run)
+    chosen = []
+    for name in detectors:
+        fires = [r for r in runs if r.fired.get(name)]
+        if len(fires) < MIN_FIRES:
+            continue
+        if sum(not r.resolved for r in fires) / len(fires) / base < min_lift:
+            continue
+        ok = True
+        for members in by_source.values():
+            fired = [r for r in members if r.fired.get(name)]
+            if len(fired) < MIN_FIRES:
+                continue
+            share = sum(not r.resolved for r in members) / len(members)
+            if share and sum(not r.resolved for r in fired) / len(fired) / share < \
+                    MIN_SOURCE_LIFT:
+                ok = False
+                break
+        if ok:
+            chosen.append(name)
+    return chosen
 
 
 def references(runs: Sequence[VerifiedRun], features: Sequence[str]) -> dict[str, float]:
@@ -62,7 +102,9 @@ def fit(runs: Sequence[VerifiedRun], detectors: Sequence[str], features: Sequenc
     reference = references(runs, features)
     x = _matrix(runs, detectors, features, reference)
     y = np.asarray([1 if r.resolved else 0 for r in runs])
-    active = list(range(x.shape[1]))
+    allowed = set(eligible(runs, detectors))
+    active = [i for i, d in enumerate(detectors) if d in allowed] + \
+        list(range(len(detectors), x.shape[1]))
     n_detectors = len(detectors)
     while True:
         model = LogisticRegression(C=c, max_iter=5000)

@@ -11,7 +11,6 @@ how much more often the runs it fires on are unresolved than runs in general (it
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from .features import FEATURES
-from .fit import DEFAULT_C, fit, held_out
+from .fit import DEFAULT_C, MIN_FIRES, fit, held_out
 from .measure import (
     Agreement,
     Auroc,
@@ -92,6 +92,8 @@ class CalibrationReport(_Out):
     targets: list[Target] = Field(default_factory=list)
     model: ScoreModel
     """The model fitted on all runs (what ``--write-model`` writes)."""
+    thresholds: dict[str, dict[str, object]] = Field(default_factory=dict)
+    """Every detector's thresholds in effect when these runs were measured."""
 
 
 def _costed(runs: Sequence[VerifiedRun]) -> tuple[list[VerifiedRun], list[float]]:
@@ -101,7 +103,8 @@ def _costed(runs: Sequence[VerifiedRun]) -> tuple[list[VerifiedRun], list[float]
 
 def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreModel, *,
               features: Sequence[str] | None = None, c: float = DEFAULT_C,
-              command: str = "") -> CalibrationReport:
+              command: str = "", thresholds: dict[str, dict[str, object]] | None = None
+              ) -> CalibrationReport:
     """Measure ``current`` and a model fitted on these runs, held out by source and task."""
     runs = collection.runs
     names = list(features) if features is not None else list(FEATURES)
@@ -150,7 +153,7 @@ def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreMo
                    agreement(runs, "regression", "pass_to_pass_failed", p2p_failed)],
         false_success_on_resolved=round(false_claims / len(resolved_runs), 4)
         if resolved_runs else None,
-        model=model)
+        model=model, thresholds=thresholds or {})
     report.targets = targets(report, current)
     return report
 
@@ -177,9 +180,10 @@ def targets(report: CalibrationReport, current: ScoreModel) -> list[Target]:
     for measure in report.detectors:
         if measure.detector not in costing:
             continue
+        # Sources where it fires on too few runs to measure are left out, as the fit does.
         worst = [m.lift for rows in report.per_source.values() for m in rows
                  if m.detector == measure.detector and m.lift is not None
-                 and m.fires_resolved + m.fires_unresolved > 0]
+                 and m.fires_resolved + m.fires_unresolved >= MIN_FIRES]
         met = measure.lift is not None and measure.lift >= 1.5 and all(w >= 1.0 for w in worst)
         out.append(Target(measure=f"lift of {measure.detector} (pooled; lowest source)",
                           target=">= 1.5; >= 1.0",

@@ -31,9 +31,14 @@ _SPACE = re.compile(r"\s+")
 _ERROR_WORD = re.compile(
     r"Error|Exception|Traceback|FAILED|FAIL:|error:|fatal:|panic:|Segmentation fault|"
     r"command not found|No such file or directory|Killed|timed out")
-_TEST_PATH = re.compile(
-    r"(?:^|/)(?:tests?|testing|__tests__|spec)/|(?:^|/)test_[^/]*$|_test\.\w+$|"
-    r"(?:^|/)conftest\.py$|\.(?:spec|test)\.[jt]sx?$|(?:^|/)tests?\.py$")
+_TEST_DIR = re.compile(r"(?:^|/)(?:tests?|testing|__tests__|spec)/")
+_TEST_NAME = re.compile(
+    r"(?:^|/)test_[^/]*$|_test\.\w+$|(?:^|/)conftest\.py$|\.(?:spec|test)\.[jt]sx?$|"
+    r"(?:^|/)tests?\.py$|Tests?\.java$")
+# Source code, as opposed to data a test writes (``test_default.sqlite3``) or notes.
+_CODE_FILE = re.compile(r"\.(?:py|pyi|js|jsx|ts|tsx|mjs|cjs|go|rs|java|kt|scala|rb|php|c|cc|"
+                        r"cpp|cxx|h|hpp|cs|swift|m|sh|bash|pl|lua|r|jl|ex|exs|erl|hs|ml|clj)$",
+                        re.I)
 
 
 def _basename(path: str) -> str:
@@ -59,8 +64,13 @@ def normalise(text: str) -> str:
 
 
 def is_test_path(path: str) -> bool:
-    """True for paths of test code (``tests/``, ``test_*.py``, ``*_test.go``, ``conftest.py``)."""
-    return bool(_TEST_PATH.search(path.replace("\\", "/")))
+    """True for paths of test code (``tests/``, ``test_*.py``, ``*_test.go``, ``conftest.py``);
+    not data files a test run leaves (``test_default.sqlite3``), not files under ``/tmp``."""
+    path = path.replace("\\", "/")
+    if path.startswith("/tmp/"):
+        return False
+    return bool(_TEST_DIR.search(path)) or (bool(_TEST_NAME.search(path))
+                                              and bool(_CODE_FILE.search(path)))
 
 
 def _names_file(text: str, path: str) -> bool:
@@ -339,6 +349,11 @@ class TraceView:
         return any(_basename(c) in words for c in self.created
                    if c not in self.deliverables)
 
+    def is_adhoc_path(self, path: str) -> bool:
+        """A file the agent created that the task does not name: scratch (a reproduction
+        script, a test of its own, notes)."""
+        return path in self.created and path not in self.deliverables
+
     def is_scratch(self, path: str) -> bool:
         candidates = self._created_by_name.get(_basename(path)) if self._created_by_name \
             else [c for c in self.created if _basename(c) == _basename(path)]
@@ -442,6 +457,7 @@ def build_view(trace: Trace) -> TraceView:
     first_op: dict[str, str] = {}
     in_effect: set[str] = set()  # source files the agent changed and has not reverted
     in_effect_names: set[str] = set()
+    stashed: set[str] | None = None  # what ``git stash`` took out of effect
     messages, actions, texts = view.messages, view.actions, view.texts
     action_sig, error_sig, reads = view.action_sig, view.error_sig, view.reads
     norm_memo: dict[str, str] = {}  # agents repeat commands: read each text once
@@ -462,8 +478,8 @@ def build_view(trace: Trace) -> TraceView:
         if kind not in ACTION_KINDS:
             continue
         meta = step.meta
-        if meta and meta.get("unanswered"):
-            continue  # a call that never ran is not an action of the run
+        if meta and (meta.get("unanswered") or meta.get("harness")):
+            continue  # a call that never ran, or the harness's bookkeeping: not the agent's
         index = step.index
         actions.append(step)
         # The small helpers are inlined here: this loop runs once per step of every trace,
@@ -505,6 +521,7 @@ def build_view(trace: Trace) -> TraceView:
             entries = _edit_entries(step, info)
         else:
             entries = []
+        before_stash = set(in_effect) if "stash" in text else None
         if entries:
             added, removed = _added_removed(step)
             if kind == "edit" and command is None and (step.error or meta.get("rejected")):
@@ -512,7 +529,7 @@ def build_view(trace: Trace) -> TraceView:
                 # rejecting it, a patch that did not apply): nothing changed.
                 entries = [(path, "failed") for path, _ in entries]
         for path, op in entries:
-            if not path:
+            if not path or not _plausible_path(path):
                 continue
             view.edits.append(EditInfo(index, path, op, added, removed))
             if op == "failed":
@@ -533,22 +550,27 @@ def build_view(trace: Trace) -> TraceView:
             ok = out.get("ok")
             failed_count = out.get("failed")
             timed_out = bool(out.get("timed_out"))
+            if not isinstance(failed_count, int) and out.get("passed") is None and \
+                    never_started(output_text(step)):
+                ok = None  # the runner did not start: it says nothing of the code
             view.tests.append(TestRun(
                 index=index,
-                target=normalised,
+                target=test_target(text, normalised),
                 baseline=not in_effect,
                 ok=ok if isinstance(ok, bool) else None,
                 failed=failed_count if isinstance(failed_count, int) else None,
                 failing=frozenset(str(f) for f in out.get("failing") or ()),
                 timed_out=timed_out,
-                completed=not timed_out and ok is not None,
+                completed=not timed_out and isinstance(ok, bool),
             ))
-            if ok is not None or not step.error:
+            if isinstance(ok, bool) or not (step.error or timed_out):
                 view.verifications.append(index)  # a run that never started checks nothing
         elif kind == "command" and info is not None and info.kind == "test" and \
                 isinstance(out, dict):
-            view.tests.append(_command_test_run(step, out, normalised, not in_effect))
-            view.verifications.append(index)
+            run = _command_test_run(step, out, test_target(text, normalised), not in_effect)
+            view.tests.append(run)
+            if run.ok is not None:
+                view.verifications.append(index)
         elif kind == "command" and not failed and isinstance(out, dict) and \
                 out.get("exit_code") in (0, None):
             check = check_memo.get(text)
@@ -558,6 +580,19 @@ def build_view(trace: Trace) -> TraceView:
             if check[0] or (in_effect_names and not in_effect_names.isdisjoint(check[1])):
                 # A check: running a script, building, or running what was changed.
                 view.verifications.append(index)
+        if stashed is not None and _STASH_POP.search(text):
+            # ``git stash pop``: the changes the stash took away are back in effect.
+            in_effect |= stashed
+            in_effect_names = {_basename(p) for p in in_effect}
+            stashed = None
+        elif before_stash and _STASH_PUSH.search(text):
+            stashed = before_stash
+            in_effect.clear()
+            in_effect_names = set()
+            if _STASH_POP.search(text):  # `git stash && pytest && git stash pop`: one step
+                in_effect |= stashed
+                in_effect_names = {_basename(p) for p in in_effect}
+                stashed = None
     view.created = {p for p, op in first_op.items() if op == "create"}
     view.finish()
     return view
@@ -574,6 +609,8 @@ def _command_test_run(step: Step, out: dict[str, Any], target: str, baseline: bo
     ok: bool | None
     if parsed is not None:
         ok, failed, failing = parsed.ok, parsed.failed, frozenset(parsed.failing)
+    elif never_started(output_text(step)):
+        ok, failed, failing = None, None, frozenset()
     else:
         known = isinstance(code, int) and not isinstance(code, bool)
         ok, failed, failing = (code == 0 if known else None), None, frozenset()
@@ -582,6 +619,50 @@ def _command_test_run(step: Step, out: dict[str, Any], target: str, baseline: bo
     return TestRun(index=step.index, target=target, baseline=baseline, ok=ok, failed=failed,
                    failing=failing, timed_out=timed_out,
                    completed=not timed_out and ok is not None)
+
+
+# What a test runner prints when it never got to run a test: it says nothing of the code.
+_NEVER_STARTED = re.compile(
+    r"No module named '?(?:pytest|nose|django|sympy)\b|: (?:pytest|py\.test|tox|mvn|gradle|"
+    r"npm|go|cargo|jest|node|javac|java): (?:command )?not found|command not found|"
+    r"No such file or directory|can't open file|is not recognized as|JAVA_HOME is not|"
+    r"Interrupted: \d+ errors? during collection|unrecognized arguments:|"
+    r"ERROR: file or directory not found|no tests ran|ERROR: not found:|"
+    r"ModuleNotFoundError|ImportError while loading conftest")
+
+
+def never_started(text: str) -> bool:
+    """True when a test command's output shows the runner stopped before running a test (no
+    runner, an import error, a bad argument): the run is no evidence about the change."""
+    return bool(_NEVER_STARTED.search(text[-6000:]))
+
+
+_STASH_PUSH = re.compile(
+    r"\bgit\s+stash(?:\s+(?:push|save|-u|--include-untracked)\b|\s*(?:$|[;&|)]))", re.M)
+_STASH_POP = re.compile(r"\bgit\s+stash\s+(?:pop|apply)\b")
+_TEST_ID = re.compile(
+    r"[\w./-]*(?:tests?|spec)[\w./-]*\.(?:py|js|ts|go|rb|java|rs)(?:::[\w\[\]:.-]+)?"
+    r"|\b[\w]+(?:\.[\w]+)*\.tests?(?:\.[\w]+)*\b")
+
+
+def test_target(text: str, normalised: str) -> str:
+    """What a test run tests, to compare runs of the same tests: the test files or ids the
+    command names (``cd x && PYTHONPATH=. python test_y.py`` and ``python test_y.py`` are the
+    same target), else the whole normalised command."""
+    named = sorted(set(_TEST_ID.findall(text)))
+    if named:
+        return "tests:" + " ".join(_basename(n) if "/" in n and "::" not in n else n
+                                   for n in named)
+    return normalised
+
+
+_JUNK_PATH = re.compile(r"^[<>|&;]+$|[\s(),=:{}\[\]\"'`$]|^self\.|^\w+(?:\.\w+){2,}$")
+
+
+def _plausible_path(path: str) -> bool:
+    """A file path, not a shell word taken for one (``<`` from ``patch -p1 < fix.patch``, a
+    dotted name from code in a heredoc)."""
+    return path in ("<all>", "<unknown>") or not _JUNK_PATH.search(path)
 
 
 _CACHE: list[tuple[Trace, TraceView]] = []

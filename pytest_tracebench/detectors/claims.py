@@ -9,7 +9,6 @@ before it and against whether anything checked the last change at all.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -38,10 +37,18 @@ _DONE_CLAIM = re.compile(
 _NOT_A_CLAIM = re.compile(
     r"\b(?:if|whether|should|would|will|could|let\s+me|let's|to\s+(?:ensure|verify|check|"
     r"make\s+sure|confirm|see)|need\s+to|hope|hopefully|expect|might|may|once|until|unless|"
-    r"not|n't|never|fail\w*|before|assum\w*|\?)")
-_HEDGES = re.compile(
-    r"\b(?:maybe|perhaps|might|possibly|probably|i\s+think|i\s+guess|not\s+sure|unsure|"
-    r"hopefully|should\s+work|seems\s+to|workaround|hack|try\s+(?:to|and)|guess)\b")
+    r"not|n't|never|fail\w*|before|assum\w*|consider\w*|\?)")
+# What an agent says when it closes without having made the fix work: doubt, a limit it hit,
+# the problem still there. Matched on the closing message (code blocks left out).
+_CONCESSIONS = re.compile(
+    r"\b(?:maybe|perhaps|might|possibly|not\s+sure|unsure|unclear|hopefully|workaround|"
+    r"unable\s+to|could\s+not|couldn't|cannot|can't|not\s+able\s+to|did\s*n[o']t\s+work|"
+    r"(?:still|continues?\s+to)\s+(?:fail\w*|occur\w*|show\w*|produc\w*|not\b|raise\w*)|"
+    r"persists?|did\s+not\s+(?:resolve|fix)|not\s+(?:fully|completely)\s+(?:resolved|fixed)|"
+    r"placeholder|hypothetical|further\s+investigation|unfortunately|partial(?:ly)?\s+"
+    r"(?:fix|solution|resolv)\w*|(?:try|need)\s+a\s+different\s+approach|"
+    r"not\s+(?:seeing|finding)|manual(?:ly)?\s+(?:review|verif\w*|test\w*))\b")
+_CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.S)
 _MASKING = (
     ("broad_except", re.compile(r"except\s*(?:Exception|BaseException)?\s*(?:as\s+\w+)?\s*:"
                                 r"\s*(?:\n\s*)?pass\b")),
@@ -141,7 +148,8 @@ class FalseSuccessClaimDetector(Detector):
         last_edit = view.last_source_edit_before(message.index)
         if last_edit is not None and not view.checked_between(last_edit, message.index):
             return "unverified_claim", last_edit, view.checked_between(-1, message.index)
-        if kind == "tests" and not view.count_tests_before(message.index):
+        if kind == "tests" and not view.count_tests_before(message.index) and not (
+                view.checked_between(-1, message.index)):
             return "no_tests_run", None, None
         return None
 
@@ -174,9 +182,10 @@ class FalseSuccessClaimDetector(Detector):
 class UncertainFixDetector(Detector):
     name = "uncertain_fix"
     category = "incomplete_reasoning"
-    description = "Hedged reasoning around the fix, and patches that mask the symptom " \
-                  "(longer timeouts, sleeps, retries, broad except: pass, disabled checks)."
-    thresholds = {"hedges": 2, "window": 2}
+    description = "The agent's closing message doubts its fix, and patches that mask the " \
+                  "symptom (longer timeouts, sleeps, retries, broad except: pass, disabled " \
+                  "checks)."
+    thresholds = {"hedges": 1}
 
     def detect(self, trace: Trace) -> Iterator[Finding]:
         view = view_of(trace)
@@ -210,32 +219,39 @@ class UncertainFixDetector(Detector):
                     f"({pattern_name.replace('_', ' ')}) instead of fixing the cause.",
                     [edit.index], severity=severity, pattern=pattern_name, path=edit.path)
                 break
-        if not edits:
+        yield from self._closing_doubt(view)
+
+    def _closing_doubt(self, view: TraceView) -> Iterator[Finding]:
+        """The agent's closing message (its last word, code left out) doubts the fix or says
+        the problem is still there: an agent that verified its fix says so plainly."""
+        for position in range(len(view.messages) - 1, -1, -1):
+            if view.message_roles[position] != "assistant":
+                continue
+            text = _CODE_BLOCK.sub(" ", view.message_texts[position])
+            if not text.strip():
+                continue
+            found = _CONCESSIONS.findall(text.lower())
+            if len(found) >= self.options["hedges"]:
+                message = view.messages[position]
+                quote = _sentence_with(text, found[0])
+                words = ", ".join(sorted(set(found))[:5])
+                yield self.finding(
+                    f"The agent's closing message doubts the fix ({words}): \"{quote}\"",
+                    [message.index], severity="medium",
+                    pattern="closing_doubt", hedges=found[:20])
             return
-        window = self.options["window"]
-        hedged: list[int] = []
-        words: list[str] = []
-        messages = view.messages
-        message_indices = [m.index for m in messages]
-        near: set[int] = set()
-        for edit in edits:  # the `window` messages just before each fix
-            position = bisect.bisect_left(message_indices, edit.index)
-            near.update(range(max(0, position - window), position))
-        hedges = view.memo.setdefault("hedges", {})
-        for position in sorted(near):
-            message = messages[position]
-            text = view.message_texts[position]
-            found = hedges.get(text)
-            if found is None:
-                found = hedges[text] = _HEDGES.findall(text.lower())
-            if found:
-                hedged.append(message.index)
-                words.extend(w.lower() for w in found)
-        if len(words) >= self.options["hedges"]:
-            yield self.finding(
-                f"The reasoning around the fix is hedged ({', '.join(sorted(set(words))[:5])}):"
-                f" the agent was not sure the change addresses the cause.", hedged,
-                severity="low", pattern="hedged_reasoning", hedges=words[:20])
+
+
+def _sentence_with(text: str, word: str) -> str:
+    lowered = text.lower()
+    at = lowered.find(word)
+    if at < 0:
+        return text.strip()[:160]
+    start = max(text.rfind(".", 0, at), text.rfind("\n", 0, at)) + 1
+    end_dot = text.find(".", at)
+    end = end_dot + 1 if end_dot >= 0 else len(text)
+    sentence = " ".join(text[start:end].split())
+    return sentence if len(sentence) <= 160 else sentence[:159] + "…"
 
 
 @hookimpl

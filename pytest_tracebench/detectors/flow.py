@@ -51,9 +51,11 @@ class InconsistentFlowDetector(Detector):
             if earlier_edit or view.was_read_before(edit.path, edit.index):
                 continue
             reported.add(edit.path)
+            # A style note for a reviewer: on real runs it fires on resolved and unresolved
+            # runs alike (an agent that greps a file and edits it with sed has read it).
             yield self.finding(
                 f"The agent edited {edit.path} at step {edit.index + 1} without having read "
-                f"it first.", [edit.index], severity="low", pattern="edit_without_read",
+                f"it first.", [edit.index], severity="info", pattern="edit_without_read",
                 path=edit.path)
 
     def _after_submit(self, view: TraceView) -> Iterator[Finding]:
@@ -150,6 +152,8 @@ class IgnoredErrorDetector(Detector):
             start = bisect.bisect_left(steps, index, key=_step_index) + 1
             after = steps[start:start + 4]  # the talk right after the error
             following = actions[number + 1] if number + 1 < len(actions) else None
+            if following is not None and following.meta.get("harness_exit"):
+                continue  # the harness stopped the run right after it: no chance to react
             if following is None or following.kind == "submit":
                 if self._mentioned(action, after):
                     continue
@@ -187,7 +191,9 @@ class IgnoredErrorDetector(Detector):
         talk = " ".join(_text(s) for s in after if s.kind == "message").lower()
         return bool(talk) and (any(n.lower() in talk for n in names) or any(
             w in talk for w in ("error", "fail", "traceback", "timed out", "timeout",
-                                "not found", "issue", "problem", "exception", "wrong")))
+                                "not found", "issue", "problem", "exception", "wrong",
+                                "not available", "not installed", "unavailable", "cannot",
+                                "can't", "unable", "missing")))
 
 
 def _step_index(step: Step) -> int:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..hookspecs import hookimpl
-from ..models import Finding, Trace
+from ..models import Finding, Severity, Trace
 from ._base import Detector
 from ._view import input_text, view_of
 
@@ -81,11 +81,13 @@ class RetryLoopDetector(Detector):
                 errors = [view.error_sig.get(j) for j in indices]
                 same_obs = len({view.obs_sig(a) for a in run}) == 1
                 if all(errors) and len(run) >= self.options["same_error"]:
+                    severity: Severity = "info" if _aside(view, indices, errors[-1] or "") \
+                        else "high"
                     yield self.finding(
                         f"The agent ran `{_short(input_text(run[0]))}` {len(run)} times in a "
                         f"row and it failed every time ({_short(errors[-1] or 'error', 80)}); "
                         f"after a repeated failure, change the approach instead of retrying.",
-                        indices, severity="high", pattern="same_action_same_error",
+                        indices, severity=severity, pattern="same_action_same_error",
                         action=_short(input_text(run[0]), 300), repeats=len(run))
                 elif same_obs and len(run) >= self.options["same_observation"]:
                     yield self.finding(
@@ -208,6 +210,24 @@ def _is_poll(poll: re.Pattern[str], words: tuple[str, ...] | None, text: str,
         if not any(w in lowered for w in words):
             return False
     return bool(poll.search(text) or poll.search(name))
+
+
+_MISSING = re.compile(r"command not found|No such file or directory|not recognized as|"
+                      r"No module named|is not installed|JAVA_HOME")
+
+
+def _aside(view: Any, indices: list[int], error: str) -> bool:
+    """A loop beside the work, not in it: after the last change to the project, retrying a
+    program the environment lacks or the agent's own scratch files. It wastes steps but does
+    not touch the fix (on real runs such loops come after the fix, in resolved runs too)."""
+    edits = view.source_edits()
+    if not edits or min(indices) < edits[-1].index:
+        return False
+    if _MISSING.search(error):
+        return True
+    text = " ".join(view.texts.get(i, "") for i in indices)
+    names = {c.replace("\\", "/").rsplit("/", 1)[-1] for c in view.created}
+    return bool(names) and any(n in text for n in names)
 
 
 def _message_text(step: Any) -> str | None:

@@ -24,7 +24,11 @@ class RuntimeInstabilityDetector(Detector):
 
     def detect(self, trace: Trace) -> Iterator[Finding]:
         view = view_of(trace)
-        for action in view.actions:
+        actions = view.actions
+        last_two = {a.index for a in actions[-3:] if a.kind != "submit"}
+        cut_off = trace.end is None or trace.end.status in ("aborted", "timeout") or \
+            bool(trace.end.outcome.get("cut_off"))
+        for action in actions:
             out = action.output
             if not isinstance(out, dict):
                 if not action.error:
@@ -32,15 +36,26 @@ class RuntimeInstabilityDetector(Detector):
                 out = {}
             code = out.get("exit_code")
             if out.get("timed_out"):
-                yield self.finding(f"Step {action.index + 1} timed out and was killed.",
-                                   [action.index], severity="medium", pattern="timeout")
+                # A long command the agent then replaced is part of working; one the run
+                # ends on (or was cut off in) is what stopped it.
+                if action.index in last_two and not _SETUP.search(view.texts.get(
+                        action.index, "")):
+                    yield self.finding(
+                        f"Step {action.index + 1} timed out and was killed"
+                        + (", and the run ended there." if cut_off or action is actions[-1]
+                           else " near the end of the run."), [action.index],
+                        severity="medium", pattern="timeout")
             elif code in (137, 139, -9, -11) or (
                     (code not in (0, None) or action.error) and
                     _CRASH.search(output_text(action)[-4000:])):
                 yield self.finding(f"Step {action.index + 1} crashed "
                                    f"(exit code {code}).", [action.index],
                                    severity="medium", pattern="crash")
-        errors = [s for s in trace.steps if s.kind == "error"]
+        # The agent's or harness's own exceptions; a reply the harness could not parse and
+        # the harness stopping the run at a limit are not instability (the score weighs
+        # those as behaviour: format errors, a run ended by its limit).
+        errors = [s for s in trace.steps if s.kind == "error" and s.name not in _NOT_CRASHES
+                  and not s.meta.get("harness_exit")]
         if errors:
             names = sorted({s.name for s in errors})
             yield self.finding(f"{len(errors)} harness or agent error(s) during the run "
@@ -61,11 +76,24 @@ class RuntimeInstabilityDetector(Detector):
                 continue
             if view.changed_between(before.index, run.index):
                 continue
+            if any(_SETUP.search(view.texts.get(a.index, "")) for a in view.actions
+                   if before.index < a.index < run.index):
+                continue  # the environment was repaired in between (an install, a venv)
             yield self.finding(
                 f"Flaky tests: the same run {'passed' if before.ok else 'failed'} at step "
                 f"{before.index + 1} and {'passed' if run.ok else 'failed'} at step "
                 f"{run.index + 1} with no change in between.", [before.index, run.index],
                 severity="medium", pattern="flaky", command=run.target[:300])
+
+
+#: Error steps that are not crashes: replies the harness could not parse, the harness's own
+#: exits at a limit, an empty action.
+_NOT_CRASHES = frozenset({"format_error", "exit_cost", "exit_context", "exit_format",
+                          "empty_action", "limits_exceeded"})
+#: Setting up the environment: installing, creating or activating an environment.
+_SETUP = re.compile(r"\b(?:pip3?|conda|mamba|apt(?:-get)?|yum|brew|npm|yarn|pnpm|poetry|uv)\s+"
+                    r"(?:install|add|create|update|sync)\b|\bsetup\.py\s+(?:install|develop)|"
+                    r"\bsource\s+\S*activate|\bvenv\b")
 
 
 class BudgetDetector(Detector):

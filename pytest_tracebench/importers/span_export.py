@@ -153,6 +153,7 @@ class LaminarExportImporter:
                   "exported_spans": len(spans)},
         )
         _Reader(builder, path, spans).read()
+        _mark_harness(builder)
         if not spans:
             builder.warnings.append(
                 f"{path}: the trajectory is empty: the export holds none of the run's "
@@ -161,6 +162,21 @@ class LaminarExportImporter:
         return [builder.build("completed", {"exit_status": None,
                                             "total_spans": data.get("total_spans"),
                                             "exported_spans": len(spans)})]
+
+
+#: The harness's own bookkeeping, run between the agent's steps: its memory store and its
+#: flush files. Kept in the trace, marked ``meta.harness`` so detectors do not read it as the
+#: agent's work (1,464 ``mkdir -p /memory/sessions`` in 100 runs).
+_HARNESS_PATHS = re.compile(r"(?:^|[\s'\"=])/memory(?:/|\b)|/tmp/_flush_")
+
+
+def _mark_harness(builder: TraceBuilder) -> None:
+    for step in builder.steps:
+        if step.kind in ("message", "llm") or not isinstance(step.input, dict):
+            continue
+        text = " ".join(str(step.input.get(k) or "") for k in ("command", "path"))
+        if _HARNESS_PATHS.search(text):
+            step.meta["harness"] = True
 
 
 class _Reader:

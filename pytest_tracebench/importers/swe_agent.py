@@ -339,7 +339,8 @@ def _harness_exit(builder: TraceBuilder, name: str, observation: str, thought: s
         inp["patch"] = context.submission or ""
     builder.add("error", name, input=inp, output=observation or None,
                 error=thought.strip() or f"the harness ended the run ({name})",
-                **{**timing, "meta": {**timing["meta"], "autosubmitted": autosubmitted}})
+                **{**timing, "meta": {**timing["meta"], "autosubmitted": autosubmitted,
+                                      "harness_exit": True}})
 
 
 def _description(history: list[dict[str, Any]]) -> str:

@@ -74,19 +74,33 @@ def test_uncertain_fix_masking_and_hedging() -> None:
         rec.edit("src/poll.py", old="fetch()", new="time.sleep(2)\nfetch()")
 
     def hedged(rec):
-        rec.message("Maybe the problem is the cache. I think this might work.")
+        rec.message("The cache key ignores the locale.")
         edit(rec)
         green(rec)
+        rec.message("I changed the key. This might fix it, but I am not sure the locale is "
+                    "the cause.")
 
-    def confident(rec):
-        rec.message("The cache key ignores the locale; include it.")
+    def explored_then_confident(rec):
+        rec.message("Maybe the problem is the cache. I think this might be it.")
         edit(rec)
         green(rec)
+        rec.message("The cache key ignored the locale; it includes it now and the tests "
+                    "pass.")
+
+    def still_failing(rec):
+        edit(rec)
+        rec.message("```python\nkey = (path, locale)\n```\nUnfortunately the error still "
+                    "occurs when the locale is unset.")
 
     assert patterns("uncertain_fix", make(masking)) == ["raised_limit", "broad_except",
                                                         "sleep"]
-    assert patterns("uncertain_fix", make(hedged)) == ["hedged_reasoning"]
-    assert patterns("uncertain_fix", make(confident)) == []
+    (finding,) = findings("uncertain_fix", make(hedged))
+    assert finding.evidence["pattern"] == "closing_doubt"
+    assert finding.evidence["hedges"] == ["might", "not sure"]
+    assert "This might fix it" in finding.message
+    # Hedging while exploring is how a careful agent thinks; the closing word is what counts.
+    assert patterns("uncertain_fix", make(explored_then_confident)) == []
+    assert patterns("uncertain_fix", make(still_failing)) == ["closing_doubt"]
 
 
 def test_raising_a_limit_is_not_masking_when_the_task_asks_for_it() -> None:

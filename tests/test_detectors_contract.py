@@ -16,7 +16,7 @@ from pytest_tracebench.detectors import INTERNAL, detect, load_detectors
 
 from ._traces import edit, fail, make
 
-BUILTIN = ["retry_loop", "failing_tests", "incomplete_resolution", "regression",
+BUILTIN = ["retry_loop", "failing_tests", "incomplete_resolution", "no_change", "regression",
            "false_success_claim", "uncertain_fix", "test_tampering", "inconsistent_flow",
            "ignored_error", "runtime_instability", "budget", "aborted_run", "replay_divergence"]
 

@@ -78,7 +78,21 @@ def test_fix_attempts_without_progress_like_the_seed(seed_trace_path) -> None:
 
     (finding,) = findings("retry_loop", load_trace(seed_trace_path))
     assert finding.evidence["pattern"] == "fix_attempts_without_progress"
-    assert finding.steps == [5]  # "Step 6" in the report: the second failing run
+    # The whole loop: both changes and both failing runs after them (steps 2 to 6).
+    assert finding.steps == [1, 2, 4, 5] and finding.evidence["attempts"] == 2
+    assert "from step 2 to step 6" in finding.message
+
+
+def test_a_long_loop_is_one_finding_covering_all_of_it() -> None:
+    def build(rec):
+        for number in range(10):  # ten edit-and-test cycles, the same failure each time
+            edit(rec, new=f"a = {number}")
+            fail(rec)
+
+    (finding,) = findings("retry_loop", make(build))
+    assert finding.evidence["attempts"] == 10
+    assert finding.steps == list(range(20))
+    assert "10 fix attempts in a row, from step 1 to step 20" in finding.message
 
 
 def test_fix_attempts_that_make_progress_do_not_fire() -> None:

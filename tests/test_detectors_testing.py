@@ -10,7 +10,7 @@ def test_failing_run_after_a_change_is_reported_with_ids() -> None:
 
     (finding,) = findings("failing_tests", make(build))
     assert finding.evidence["failing"] == ["tests/test_a.py::test_x", "tests/test_a.py::test_y"]
-    assert finding.severity == "medium"
+    assert finding.severity == "low"  # evidence; the final state is incomplete_resolution's
     assert "2 failing" in finding.message
 
 
@@ -28,7 +28,7 @@ def test_early_failure_in_a_run_that_ends_green_is_low_or_silent() -> None:
 
     assert patterns("failing_tests", make(reproduce_first)) == []
     (finding,) = findings("failing_tests", make(fixed_later))
-    assert finding.severity == "low" and finding.evidence["fixed_later"]
+    assert finding.severity == "info" and finding.evidence["fixed_later"]
 
 
 def test_preexisting_failures_proven_by_a_baseline_run_are_not_held_against_the_agent() -> None:
@@ -69,8 +69,11 @@ def test_incomplete_resolution_patterns() -> None:
     assert patterns("incomplete_resolution", make(ends_failing)) == ["ends_failing"]
     assert patterns("incomplete_resolution", make(partial)) == ["partial_fix"]
     assert patterns("incomplete_resolution", make(unverified)) == ["unverified_fix"]
-    (finding,) = findings("incomplete_resolution", make(never_tested))
-    assert "no test or check ran in the whole run" in finding.message
+    (finding,) = findings("incomplete_resolution", make(unverified))
+    assert "had checked earlier changes, but nothing ran after this one" in finding.message
+    # An agent that never ran anything (a retrieval agent with no shell, 100 of 100 real
+    # AutoCodeRover runs) is not told its last change was untested: it could not test it.
+    assert patterns("incomplete_resolution", make(never_tested)) == []
 
 
 def test_suite_timeout_checked_only_by_own_scripts() -> None:

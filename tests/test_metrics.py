@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import pytest
@@ -7,7 +9,7 @@ import pytest
 from pytest_tracebench import Finding, Settings, TraceResult
 from pytest_tracebench._manager import get_plugin_manager
 from pytest_tracebench.analyzer import cluster, message_template
-from pytest_tracebench.metrics import bootstrap_ci, reward, score, score_result
+from pytest_tracebench.metrics import bootstrap_ci, breakdown, reward, score, score_result
 from pytest_tracebench.pipeline import Pipeline
 from pytest_tracebench.report import build_report, render_terminal
 
@@ -24,32 +26,105 @@ def _f(detector: str, severity: str = "medium", message: str = "m", steps=(1,)) 
     return Finding(detector=detector, severity=severity, message=message, steps=list(steps))
 
 
-def test_severity_weights_diminishing_repeats_and_outcome() -> None:
-    result = _result(_f("retry_loop", "high"), _f("retry_loop", "high"),
-                     _f("failing_tests", "low"), outcome={"passed": False})
-    s = score(result)
-    # 15 + 7.5 for the repeated detector, 3, and 25 for the failed outcome
-    assert s.value == 100 - 15 - 7.5 - 3 - 25
+def _model(tmp_path: Path, **extra: object) -> Path:
+    """A small score model: reference chance 50%, retry_loop -1 log-odds, actions -0.5 per
+    log(1 + n) above 10 actions."""
+    model = {"version": 1, "intercept": 0.0, "terms": [
+        {"name": "retry_loop", "kind": "detector", "weight": -1.0},
+        {"name": "actions", "kind": "feature", "weight": -0.5,
+         "reference": round(math.log1p(10), 4)}], **extra}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model))
+    return path
+
+
+def test_the_score_is_the_models_chance_and_its_breakdown_adds_up(tmp_path: Path) -> None:
+    settings = Settings(calibration=_model(tmp_path))
+    result = _result(_f("retry_loop", "high"), _f("retry_loop", "low"))
+    result.features = {"actions": math.log1p(30)}
+    s = score(result, settings)
+    logit = -1.0 - 0.5 * (math.log1p(30) - round(math.log1p(10), 4))
+    assert s.value == round(100 / (1 + math.exp(-logit)), 1)
+    assert s.base == 50.0 and s.model == str(settings.calibration)
+    # One line per term, the larger first; repeats of a detector cost nothing more.
+    assert [(p.detector, p.count, p.severity) for p in s.penalties] == [("retry_loop", 2,
+                                                                          "high")]
+    assert [(f.name, f.shown) for f in s.features] == [("actions", "30")]
+    total = s.base - sum(p.points for p in s.penalties) + sum(f.points for f in s.features)
+    assert abs(total - s.value) < 0.1
+    assert sum(points for points, _ in breakdown(s)) == pytest.approx(s.value, abs=0.1)
+    # A run at the reference with no finding scores the reference chance.
+    plain = _result()
+    plain.features = {"actions": round(math.log1p(10), 4)}
+    assert score(plain, settings).value == 50.0
+
+
+def test_unweighted_detectors_cost_their_severity_points_and_the_outcome_is_stated(
+        tmp_path: Path) -> None:
+    settings = Settings(calibration=_model(tmp_path), outcome_points={"failed": 10.0})
+    result = _result(_f("plugin_check", "high"), _f("plugin_check", "high"),
+                     _f("other", "low"), _f("noise", "info"), outcome={"passed": False})
+    s = score(result, settings)
+    # 15 + 7.5 for the repeated detector, 3, nothing for info, 10 for the failed outcome
+    assert s.value == 50 - 15 - 7.5 - 3 - 10
     assert s.reward == round(s.value / 100, 4)
-    assert s.outcome == "failed" and s.outcome_points == 25
+    assert s.outcome == "failed" and s.outcome_points == 10
     assert [(p.detector, p.count, p.points) for p in s.penalties] == [
-        ("retry_loop", 2, 22.5), ("failing_tests", 1, 3.0)]
+        ("plugin_check", 2, 22.5), ("other", 1, 3.0)]
+    lines = breakdown(s)
+    assert lines[0] == (50.0, "a typical run (the score model's reference)")
+    assert lines[-1] == (-10.0, "outcome: failed")
+    assert score(result).outcome_points == 25  # the default for a failed outcome
 
 
-def test_weights_are_configurable_and_the_score_is_clamped() -> None:
+def test_weights_are_configurable_and_the_score_is_clamped(tmp_path: Path) -> None:
     many = _result(*[_f(f"d{i}", "critical") for i in range(10)])
-    assert score(many).value == 0.0
-    lenient = Settings(weights={"critical": 1.0}, repeat_decay=1.0)
-    assert score(many, lenient).value == 90.0
+    settings = Settings(calibration=_model(tmp_path))
+    assert score(many, settings).value == 0.0
+    lenient = Settings(calibration=settings.calibration, weights={"critical": 1.0},
+                       repeat_decay=1.0)
+    assert score(many, lenient).value == 40.0
     assert score(_result(status="aborted")).outcome == "aborted"
+
+
+def test_a_verdict_decides_the_outcome_before_the_stop_status() -> None:
+    limited = _result(status="timeout", outcome={"passed": True})
+    assert score(limited).outcome == "passed" and score(limited).outcome_points == 0
+    assert score(_result(status="timeout")).outcome == "error"
+
+
+def test_a_bad_score_model_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    from pytest_tracebench.calibration.model import ModelError, load_model
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ModelError, match=r"bad\.json: not a score model: invalid JSON"):
+        load_model(bad)
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({"version": 99, "intercept": 0}))
+    with pytest.raises(ModelError, match="version 99 is newer"):
+        load_model(newer)
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"version": 1, "intercept": "high"}))
+    with pytest.raises(ModelError, match="field 'intercept'"):
+        load_model(wrong)
+
+
+def test_the_built_in_model_never_rewards_a_finding() -> None:
+    from pytest_tracebench.calibration.model import load_model
+
+    model = load_model()
+    detectors = [t for t in model.terms if t.kind == "detector"]
+    assert detectors and all(t.weight <= 0 for t in detectors)
+    assert any(t.weight < 0 for t in detectors)
+    assert 0 < model.intercept + 10 and model.fitted_on["runs"] == 752
 
 
 def test_reward_api_on_a_trace_and_plugin_shaping(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     good = make(lambda rec: (fail(rec), edit(rec), green(rec)))
     bad = make(lambda rec: (edit(rec), fail(rec)))
-    assert reward(good) == 1.0
-    assert 0.0 <= reward(bad) < reward(good)
+    assert 0.0 <= reward(bad) < reward(good) <= 1.0
     (tmp_path / "sparse_reward.py").write_text(
         "from pytest_tracebench import hookimpl\n"
         "@hookimpl\n"
@@ -168,10 +243,13 @@ def test_the_pass_rate_says_how_many_traces_it_is_over() -> None:
     assert "pass rate" not in text
 
 
-def test_the_one_trace_report_prints_the_score_its_breakdown_adds_up_to() -> None:
+def test_the_one_trace_report_prints_the_score_its_breakdown_adds_up_to(tmp_path: Path
+                                                                         ) -> None:
+    settings = Settings(calibration=_model(tmp_path))
     result = _run("t0", "a")
-    result.findings = [_f("retry_loop", "low"), _f("retry_loop", "low")]
-    result.score = score(result)
-    assert result.score.value == 95.5  # 100 - 3 - 1.5
-    text = render_terminal(build_report([result], Settings()), verbose=True)
-    assert "Score: 95.5/100" in text and "  -4.5 retry_loop (2 low)" in text
+    result.findings = [_f("plugin_check", "low"), _f("plugin_check", "low")]
+    result.score = score(result, settings)
+    assert result.score.value == 45.5  # 50 - 3 - 1.5
+    text = "\n".join(render_terminal(build_report([result], settings), verbose=True))
+    assert "Score: 45.5/100" in text and "  -4.5 plugin_check (2 low)" in text
+    assert "  50 a typical run (the score model's reference)" in text

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from ..detectors._view import TraceView, is_test_path, view_of
-from ..detectors.testing import final_patch
+from ..detectors.testing import final_patch, is_diff
 from ..models import Trace
 
 _LIMIT_STATUS = re.compile(r"cost|limit|context|timeout|time_out|max_?steps|exhaust", re.I)
@@ -60,7 +60,8 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
 
 
 def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str, float]:
-    """The features of one run, by name (every name of :data:`FEATURES`)."""
+    """The features of one run, by name (every name of :data:`FEATURES`; ``words`` is left
+    out when the trajectory records no text of the agent's)."""
     view = view or view_of(trace)
     actions = view.actions
     source_edits = view.source_edits()
@@ -73,7 +74,9 @@ def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str,
     lines = _change_size(trace, view)
     after = [t for t in view.tests if last_edit is not None and t.index > last_edit
              and t.completed]
-    return {
+    said = any(role == "assistant" and text for text, role in
+               zip(view.message_texts, view.message_roles, strict=True))
+    features = {
         "actions": math.log1p(len(actions)),
         "words": math.log1p(words),
         "change_lines": math.log1p(lines),
@@ -82,13 +85,18 @@ def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str,
         "checked_last_change": float(last_edit is not None and view.checked_after(last_edit)),
         "ends_passing": float(bool(after) and after[-1].ok is True),
     }
+    if not said:
+        # A trajectory that records none of the agent's text (some exports strip it) says
+        # nothing of how much it talked: the model takes the typical value.
+        del features["words"]
+    return features
 
 
 def _change_size(trace: Trace, view: TraceView) -> int:
     """Lines added plus removed by the run's change to files that existed before it: from the
     submitted patch when the run records one, else from its edits."""
     patch = final_patch(trace)
-    if patch is not None:
+    if patch is not None and is_diff(patch):
         lines = 0
         for section in re.split(r"(?=^diff --git )", patch, flags=re.M):
             head = section[:600]

@@ -74,22 +74,39 @@ def eligible(runs: Sequence[VerifiedRun], detectors: Sequence[str], *,
     return chosen
 
 
-def references(runs: Sequence[VerifiedRun], features: Sequence[str]) -> dict[str, float]:
-    """Where each feature contributes nothing: 0 for flags, the median for counts."""
-    out = {}
+def references(runs: Sequence[VerifiedRun], features: Sequence[str]
+               ) -> dict[str, tuple[float, float | None, float | None]]:
+    """``(reference, low, high)`` per feature: where it contributes nothing (0 for flags and
+    shares, the median for counts), and for counts the range it is clipped to (the 5th to
+    95th percentile of the fitting runs: a run far outside the corpus counts as its edge)."""
+    out: dict[str, tuple[float, float | None, float | None]] = {}
     for name in features:
-        known = FEATURES.get(name)
-        if known is not None and known.scale == "log":
-            out[name] = round(statistics.median(r.features.get(name, 0.0) for r in runs), 4)
+        feature = FEATURES.get(name)
+        values = sorted(r.features[name] for r in runs if name in r.features)
+        if feature is not None and feature.scale == "log" and values:
+            low = values[int(0.05 * (len(values) - 1))]
+            high = values[int(0.95 * (len(values) - 1))]
+            out[name] = (round(statistics.median(values), 4), round(low, 4), round(high, 4))
         else:
-            out[name] = 0.0
+            out[name] = (0.0, None, None)
     return out
 
 
+def _value(run: VerifiedRun, name: str, bounds: tuple[float, float | None, float | None]
+           ) -> float:
+    reference, low, high = bounds
+    value = run.features.get(name, reference)
+    if low is not None and value < low:
+        value = low
+    if high is not None and value > high:
+        value = high
+    return value - reference
+
+
 def _matrix(runs: Sequence[VerifiedRun], detectors: Sequence[str], features: Sequence[str],
-            reference: dict[str, float]) -> Any:
+            reference: dict[str, tuple[float, float | None, float | None]]) -> Any:
     rows = [[1.0 if run.fired.get(d) else 0.0 for d in detectors]
-            + [run.features.get(f, reference[f]) - reference[f] for f in features]
+            + [_value(run, f, reference[f]) for f in features]
             for run in runs]
     return np.asarray(rows, dtype=float).reshape(len(runs), len(detectors) + len(features))
 
@@ -118,7 +135,7 @@ def fit(runs: Sequence[VerifiedRun], detectors: Sequence[str], features: Sequenc
              for i, d in enumerate(detectors)]
     terms += [ModelTerm(name=f, kind="feature",
                         weight=round(float(weights.get(n_detectors + i, 0.0)), 4),
-                        reference=reference[f])
+                        reference=reference[f][0], low=reference[f][1], high=reference[f][2])
               for i, f in enumerate(features)]
     return ScoreModel(intercept=round(float(model.intercept_[0]), 4), terms=terms,
                       fitted_on=fitted_on or {})

@@ -44,6 +44,22 @@ class ModelTerm(BaseModel):
     reference: float = 0.0
     """The value at which the term contributes nothing (0 for flags; the fitting corpus's
     median for counts)."""
+    low: float | None = None
+    """A count below this (the fitting corpus's 5th percentile) counts as this."""
+    high: float | None = None
+    """A count above this (the 95th percentile) counts as this."""
+
+    def value_of(self, fired: Mapping[str, bool], features: Mapping[str, float]) -> float:
+        """The term's value for a run: 1/0 for a detector, the feature clipped to its range
+        (a missing feature is at the reference)."""
+        if self.kind == "detector":
+            return 1.0 if fired.get(self.name) else 0.0
+        value = float(features.get(self.name, self.reference))
+        if self.low is not None and value < self.low:
+            return self.low
+        if self.high is not None and value > self.high:
+            return self.high
+        return value
 
 
 class ScoreModel(BaseModel):
@@ -125,10 +141,7 @@ def predict(model: ScoreModel, fired: Mapping[str, bool], features: Mapping[str,
     (a detector that did not fire) are left out."""
     contributions: list[tuple[ModelTerm, float, float]] = []
     for term in model.terms:
-        if term.kind == "detector":
-            value = 1.0 if fired.get(term.name) else 0.0
-        else:
-            value = float(features.get(term.name, term.reference))
+        value = term.value_of(fired, features)
         logit = term.weight * (value - term.reference)
         if logit:
             contributions.append((term, value, logit))
@@ -150,9 +163,5 @@ def chance(model: ScoreModel, fired: Mapping[str, bool], features: Mapping[str, 
     """Just the predicted chance of passing (for fitting loops and measures)."""
     logit = model.intercept
     for term in model.terms:
-        if term.kind == "detector":
-            value = 1.0 if fired.get(term.name) else 0.0
-        else:
-            value = float(features.get(term.name, term.reference))
-        logit += term.weight * (value - term.reference)
+        logit += term.weight * (term.value_of(fired, features) - term.reference)
     return _sigmoid(logit)

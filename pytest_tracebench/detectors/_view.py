@@ -340,6 +340,19 @@ class TraceView:
                 ids |= run.failing
         return frozenset(ids)
 
+    def failing_before_change(self) -> frozenset[str]:
+        """Test ids that failed in a run made before the agent's first change: the state it
+        started from (the bug, or tests the environment breaks: on real runs the second is
+        the more common reason such tests still fail at the end)."""
+        first_edit = next((e.index for e in self.source_edits()), None)
+        ids: set[str] = set()
+        for run in self.tests:
+            if first_edit is not None and run.index > first_edit:
+                break
+            if run.completed and run.ok is False:
+                ids |= run.failing
+        return frozenset(ids)
+
     def is_adhoc(self, run: TestRun) -> bool:
         """A test run of a script the agent wrote itself during the run (named by its path or
         its file name: ``python reproduce.py`` runs ``/repo/reproduce.py``)."""

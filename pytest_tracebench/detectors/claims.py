@@ -142,11 +142,18 @@ class FalseSuccessClaimDetector(Detector):
             # Nothing changed since that run (the agent never edited, or reverted its change
             # and stayed there): it shows the state the claim is about.
             run = latest
-        if run is not None and run.ok is False and (not run.failing or
-                                                    run.failing - preexisting):
+        known = preexisting | view.failing_before_change()
+        if run is not None and run.ok is False and (not run.failing or run.failing - known) \
+                and (kind == "tests" or run.index == _last_action_before(view, message.index)):
+            # "The tests pass" against a failing run is false whatever else ran between; "the
+            # fix is correct" is held to a failing run only when it answers that run (a
+            # later, narrower check may be what it is about).
             return "contradicted_by_tests", run.index, run
         last_edit = view.last_source_edit_before(message.index)
-        if last_edit is not None and not view.checked_between(last_edit, message.index):
+        if kind == "tests" and last_edit is not None and \
+                not view.checked_between(last_edit, message.index):
+            # "All tests pass" with nothing run since the change. (A bare "the issue is
+            # fixed" with no check after it is how many agents that did fix it end.)
             return "unverified_claim", last_edit, view.checked_between(-1, message.index)
         if kind == "tests" and not view.count_tests_before(message.index) and not (
                 view.checked_between(-1, message.index)):
@@ -240,6 +247,11 @@ class UncertainFixDetector(Detector):
                     [message.index], severity="medium",
                     pattern="closing_doubt", hedges=found[:20])
             return
+
+
+def _last_action_before(view: TraceView, index: int) -> int | None:
+    position = view.action_position(index)
+    return view.actions[position - 1].index if position > 0 else None
 
 
 def _sentence_with(text: str, word: str) -> str:

@@ -102,7 +102,7 @@ class InconsistentFlowDetector(Detector):
                 yield self.finding(
                     f"The agent reverted and re-applied the same change to {path} "
                     f"({len(redos) + 1} times) without testing in between.", steps,
-                    severity="medium", pattern="flip_flop", path=path)
+                    severity="info", pattern="flip_flop", path=path)
 
     def _broken_plan(self, view: TraceView) -> Iterator[Finding]:
         for message, text, role in zip(view.messages, view.message_texts, view.message_roles,

@@ -142,6 +142,8 @@ class RetryLoopDetector(Detector):
             start = i - 1
 
     def _fix_attempts(self, view: Any) -> Iterator[Finding]:
+        """Fix attempts that change nothing: one finding per streak, covering every attempt
+        of it (each change and the failing run after it), reported when the streak ends."""
         last_by_target: dict[str, Any] = {}
         streak: dict[str, list[int]] = {}
         for run in view.tests:
@@ -153,19 +155,27 @@ class RetryLoopDetector(Detector):
                     and not previous.baseline and not run.timed_out and \
                     _no_progress(previous, run):
                 streak.setdefault(run.target, [previous.index]).append(run.index)
-                attempts = len(streak[run.target])
-                if attempts == self.options["fix_attempts"]:
-                    later_pass = view.passes_later(run)
-                    yield self.finding(
-                        f"{attempts} fix attempts in a row ended with the same test failures "
-                        f"(last at step {run.index + 1}): the agent is retrying without "
-                        f"progress.", streak[run.target][1:], severity="low" if later_pass
-                        else "medium", pattern="fix_attempts_without_progress",
-                        attempts=attempts, first_failure=streak[run.target][0],
-                        failing=sorted(run.failing)[:20])
             elif run.ok is not False or not _no_progress(previous, run):
-                streak.pop(run.target, None)
+                yield from self._attempts(view, streak.pop(run.target, None))
             last_by_target[run.target] = run
+        for runs in streak.values():
+            yield from self._attempts(view, runs)
+
+    def _attempts(self, view: Any, runs: list[int] | None) -> Iterator[Finding]:
+        # Every run of the streak followed a change (the first one too: it was no baseline).
+        if not runs or len(runs) < self.options["fix_attempts"]:
+            return
+        attempts = len(runs)
+        first_change = max((i for i in view._edit_indices if i < runs[0]), default=runs[0])
+        steps = [i for i in view._edit_indices if first_change <= i < runs[-1]] + runs
+        last = runs[-1]
+        failing = next((sorted(r.failing)[:20] for r in view.tests if r.index == last), [])
+        yield self.finding(
+            f"{attempts} fix attempts in a row, from step {first_change + 1} to step "
+            f"{last + 1}, ended with the same test failures: the agent retried without "
+            f"progress.",
+            steps, severity="info", pattern="fix_attempts_without_progress",
+            attempts=attempts, first_failure=runs[0], failing=failing)
 
     def _messages(self, trace: Trace) -> Iterator[Finding]:
         """The same agent message several times in a row (nothing else in between)."""

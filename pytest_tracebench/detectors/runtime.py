@@ -44,7 +44,7 @@ class RuntimeInstabilityDetector(Detector):
                         f"Step {action.index + 1} timed out and was killed"
                         + (", and the run ended there." if cut_off or action is actions[-1]
                            else " near the end of the run."), [action.index],
-                        severity="medium", pattern="timeout")
+                        severity="info", pattern="timeout")
             elif code in (137, 139, -9, -11) or (
                     (code not in (0, None) or action.error) and
                     _CRASH.search(output_text(action)[-4000:])):
@@ -83,7 +83,7 @@ class RuntimeInstabilityDetector(Detector):
                 f"Flaky tests: the same run {'passed' if before.ok else 'failed'} at step "
                 f"{before.index + 1} and {'passed' if run.ok else 'failed'} at step "
                 f"{run.index + 1} with no change in between.", [before.index, run.index],
-                severity="medium", pattern="flaky", command=run.target[:300])
+                severity="info", pattern="flaky", command=run.target[:300])
 
 
 #: Error steps that are not crashes: replies the harness could not parse, the harness's own

@@ -36,6 +36,11 @@ def asked_files(description: str) -> list[str]:
     return sorted(n for n in names if not n.lower().endswith((".com", ".org", ".io")))
 
 
+def is_diff(patch: str | None) -> bool:
+    """A submitted patch in git's diff form (or empty: a submission of nothing)."""
+    return patch is not None and (not patch.strip() or bool(_DIFF_FILE.search(patch)))
+
+
 def final_patch(trace: Trace) -> str | None:
     """The patch the run submitted (a ``submit`` step's ``patch``), if it records one."""
     for step in reversed(trace.steps):
@@ -98,7 +103,7 @@ class FailingTestsDetector(Detector):
             yield self.finding(
                 f"{whose} {when}{what}{detail}" +
                 (" (fixed later in the run)." if fixed_later else "."),
-                [run.index], severity="info" if fixed_later or adhoc else "low",
+                [run.index], severity="info",
                 failing=sorted(run.failing)[:50], failed=run.failed, command=run.target[:300],
                 fixed_later=fixed_later, adhoc=adhoc)
 
@@ -116,7 +121,7 @@ class IncompleteResolutionDetector(Detector):
         edits = view.source_edits()
         preexisting = view.preexisting_failures()
         yield from self._ends_failing(view, preexisting, edits[-1].index if edits else None)
-        yield from self._abandoned(trace, view)
+        yield from self._abandoned(trace)
         edits = [e for e in edits if not _DOCS.search(e.path)]
         if edits:
             yield from self._unverified(view, edits[-1].index, edits[-1].path)
@@ -136,19 +141,19 @@ class IncompleteResolutionDetector(Detector):
         last_by_target: dict[str, TestRun] = {}
         for run in finals:
             last_by_target[run.target] = run
-        before = set().union(*(r.failing for r in view.tests if r.baseline and r.completed)) \
-            if any(r.baseline for r in view.tests) else set()
+        # Tests that already failed before the first change, and still do, are not what the
+        # change broke; on real runs they are mostly tests the environment breaks.
+        known = preexisting | view.failing_before_change()
         failing = [r for r in last_by_target.values() if r.ok is False
-                   and (not r.failing or r.failing - preexisting)]
+                   and (not r.failing or r.failing - known)]
         if not failing:
             return
         run = failing[-1]
-        remaining = run.failing - preexisting
+        remaining = run.failing - known
         first = next((r for r in view.tests if r.target == run.target and r.ok is False
                       and r.completed), None)
         partial = first is not None and first.index != run.index and first.failing and \
             remaining and (first.failing - run.failing)
-        new = remaining - before if before else remaining
         if partial and first is not None:
             message = (f"Partial fix: {len(remaining)} of {len(first.failing - preexisting)}"
                        f" originally failing tests still fail at the end "
@@ -157,12 +162,12 @@ class IncompleteResolutionDetector(Detector):
             detail = f": {_ids(remaining)}" if remaining else ""
             message = f"The run ends with failing tests (step {run.index + 1}){detail}."
         others = [r.index for r in failing[:-1]]
-        yield self.finding(message, [run.index, *others], severity="high",
+        yield self.finding(message, [run.index, *others],
+                           severity="medium" if not partial else "high",
                            pattern="ends_failing" if not partial else "partial_fix",
-                           failing=sorted(remaining)[:50], command=run.target[:300],
-                           failing_before_change=sorted(remaining - new)[:50])
+                           failing=sorted(remaining)[:50], command=run.target[:300])
 
-    def _abandoned(self, trace: Trace, view: TraceView) -> Iterator[Finding]:
+    def _abandoned(self, trace: Trace) -> Iterator[Finding]:
         """An agent that talks normally ends with a conclusion (a final message or a
         submission). One whose last step is a tool result stopped in the middle of the work:
         the model gave up or was cut off, and nothing says the task is done."""
@@ -176,13 +181,6 @@ class IncompleteResolutionDetector(Detector):
             return
         if last.output in (None, "", {}) and not last.error:
             return  # no observation came back for the agent to react to (aider's edits)
-        edits = view.source_edits()
-        work = max([edits[-1].index] if edits else [], default=-1)
-        if trace.end.status == "completed" and any(
-                m.index > work and role == "assistant" and text.strip()
-                for m, text, role in zip(view.messages, view.message_texts,
-                                         view.message_roles, strict=True)):
-            return  # it concluded after its last change; what follows is tidying up
         yield self.finding(
             f"The agent stopped after step {last.index + 1} without a final answer or "
             f"submission: the work was left unfinished.", [last.index], severity="medium",
@@ -243,8 +241,9 @@ class NoChangeDetector(Detector):
                     severity="high", step_kind="run", pattern="missing_deliverable",
                     missing=missing)
             return
-        if patch is None:
-            return
+        if not is_diff(patch):
+            return  # no patch, or an answer in another form than a git diff
+        assert patch is not None
         changed = patch_files(patch)
         edited = [e.path for e in view.edits if e.op not in ("failed", "revert", "delete")]
         fixed = [f for f in changed if any(same_path(f, e) or same_path(e, f) for e in edited)]

@@ -81,10 +81,13 @@ def test_two_agents_in_one_session_are_compared(pytester: pytest.Pytester) -> No
         """,
     )
     pytester.syspathinsert()
+    # A fixed score model (every run starts at 50, findings cost their severity points), so
+    # the comparison does not move when the built-in model is refitted.
+    (pytester.path / "model.json").write_text('{"version": 1, "intercept": 0, "terms": []}')
     result = pytester.runpytest_subprocess(
         "--tracebench", "--tracebench-agent=my_agents:Careful",
         "--tracebench-agent=my_agents:Sloppy", "--tracebench-json=report.json",
-        "--tracebench-html=dash.html")
+        "--tracebench-html=dash.html", "--tracebench-calibration=model.json")
     result.assert_outcomes(passed=4)
     report = json.loads((pytester.path / "report.json").read_text())
     by_agent = {}
@@ -93,7 +96,7 @@ def test_two_agents_in_one_session_are_compared(pytester: pytest.Pytester) -> No
     assert set(by_agent) == {"careful", "sloppy"}
     assert min(by_agent["careful"]) > max(by_agent["sloppy"])
     result.stdout.fnmatch_lines(["*test_task?Careful-a?*", "*false_success_claim*",
-                                 "=== Agents ===", "careful *score 100*", "sloppy *score *"])
+                                 "=== Agents ===", "careful *score 50*", "sloppy *score *"])
     assert set(report["summary"]["per_agent"]) == {"careful", "sloppy"}
     assert (pytester.path / "dash.html").exists()
 

@@ -42,11 +42,14 @@ def test_json_to_stdout_and_gates_set_the_exit_code(tmp_path: Path,
                                                     seed_trace_path: Path) -> None:
     out = tb("analyze", str(seed_trace_path), "--json", "-")
     assert out.returncode == 0
-    assert json.loads(out.stdout)["summary"]["traces"] == 1
+    report = json.loads(out.stdout)
+    assert report["summary"]["traces"] == 1
+    mean = report["results"][0]["score"]["value"]
+    assert mean < 90
     gated = tb("analyze", str(seed_trace_path), "--fail-under", "90")
     assert gated.returncode == 1
-    assert "gate fail_under: FAILED: mean score 35.5 is under fail_under=90 by 54.5" in \
-        gated.stdout
+    assert f"gate fail_under: FAILED: mean score {mean:g} is under fail_under=90 by " \
+           f"{round(90 - mean, 2):g}" in gated.stdout
     per_trace = tb("analyze", str(seed_trace_path), "--fail-on", "retry_loop")
     assert per_trace.returncode == 1 and "1 of 1 trace(s) failed" in per_trace.stdout
 

@@ -110,7 +110,7 @@ def test_analyze_command_text_and_json(seed_trace_path: Path, tmp_path: Path) ->
     result = _cli("analyze", str(seed_trace_path))
     assert result.returncode == 0, result.stderr
     assert "- Step 3: failing_tests -> Tests failed after applying the fix." in result.stdout
-    assert "- Step 6: retry_loop -> 2 fix attempts in a row" in result.stdout
+    assert "- Step 2: retry_loop -> 2 fix attempts in a row, from step 2 to step 6" in result.stdout
     assert "=== Trace Score ===" in result.stdout and "Score: " in result.stdout
     out = tmp_path / "report.json"
     result = _cli("analyze", str(seed_trace_path), "--json", str(out),

@@ -10,7 +10,7 @@ def test_failing_run_after_a_change_is_reported_with_ids() -> None:
 
     (finding,) = findings("failing_tests", make(build))
     assert finding.evidence["failing"] == ["tests/test_a.py::test_x", "tests/test_a.py::test_y"]
-    assert finding.severity == "low"  # evidence; the final state is incomplete_resolution's
+    assert finding.severity == "info"  # evidence; the final state is incomplete_resolution's
     assert "2 failing" in finding.message
 
 

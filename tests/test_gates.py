@@ -42,9 +42,17 @@ def test_looping_allowed(trace):
 """
 
 
+# A fixed score model, so that these gate tests do not move when the built-in model is
+# refitted: every run starts at 50 and each finding costs its severity points (no detector is
+# weighted by the model). test_good scores 50; test_looping 50 - 15 - 15 = 20.
+MODEL = json.dumps({"version": 1, "intercept": 0.0, "terms": []})
+
+
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_suite=SUITE)
-    return pytester.runpytest_subprocess("--tracebench", "-p", "no:cacheprovider", *args)
+    pytester.path.joinpath("model.json").write_text(MODEL)
+    return pytester.runpytest_subprocess("--tracebench", "-p", "no:cacheprovider",
+                                         "--tracebench-calibration=model.json", *args)
 
 
 def test_no_gates_everything_passes(pytester: pytest.Pytester) -> None:
@@ -57,12 +65,12 @@ def test_no_gates_everything_passes(pytester: pytest.Pytester) -> None:
 @pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["plain", "xdist"])
 def test_min_score_fails_the_test_and_the_marker_overrides(pytester: pytest.Pytester,
                                                          xdist: list[str]) -> None:
-    result = _run(pytester, "--tracebench-min-score=90", *xdist)
+    result = _run(pytester, "--tracebench-min-score=40", *xdist)
     result.assert_outcomes(passed=2, failed=1)
     assert result.ret == 1
     result.stdout.fnmatch_lines([
         "*_ test_looping _*",
-        "tracebench: tracebench score 40 is under the minimum 90 by 50",
+        "tracebench: tracebench score 20 is under the minimum 40 by 20",
         "*step 2: retry_loop ?high? The agent ran*",
     ])
     assert "test_looping_allowed FAILED" not in result.stdout.str()
@@ -164,7 +172,7 @@ def test_junit_xml_properties(pytester: pytest.Pytester) -> None:
     for case in tree.iter("testcase"):
         props[case.get("name")] = {p.get("name"): p.get("value")
                                    for p in case.iter("property")}
-    assert float(props["test_good"]["tracebench_score"]) == 100.0
+    assert float(props["test_good"]["tracebench_score"]) == 50.0
     assert props["test_looping"]["tracebench_findings_retry_loop"] == "1"
     assert props["test_looping"]["tracebench_trace"].endswith(".jsonl")
 
@@ -187,5 +195,5 @@ def test_pytest_html_report_shows_the_score_column_in_chromium(pytester: pytest.
         capture_output=True, text=True, timeout=120).stdout
     assert '<th class="sortable" data-column-type="tracebench-score">Score</th>' in dom
     assert "col-tracebench-score" in dom
-    assert ">100.0</td>" in dom  # test_good's score, rendered into the results table
+    assert ">50.0</td>" in dom  # test_good's score, rendered into the results table
     assert "retry_loop" in dom

@@ -141,19 +141,30 @@ class IncompleteResolutionDetector(Detector):
         last_by_target: dict[str, TestRun] = {}
         for run in finals:
             last_by_target[run.target] = run
-        # Tests that already failed before the first change, and still do, are not what the
-        # change broke; on real runs they are mostly tests the environment breaks.
-        known = preexisting | view.failing_before_change()
-        failing = [r for r in last_by_target.values() if r.ok is False
-                   and (not r.failing or r.failing - known)]
+        # Tests that already failed before the first change and fail the same way at the
+        # end are not what the change broke: on real runs they are mostly tests the
+        # environment breaks. Fewer of them failing is progress: a partial fix.
+        before = view.failing_before_change()
+        first_fail: dict[str, TestRun] = {}
+        for r in view.tests:
+            if r.completed and r.ok is False:
+                first_fail.setdefault(r.target, r)
+        failing = []
+        for r in last_by_target.values():
+            if r.ok is not False:
+                continue
+            first = first_fail.get(r.target)
+            progress = first is not None and first.index != r.index and bool(first.failing) \
+                and bool(r.failing - preexisting) and r.failing < first.failing
+            if not r.failing or r.failing - preexisting - before or progress:
+                failing.append(r)
         if not failing:
             return
         run = failing[-1]
-        remaining = run.failing - known
-        first = next((r for r in view.tests if r.target == run.target and r.ok is False
-                      and r.completed), None)
-        partial = first is not None and first.index != run.index and first.failing and \
-            remaining and (first.failing - run.failing)
+        remaining = run.failing - preexisting
+        first = first_fail.get(run.target)
+        partial = first is not None and first.index != run.index and bool(first.failing) \
+            and bool(remaining) and run.failing < first.failing
         if partial and first is not None:
             message = (f"Partial fix: {len(remaining)} of {len(first.failing - preexisting)}"
                        f" originally failing tests still fail at the end "

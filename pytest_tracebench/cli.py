@@ -278,7 +278,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     return run(args.paths, _settings(args), jobs=args.jobs, fmt=args.format,
                json_path=args.json_out, write_model=args.write_model, html=args.html_out,
-               c=args.c, command="tracebench calibrate " + " ".join(sys.argv[2:]))
+               c=args.c, markdown=args.markdown,
+               command="tracebench calibrate " + " ".join(sys.argv[2:]))
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -436,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "[tool.tracebench] calibration = \"PATH\" or --calibration")
     calibrate.add_argument("--html", dest="html_out", default=None, metavar="PATH",
                            help="write a dashboard of these runs with the calibration view")
+    calibrate.add_argument("--markdown", default=None, metavar="PATH",
+                           help="write the measured tables as Markdown into PATH, between "
+                                "<!-- calibrate:begin --> and <!-- calibrate:end -->")
     calibrate.add_argument("--c", type=float, default=None, metavar="C",
                            help="regularisation of the fit (smaller is stronger; default "
                                 "0.5)")

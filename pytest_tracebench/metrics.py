@@ -80,8 +80,11 @@ def score(result: TraceResult, settings: Settings | None = None) -> Score:
                                      points=round(-points, 2)))
         else:
             known = FEATURES.get(term.name)
-            features.append(FeatureTerm(name=term.name, value=round(value, 4),
-                                        shown=known.shown(value) if known else f"{value:g}",
+            raw = result.features.get(term.name, value)
+            shown = known.shown(raw) if known else f"{raw:g}"
+            if raw != value:  # outside the fitting corpus's range: counted at its edge
+                shown += f" (counted as {known.shown(value) if known else f'{value:g}'})"
+            features.append(FeatureTerm(name=term.name, value=round(value, 4), shown=shown,
                                         points=round(points, 2)))
     penalties.extend(_unfitted(serious, fitted, settings))
     penalties.sort(key=lambda p: (-p.points, p.detector))

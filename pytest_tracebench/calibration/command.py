@@ -13,7 +13,8 @@ from .model import ModelError, load_model
 
 def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | None = None,
         json_path: str | None = None, write_model: str | None = None,
-        html: str | None = None, c: float | None = None, command: str = "") -> int:
+        html: str | None = None, c: float | None = None, command: str = "",
+        markdown: str | None = None) -> int:
     """Exit status 0 when the runs were measured, 1 when nothing could be (or an input
     failed to load), 2 when scikit-learn is missing."""
     try:
@@ -58,6 +59,11 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
                + "\n")
         print(f"score model: {write_model} (use it with [tool.tracebench] calibration = "
               f"\"{write_model}\")", file=out)
+    if markdown:
+        from .markdown import write_markdown
+
+        write_markdown(report, Path(markdown))
+        print(f"Markdown tables: {markdown}", file=out)
     if html:
         from .dashboard import write_calibration_dashboard
 

@@ -53,6 +53,11 @@ class SourceRow(_Out):
     """AUROC of the run's cost alone (lower cost ranks higher), where cost is recorded."""
     steps: Auroc
     """AUROC of the number of actions alone (fewer ranks higher)."""
+    unresolved_silent: int = 0
+    """Unresolved runs on which no detector found anything (info findings aside): what the
+    trajectory shows of them is behaviour only."""
+    resolved_flagged: int = 0
+    """Resolved runs with a finding of a detector that costs points."""
 
 
 class Target(_Out):
@@ -88,6 +93,9 @@ class CalibrationReport(_Out):
     detectors: list[DetectorMeasure] = Field(default_factory=list)
     per_source: dict[str, list[DetectorMeasure]] = Field(default_factory=dict)
     agreement: list[Agreement] = Field(default_factory=list)
+    features: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+    """Each behaviour feature's AUROC alone (higher value ranks higher), per source and
+    ``pooled``: which way it points, and whether it points that way everywhere."""
     false_success_on_resolved: float | None = None
     targets: list[Target] = Field(default_factory=list)
     model: ScoreModel
@@ -109,6 +117,8 @@ def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreMo
     runs = collection.runs
     names = list(features) if features is not None else list(FEATURES)
     detectors = list(detectors)
+    model = fit(runs, detectors, names, c=c, fitted_on={"command": command})
+    costing = {t.name for t in model.terms if t.kind == "detector" and t.weight < 0}
     by_source = held_out(runs, detectors, names, by="source", c=c)
     by_task = held_out(runs, detectors, names, by="task", c=c)
     now = [chance(current, {d: bool(n) for d, n in r.fired.items()}, r.features)
@@ -125,17 +135,19 @@ def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreMo
             score=auroc(mine, [by_source[i] for i in idx]),
             current=auroc(mine, [now[i] for i in idx]),
             cost=auroc(costed, cost_scores) if len(costed) >= 10 else None,
-            steps=auroc(mine, [-r.actions for r in mine])))
+            steps=auroc(mine, [-r.actions for r in mine]),
+            unresolved_silent=sum(1 for r in mine if not r.resolved and not r.fired),
+            resolved_flagged=sum(1 for r in mine if r.resolved and costing & set(r.fired))))
         per_source[source] = detector_measures(mine, detectors)
     costed, cost_scores = _costed(runs)
     table, ece = calibration_table(runs, by_source)
     resolved_runs = [r for r in runs if r.resolved]
     false_claims = sum(1 for r in resolved_runs if r.fired.get("false_success_claim"))
-    model = fit(runs, detectors, names, c=c, fitted_on={
+    model.fitted_on = {
         "runs": len(runs), "resolved": sum(r.resolved for r in runs), "sources": sources,
         "c": c, "command": command,
         "held_out_source_auroc": auroc(runs, by_source).value,
-    })
+    }
     report = CalibrationReport(
         created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         runs=len(runs), resolved=sum(r.resolved for r in runs),
@@ -154,6 +166,13 @@ def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreMo
         false_success_on_resolved=round(false_claims / len(resolved_runs), 4)
         if resolved_runs else None,
         model=model, thresholds=thresholds or {})
+    for name in names:
+        by = {"pooled": auroc(runs, [r.features.get(name, 0.0) for r in runs]).value}
+        for source in sources:
+            mine = [r for r in runs if r.source == source and name in r.features]
+            by[source] = auroc(mine, [r.features[name] for r in mine]).value \
+                if len(mine) >= 10 else None
+        report.features[name] = by
     report.targets = targets(report, current)
     return report
 

@@ -25,7 +25,10 @@ _DOCS = re.compile(r"\.(?:md|rst|txt|adoc)$|(?:^|/)(?:README|CHANGELOG|LICENSE)[
 
 _ASKED = re.compile(
     r"\b(?:save|write|store|output|put|create|produce|generate|place|dump)\w*\b[^.\n]{0,80}?"
-    r"[`'\"]?((?:/?[\w.-]+/)*[\w-]+\.[A-Za-z][\w]{0,5})\b[`'\"]?", re.I)
+    r"[`'\"]?((?:/?[\w.-]+/)*[\w-]+\.(?:py|txt|json|jsonl|csv|tsv|md|sh|c|cc|cpp|h|hpp|java|"
+    r"js|ts|go|rs|rb|php|html|css|ya?ml|toml|xml|ini|cfg|conf|out|log|sql|db|sqlite|parquet|"
+    r"npy|npz|pkl|pt|bin|dat|png|jpe?g|svg|pdf|tar|gz|zip|wav|mp4|ipynb|r|jl|hs|ml|ex|kt|"
+    r"swift|lua|pl))\b[`'\"]?", re.I)
 _DIFF_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)", re.M)
 
 

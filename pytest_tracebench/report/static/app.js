@@ -443,7 +443,7 @@
     var table = el("table", { id: "breakdown", cls: "breakdown" });
     table.appendChild(el("tr", {}, el("td", { cls: "num", text: fmt(score.base) }), el("td", { text: "a typical run (the score model's reference)" })));
     rows.forEach(function (r) { table.appendChild(el("tr", {}, el("td", { cls: "num " + (r[0] < 0 ? "bad" : "ok"), text: signed(r[0]) }), el("td", { text: r[1] }))); });
-    table.appendChild(el("tr", { cls: "total" }, el("td", { cls: "num", text: fmt(score.value) }), el("td", { text: "score: chance the verifier accepts the run, judged from the trajectory" })));
+    table.appendChild(el("tr", { cls: "total" }, el("td", { cls: "num", text: fmt(score.value) }), el("td", { text: score.outcome_points ? "score: the chance the verifier accepts the run, judged from the trajectory, less the known outcome's points" : "score: the chance the verifier accepts the run, judged from the trajectory" })));
     return el("div", {}, el("h3", { text: "Why this score" }), table);
   }
 
@@ -455,6 +455,10 @@
     chart.appendChild(svg("line", { x1: pad, y1: size - pad, x2: size - pad, y2: pad, class: "diagonal" }));
     chart.appendChild(svg("line", { x1: pad, y1: size - pad, x2: size - pad, y2: size - pad, class: "axis" }));
     chart.appendChild(svg("line", { x1: pad, y1: size - pad, x2: pad, y2: pad, class: "axis" }));
+    [0, 0.5, 1].forEach(function (t) {
+      chart.appendChild(svg("text", { x: pad + t * span, y: size - pad + 12, "text-anchor": "middle", class: "nodelabel", text: String(t) }));
+      chart.appendChild(svg("text", { x: pad - 6, y: size - pad - t * span + 4, "text-anchor": "end", class: "nodelabel", text: String(t) }));
+    });
     chart.appendChild(svg("text", { x: size / 2, y: size - 6, "text-anchor": "middle", class: "nodelabel", text: "predicted chance" }));
     chart.appendChild(svg("text", { x: 10, y: size / 2, "text-anchor": "middle", class: "nodelabel", transform: "rotate(-90 10 " + size / 2 + ")", text: "observed resolve rate" }));
     var most = Math.max.apply(null, (bins || []).map(function (b) { return b.n; }).concat([1]));

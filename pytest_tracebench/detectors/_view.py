@@ -500,8 +500,9 @@ def build_view(trace: Trace) -> TraceView:
         inp = step.input
         out = step.output
         command = inp.get("command") if isinstance(inp, dict) else None
-        if command is not None and kind in ("read", "edit") and not (
-                isinstance(out, dict) and "exit_code" in out) and not (meta and meta.get("edits")):
+        editor = command is not None and kind in ("read", "edit") and not (
+            isinstance(out, dict) and "exit_code" in out) and not (meta and meta.get("edits"))
+        if editor:
             # An editor's sub-command (``str_replace``, SWE-agent's ``edit 3:5`` text), not a
             # shell line: the action is the whole input, and its text is no command to parse.
             command = None
@@ -509,6 +510,8 @@ def build_view(trace: Trace) -> TraceView:
             text = inp
         elif isinstance(command, str) and command:
             text = command
+        elif editor:
+            text = _CANONICAL.encode(inp)
         else:
             text = input_text(step)
         texts[index] = text

@@ -152,7 +152,7 @@ class IgnoredErrorDetector(Detector):
             start = bisect.bisect_left(steps, index, key=_step_index) + 1
             after = steps[start:start + 4]  # the talk right after the error
             following = actions[number + 1] if number + 1 < len(actions) else None
-            if following is not None and following.meta.get("harness_exit"):
+            if any(s.meta.get("harness_exit") for s in after if s.kind in ("error", "message")):
                 continue  # the harness stopped the run right after it: no chance to react
             if following is None or following.kind == "submit":
                 if self._mentioned(action, after):

@@ -1,7 +1,9 @@
-"""Detectors on real runs, judged against the harness's verdicts (never shown to them).
+"""Detectors on the 18 real runs kept in tests/data/real, against the harness's verdicts
+(never shown to them): a regression check on the runs the detectors were first built on.
 
 SWE-bench report.json and Terminal-Bench reward.txt are read only here, to check the
-findings. Every disagreement below is explained in docs/detectors.md.
+findings. The detectors' measured agreement with verdicts is on the 752 runs of the
+development corpus (docs/detectors.md, tests/test_calibrate.py).
 """
 
 from __future__ import annotations

@@ -72,3 +72,20 @@ def test_pipeline_scaling_steps(ratio_benchmark: Any, trace_file: Any, steps: in
     trace = load_trace(trace_file(steps))
     rounds = 3 if steps >= 100_000 else 5
     ratio_benchmark.pedantic(_analyze_fresh, args=(trace,), rounds=rounds, iterations=1)
+
+
+def _detect_and_features_fresh(trace: Any) -> None:
+    from pytest_tracebench.calibration.features import behaviour_features
+
+    _view._CACHE.clear()
+    detect(trace, DETECTORS)
+    behaviour_features(trace)
+
+
+def test_detect_and_features_10k_steps(ratio_benchmark: Any, trace_file: Any) -> None:
+    """What the score reads of a trace: every detector's findings and the behaviour
+    features, against loading the trace."""
+    ratio_benchmark.extra_info["floor"] = "test_floor_load_10k_steps"
+    trace = load_trace(trace_file(10_000))
+    ratio_benchmark.pedantic(_detect_and_features_fresh, args=(trace,), rounds=5,
+                             iterations=1)

@@ -36,6 +36,9 @@ class Feature:
     scale: str = "flag"
     """``flag`` (0 or 1), ``share`` (0 to 1) or ``log`` (``log(1 + count)``, shown as the
     count)."""
+    candidate: bool = False
+    """Measured and reported by ``tracebench calibrate``, but not weighed by the score: on the
+    development corpus it did not rank runs the same way across sources."""
 
     def shown(self, value: float) -> str:
         """The value as a person reads it in a breakdown."""
@@ -56,7 +59,16 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("ended_by_limit", "the run was stopped by a step, cost, context or time limit"),
     Feature("checked_last_change", "a test or check ran after its last change"),
     Feature("ends_passing", "the last test run after its last change passed"),
+    Feature("project_tests_after_change", "a test of the project's own suite (not a script "
+                                          "of the agent's) ran after its last change",
+            candidate=True),
+    Feature("own_checks_only", "every check after its last change ran scripts the agent "
+                               "wrote itself", candidate=True),
+    Feature("closing_doubt", "its closing message doubts the fix (uncertain_fix's "
+                             "closing_doubt)", candidate=True),
 )}
+#: The features the score weighs (the others are measured only).
+WEIGHED: tuple[str, ...] = tuple(name for name, f in FEATURES.items() if not f.candidate)
 
 
 def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str, float]:
@@ -85,11 +97,28 @@ def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str,
         "checked_last_change": float(last_edit is not None and view.checked_after(last_edit)),
         "ends_passing": float(bool(after) and after[-1].ok is True),
     }
+    checks = [i for i in view.verifications if last_edit is not None and i > last_edit]
+    features["project_tests_after_change"] = float(any(not view.is_adhoc(t) for t in after))
+    features["own_checks_only"] = float(bool(checks) and all(_own(view, i) for i in checks))
+    features["closing_doubt"] = float(_closing_doubt(view))
     if not said:
         # A trajectory that records none of the agent's text (some exports strip it) says
         # nothing of how much it talked: the model takes the typical value.
         del features["words"]
     return features
+
+
+def _own(view: TraceView, index: int) -> bool:
+    """A check that ran a file the agent created (a reproduction script, its own test)."""
+    text = view.texts.get(index, "")
+    return any(name in text for name in {c.replace("\\", "/").rsplit("/", 1)[-1]
+                                         for c in view.created if c not in view.deliverables})
+
+
+def _closing_doubt(view: TraceView) -> bool:
+    from ..detectors.claims import closing_doubt
+
+    return closing_doubt(view) is not None
 
 
 def _change_size(trace: Trace, view: TraceView) -> int:

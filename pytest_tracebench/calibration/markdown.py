@@ -110,11 +110,15 @@ def markdown(report: CalibrationReport) -> str:
         out.append(f"| `{term.name}` | {term.weight:+.2f} | {ref} | {what} |")
     if report.features:
         out += ["", "Each behaviour feature alone: AUROC per source (above 0.50, runs with "
-                    "more of it pass more often; below, less often).", "",
+                    "more of it pass more often; below, less often). Features marked *measured "
+                    "only* are candidates the score does not weigh: they do not point the same "
+                    "way across sources.", "",
                 "| feature | " + " | ".join(f"`{s[:18]}`" for s in sources) + " | pooled |",
                 "|---|" + "---|" * (len(sources) + 1)]
         for name, by in report.features.items():
-            out.append(f"| `{name}` | " + " | ".join(_n(by.get(s)) for s in sources)
+            feature = FEATURES.get(name)
+            label = f"`{name}`" + (" *measured only*" if feature and feature.candidate else "")
+            out.append(f"| {label} | " + " | ".join(_n(by.get(s)) for s in sources)
                        + f" | {_n(by.get('pooled'))} |")
     out += ["", "| target | goal | measured | |", "|---|---|---|---|"]
     for target in report.targets:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .features import FEATURES
+from .features import FEATURES, WEIGHED
 from .fit import DEFAULT_C, MIN_FIRES, fit, held_out
 from .measure import (
     Agreement,
@@ -115,7 +115,7 @@ def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreMo
               ) -> CalibrationReport:
     """Measure ``current`` and a model fitted on these runs, held out by source and task."""
     runs = collection.runs
-    names = list(features) if features is not None else list(FEATURES)
+    names = list(features) if features is not None else list(WEIGHED)
     detectors = list(detectors)
     model = fit(runs, detectors, names, c=c, fitted_on={"command": command})
     costing = {t.name for t in model.terms if t.kind == "detector" and t.weight < 0}
@@ -166,7 +166,7 @@ def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreMo
         false_success_on_resolved=round(false_claims / len(resolved_runs), 4)
         if resolved_runs else None,
         model=model, thresholds=thresholds or {})
-    for name in names:
+    for name in [*names, *(n for n in FEATURES if n not in names)]:
         by = {"pooled": auroc(runs, [r.features.get(name, 0.0) for r in runs]).value}
         for source in sources:
             mine = [r for r in runs if r.source == source and name in r.features]

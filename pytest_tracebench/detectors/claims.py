@@ -235,22 +235,35 @@ class UncertainFixDetector(Detector):
     def _closing_doubt(self, view: TraceView) -> Iterator[Finding]:
         """The agent's closing message (its last word, code left out) doubts the fix or says
         the problem is still there: an agent that verified its fix says so plainly."""
+        found = closing_doubt(view, self.options["hedges"])
+        if found is None:
+            return
+        message, text, words = found
+        quote = _sentence_with(text, words[0])
+        shown = ", ".join(sorted(set(words))[:5])
+        yield self.finding(
+            f"The agent's closing message doubts the fix ({shown}): \"{quote}\"",
+            [message.index], severity="medium", pattern="closing_doubt", hedges=words[:20])
+
+
+def closing_doubt(view: TraceView, hedges: int = 1) -> tuple[Step, str, list[str]] | None:
+    """``(message, its text, the doubt words)`` when the agent's closing message (its last
+    message with text, code blocks left out) holds ``hedges`` or more doubt words."""
+    memo = view.memo.setdefault("closing_doubt", {})
+    if "last" not in memo:
+        memo["last"] = None
         for position in range(len(view.messages) - 1, -1, -1):
             if view.message_roles[position] != "assistant":
                 continue
             text = _CODE_BLOCK.sub(" ", view.message_texts[position])
-            if not text.strip():
-                continue
-            found = _CONCESSIONS.findall(text.lower())
-            if len(found) >= self.options["hedges"]:
-                message = view.messages[position]
-                quote = _sentence_with(text, found[0])
-                words = ", ".join(sorted(set(found))[:5])
-                yield self.finding(
-                    f"The agent's closing message doubts the fix ({words}): \"{quote}\"",
-                    [message.index], severity="medium",
-                    pattern="closing_doubt", hedges=found[:20])
-            return
+            if text.strip():
+                memo["last"] = (view.messages[position], text,
+                                _CONCESSIONS.findall(text.lower()))
+                break
+    last = memo["last"]
+    if last is None or len(last[2]) < hedges:
+        return None
+    return last[0], last[1], list(last[2])
 
 
 def _last_action_before(view: TraceView, index: int) -> int | None:

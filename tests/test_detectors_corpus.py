@@ -191,3 +191,24 @@ def test_real_runs_the_detectors_used_to_misjudge() -> None:
     codex = _findings_of("codex-o4mini-usaco-terminalbench-adapter/"
                          "1156.1-of-1.2025-08-24__02-56-58")
     assert codex == {("no_change", "missing_deliverable")}
+
+
+def test_an_edit_that_restores_the_earlier_content_is_a_revert() -> None:
+    """The repair agent put a file back by writing its old content (`trace.edit(path,
+    content=before)`): read as a new change, it gave "the last change was never tested" and
+    "masks the symptom" findings about the original code."""
+    diff = ("--- a/src/counter.py\n+++ b/src/counter.py\n@@ -1,2 +1,2 @@\n"
+            "-    time.sleep(0)\n-    total += 1\n+    total += 2\n")
+
+    def build(rec: TraceRecorder) -> None:
+        rec.edit("src/counter.py", diff=diff)
+        fail(rec)
+        rec.edit("src/counter.py", content="def f():\n    time.sleep(0)\n    total += 1\n",
+                 name="restore")
+
+    trace = make(build)
+    from pytest_tracebench.detectors._view import build_view
+
+    assert [e.op for e in build_view(trace).edits] == ["modify", "revert"]
+    assert patterns("uncertain_fix", trace) == []
+    assert "unverified_fix" not in patterns("incomplete_resolution", trace)

@@ -98,7 +98,7 @@ class RepairAgent:
                 failures = now
                 continue
             candidate.path.write_text(before)
-            trace.edit(rel, content=before, name="revert")
+            trace.edit(rel, content=before, name="revert", op="revert")
         trace.message(f"I could not make the visible tests pass within {self.max_attempts} "
                       f"attempts; {failures} failure(s) remain.")
         trace.submit(self._patch(workspace, originals))

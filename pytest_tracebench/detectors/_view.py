@@ -544,6 +544,9 @@ def build_view(trace: Trace) -> TraceView:
                 # A tool's edit that was refused (no match for the text to replace, a linter
                 # rejecting it, a patch that did not apply): nothing changed.
                 entries = [(path, "failed") for path, _ in entries]
+            elif kind == "edit" and isinstance(inp, dict) and isinstance(inp.get("content"), str):
+                entries = [(path, "revert" if op == "modify" and _restores(
+                    view.edits, path, inp["content"]) else op) for path, op in entries]
         for path, op in entries:
             if not path or not _plausible_path(path):
                 continue
@@ -612,6 +615,20 @@ def build_view(trace: Trace) -> TraceView:
     view.created = {p for p, op in first_op.items() if op == "create"}
     view.finish()
     return view
+
+
+def _restores(edits: list[EditInfo], path: str, content: str) -> bool:
+    """True when writing ``content`` to ``path`` undoes the last change to it: the content
+    holds every line that change removed and none it added. An edit that restores a file's
+    earlier content is a revert, whatever the agent called it."""
+    previous = next((e for e in reversed(edits) if same_path(e.path, path)
+                     and e.op not in ("failed", "revert")), None)
+    if previous is None or not previous.removed.strip():
+        return False
+    lines = {line.strip() for line in content.splitlines()}
+    removed = {line.strip() for line in previous.removed.splitlines() if line.strip()}
+    added = {line.strip() for line in previous.added.splitlines() if line.strip()} - removed
+    return removed <= lines and not (added & lines)
 
 
 def _command_test_run(step: Step, out: dict[str, Any], target: str, baseline: bool) -> TestRun:

@@ -220,6 +220,8 @@ def endless_server() -> Iterator[str]:
     class Endless(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self.send_response(200)
+            if self.path.endswith("/declared.jsonl"):
+                self.send_header("Content-Length", str(10 << 20))
             self.end_headers()
             chunk = b"x" * 65536
             try:
@@ -244,6 +246,15 @@ def test_an_endless_download_stops_at_the_limit(endless_server: str, tmp_path: P
                   cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.strip() == (f"{endless_server}: cannot fetch: more than 2 MiB; raise "
+                                   "TRACEBENCH_MAX_TRACE_MB to read it")
+
+
+def test_a_download_declared_over_the_limit_is_refused_before_reading(endless_server: str,
+                                                                     tmp_path: Path) -> None:
+    url = endless_server.replace("run.jsonl", "declared.jsonl")
+    proc = capped("analyze", url, env={"TRACEBENCH_MAX_TRACE_MB": "2"}, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (f"{url}: cannot fetch: 10 MB is over the 2 MiB limit; raise "
                                    "TRACEBENCH_MAX_TRACE_MB to read it")
 
 

@@ -190,7 +190,8 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
     if to_stdout:
         print(report.model_dump_json(indent=2))
     else:
-        print("\n".join(render_terminal(report, verbose=verbose)))
+        for line in render_terminal(report, verbose=verbose):
+            _out(line)  # a saved report (`tracebench report`) is data like any trace
         if settings.json_path is not None:
             write_report(report, settings.json_path)
             _out(f"JSON report: {settings.json_path}")

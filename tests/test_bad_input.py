@@ -47,6 +47,46 @@ def capped(*args: str, cwd: Path | None = None, env: dict[str, str] | None = Non
         pytest.fail(f"tracebench {' '.join(args)} did not finish in {timeout} s")
 
 
+_DRIVER = """
+import contextlib, io, json, resource, sys, traceback
+resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
+from pytest_tracebench.cli import main
+results = []
+for argv in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        except BaseException:
+            traceback.print_exc()
+            code = None
+    results.append([code, out.getvalue(), err.getvalue()])
+sys.__stdout__.write(json.dumps(results))
+"""
+
+
+def capped_each(runs: list[list[str]], cwd: Path, timeout: float = 120
+                ) -> list[subprocess.CompletedProcess[str]]:
+    """Each argument vector through ``main()`` in turn, in one process under the memory cap
+    (one interpreter start for many runs); what each returned and printed."""
+    proc = capped_process([sys.executable, "-c", _DRIVER.format(cap=CAP), json.dumps(runs)],
+                          cwd, timeout)
+    assert proc.returncode == 0, proc.stderr
+    return [subprocess.CompletedProcess(argv, code, out, err)
+            for argv, (code, out, err) in zip(runs, json.loads(proc.stdout), strict=True)]
+
+
+def capped_process(command: list[str], cwd: Path, timeout: float
+                   ) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              cwd=cwd, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{command[3:]} did not finish in {timeout} s")
+
+
 def _bomb(path: Path) -> Path:
     """An Inspect ``.eval`` of 8 samples of 80 MB of tiny messages each: 4 MB on disk, 640 MB
     uncompressed, each sample under the old per-member limit."""
@@ -136,8 +176,8 @@ SINGLE = {
 @pytest.mark.parametrize("verb", sorted(SINGLE))
 def test_verbs_taking_one_file_refuse_it_in_one_line(verb: str, inputs: dict[str, Path],
                                                      tmp_path: Path) -> None:
-    for name, path in inputs.items():
-        proc = capped(*SINGLE[verb](path, tmp_path), cwd=tmp_path)
+    procs = capped_each([SINGLE[verb](path, tmp_path) for path in inputs.values()], tmp_path)
+    for (name, path), proc in zip(inputs.items(), procs, strict=True):
         # Following a live trace skips a damaged line with a warning and follows on.
         live = verb == "replay-follow" and name == "deep_step"
         assert proc.returncode == (0 if live else 1), (name, proc.stdout, proc.stderr)
@@ -297,10 +337,29 @@ def test_file_names_with_escapes_cannot_forge_lines(tmp_path: Path) -> None:
         "rerun": ["rerun", str(bad), "--workspace", str(ws)],
         "report": ["report", str(folder / "nope.json")],
     }
-    for verb, args in runs.items():
-        proc = capped(*args, cwd=tmp_path)
+    for verb, proc in zip(runs, capped_each(list(runs.values()), tmp_path), strict=True):
         out = proc.stdout + proc.stderr
         assert "\x1b" not in out and "\r" not in out, (verb, out)
         forged = [line for line in out.splitlines() if line.startswith(("ok: 99", "\x1b"))]
         assert forged == [], (verb, out)
         assert "x\\x0a\\x1b[32mok: 99" in out, (verb, out)
+
+
+def test_a_saved_report_s_strings_cannot_forge_lines(tmp_path: Path) -> None:
+    # A saved report is data like a trace: its task ids, agents and detector names reach the
+    # terminal through `tracebench report`, and a per-trace gate's message names tasks.
+    trace = _recorded(tmp_path / "run.jsonl")
+    assert main(["analyze", str(trace), f"--json={tmp_path / 'r.json'}"]) == 0
+    data = json.loads((tmp_path / "r.json").read_text())
+    for result in data["results"]:
+        result["task_id"] = result["nodeid"] = result["agent"] = "t" + FORGED
+        result["findings"] = [{"detector": "d" + FORGED, "category": "flow",
+                               "severity": "high", "message": "m" + FORGED, "steps": [0]}]
+    data["summary"]["findings_per_detector"] = {"d" + FORGED: 1}
+    (tmp_path / "r.json").write_text(json.dumps(data))
+    for args in (["report", str(tmp_path / "r.json"), "--min-score=100"],
+                 ["report", str(tmp_path / "r.json"), "-v"]):
+        (proc,) = capped_each([args], tmp_path)
+        out = proc.stdout + proc.stderr
+        assert "\x1b" not in out and "\r" not in out, out
+        assert [line for line in out.splitlines() if line.startswith(("ok: 99", "\x1b"))] == []

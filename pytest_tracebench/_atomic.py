@@ -6,6 +6,7 @@ file it was writing."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -72,8 +73,10 @@ def replace_folder(new: Path, path: Path) -> None:
             os.rename(new, path)  # onto a missing or empty folder: atomic
             return
         except OSError as exc:
-            if not path.exists() and not path.is_symlink():
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
                 raise named(exc, path) from None
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                raise named(exc, path) from None  # not a folder we wrote: keep it
         old = _sibling(path, "old")
         try:
             os.rename(path, old)
@@ -81,11 +84,7 @@ def replace_folder(new: Path, path: Path) -> None:
             continue  # another run moved it away first
         except OSError as exc:
             raise named(exc, path) from None
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                old.unlink()
+        shutil.rmtree(old, ignore_errors=True)
     raise OSError(f"could not replace {path}: other runs kept replacing it")
 
 

@@ -56,10 +56,14 @@ class Replayer:
 
     def steps(self) -> Iterator[Step]:
         """The steps in order, streamed for our JSON Lines, imported for other formats."""
-        from .storage import _sniff, iter_records
+        from .storage import TraceLoadError, _sniff, iter_records
 
-        if self.format in (None, "tracebench") and not self.path.is_dir() and \
-                _sniff(self.path)[0] == "jsonl":
+        try:
+            streamed = self.format in (None, "tracebench") and not self.path.is_dir() and \
+                _sniff(self.path)[0] == "jsonl"
+        except TraceLoadError:
+            streamed = False  # binary (an Inspect .eval zip) or worse: the importers decide
+        if streamed:
             for _, record in iter_records(self.path):
                 if isinstance(record, TraceHeader):
                     self.header = record

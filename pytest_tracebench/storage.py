@@ -93,16 +93,22 @@ def check_regular(path: str | Path) -> None:
         raise TraceLoadError(path, problem)
 
 
-def _uncompressed_size(path: Path, size: int) -> int:
-    """A zip's members at their uncompressed size (what reading them costs), else ``size``.
-    The zip reader never inflates a member past the size its directory declares."""
-    try:
-        if not zipfile.is_zipfile(path):
-            return size
-        with zipfile.ZipFile(path) as archive:
-            return max(size, sum(info.file_size for info in archive.infolist()))
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
-        return size  # the importer reports a damaged zip with its own message
+def check_zip(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse a zip whose members add up to more than :func:`max_trace_bytes` uncompressed,
+    before a member is read: its size on disk says nothing of that (a 4 MB ``.eval`` can
+    hold 640 MB), and the zip reader never inflates a member past the size its directory
+    declares. Every importer that opens a zip calls this."""
+    size = sum(info.file_size for info in archive.infolist())
+    if size > max_trace_bytes():
+        raise _too_large(path, size, " uncompressed")
+
+
+def _too_large(path: Path, size: int, packed: str = "") -> TraceLoadError:
+    return TraceLoadError(
+        path, f"{size / 1e6:,.0f} MB{packed} is over the {max_trace_bytes() // _MIB:,} MiB "
+              f"limit for loading a whole trace (a loaded trace takes {MEMORY_RATIO} its size "
+              f"in memory); raise TRACEBENCH_MAX_TRACE_MB, or stream it with `tracebench "
+              f"replay`")
 
 
 def _folder_size(path: Path) -> int:
@@ -117,32 +123,24 @@ def _folder_size(path: Path) -> int:
             raise TraceLoadError(path, f"holds {member.relative_to(path).as_posix()}, which "
                                        f"is not a regular file ({kind})")
         if stat.S_ISREG(mode):
-            size += _uncompressed_size(member, member.stat().st_size) \
-                if member.suffix in (".eval", ".zip") else member.stat().st_size
+            size += member.stat().st_size
     return size
 
 
 def check_trace_size(path: Path) -> None:
     """Refuse, with one line and before reading it, what cannot be loaded whole: a FIFO or a
-    device (:func:`not_regular`), and a trace over :func:`max_trace_bytes` (a zip counted
-    uncompressed, a folder with all its files)."""
+    device (:func:`not_regular`), and a trace over :func:`max_trace_bytes` (a folder with all
+    its files; a zip's members are counted by :func:`check_zip` when it is opened)."""
     try:
-        mode = path.stat().st_mode
-        if stat.S_ISDIR(mode):
-            size = _folder_size(path)
-        else:
-            check_regular(path)
-            size = _uncompressed_size(path, path.stat().st_size)
-    except OSError:
+        st = path.stat()
+    except (OSError, ValueError):
         return  # the reader reports an unreadable file with its own message
-    limit = max_trace_bytes()
-    if size > limit:
-        packed = " uncompressed" if path.is_file() and size > path.stat().st_size else ""
-        raise TraceLoadError(
-            path, f"{size / 1e6:,.0f} MB{packed} is over the {limit // _MIB:,} MiB limit for "
-                  f"loading a whole trace (a loaded trace takes {MEMORY_RATIO} its size in "
-                  f"memory); raise TRACEBENCH_MAX_TRACE_MB, or stream it with `tracebench "
-                  f"replay`")
+    kind = special_kind(st.st_mode)
+    if kind is not None:
+        raise TraceLoadError(path, f"not a regular file ({kind})")
+    size = _folder_size(path) if stat.S_ISDIR(st.st_mode) else st.st_size
+    if size > max_trace_bytes():
+        raise _too_large(path, size)
 
 
 def out_of_memory(path: str | Path) -> TraceLoadError:

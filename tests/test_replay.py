@@ -336,3 +336,12 @@ def test_follow_refuses_a_line_that_never_ends(tmp_path: Path,
         follow(path, io.StringIO(), keep=lambda step: True, poll=0.01, timeout=5)
     assert str(err.value) == (f"{path}:3: line longer than 1 MiB; a trace line holds one "
                               "step; raise TRACEBENCH_MAX_LINE_MB to read it")
+
+
+def test_replay_of_an_inspect_eval_zip_prints_its_steps() -> None:
+    # A zip is binary to the JSON Lines reader; it said "binary file" instead of importing it.
+    path = REPO / "tests" / "data" / "native" / "inspect_ai" / "inspect_ai__log_formats.eval"
+    for extra in ([], ["--no-findings"]):
+        result = tb("replay", *extra, str(path))
+        assert result.returncode == 0, result.stderr
+        assert "ACTION: " in result.stdout

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, EndStatus, TaskInfo, Trace
+from ..storage import check_zip
 from ._build import TraceBuilder, stable_id, text_of
 
 
@@ -45,6 +46,7 @@ class InspectImporter:
             return [self._sample(path, header, sample) for sample in
                     header.get("samples") or [] if isinstance(sample, dict)]
         with zipfile.ZipFile(path) as archive:
+            check_zip(path, archive)  # also a zip behind other bytes, which the registry let by
             names = archive.namelist()
             header = self._member(archive, "header.json" if "header.json" in names
                                   else "_journal/start.json")

@@ -138,7 +138,10 @@ def check_trace_size(path: Path) -> None:
     kind = special_kind(st.st_mode)
     if kind is not None:
         raise TraceLoadError(path, f"not a regular file ({kind})")
-    size = _folder_size(path) if stat.S_ISDIR(st.st_mode) else st.st_size
+    try:
+        size = _folder_size(path) if stat.S_ISDIR(st.st_mode) else st.st_size
+    except OSError:
+        return
     if size > max_trace_bytes():
         raise _too_large(path, size)
 

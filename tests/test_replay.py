@@ -205,7 +205,10 @@ def test_follow_shows_steps_appended_by_another_process(tmp_path: Path) -> None:
             assert line, "follower ended early"
             first += line
         assert writer.poll() is None  # seen while the writer is still writing
-        rest, _ = follower.communicate(timeout=60)
+        # Not communicate(timeout=...): it reads the pipe underneath the text buffer, and
+        # loses what readline() had already buffered (the steps printed with step 0).
+        rest = follower.stdout.read()  # type: ignore[union-attr]
+        follower.wait(timeout=60)
     finally:
         writer.wait(timeout=60)
     text = first + rest

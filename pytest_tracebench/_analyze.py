@@ -71,17 +71,25 @@ def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any,
     def shown(text: str) -> str:
         return text.replace(source, path) if source != path else text
 
+    from .storage import out_of_memory
+
+    traces: list[Any] = []
     try:
         traces = import_path(source, format=fmt, importers=_WORKER["importers"])
+        if beside and pipeline.settings.verdicts:
+            from .verdicts import with_verdict
+
+            traces = [with_verdict(Path(source), trace, Path(path)) for trace in traces]
+        warnings = [shown(w) for trace in traces for w in trace.warnings]
+        documents = [pipeline.analyze(t, path=path).model_dump_json() for t in traces]
     except TraceLoadError as exc:
         return path, [], shown(str(exc)), []
-    if beside and pipeline.settings.verdicts:
-        from .verdicts import with_verdict
-
-        traces = [with_verdict(Path(source), trace, Path(path)) for trace in traces]
-    warnings = [shown(w) for trace in traces for w in trace.warnings]
-    return path, [pipeline.analyze(t, path=path).model_dump_json() for t in traces], None, \
-        warnings
+    except MemoryError:
+        pass  # reported below: until the handler ends, its traceback holds what was built
+    else:
+        return path, documents, None, warnings
+    traces.clear()
+    return path, [], shown(str(out_of_memory(source))), []
 
 
 class Progress:
@@ -115,6 +123,7 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
     and into ``errors``. ``engine`` is ``local`` (``jobs`` processes) or ``ray``."""
     from ._remote import is_url
     from .importers import iter_trace_inputs
+    from .report.terminal import clean
 
     errors = errors if errors is not None else []
     if engine == "ray":
@@ -128,12 +137,12 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
             continue
         for found, skip in iter_trace_inputs([raw]):
             if skip is not None:
-                print(f"{found}: skipped: {skip}", file=sys.stderr)
+                print(clean(f"{found}: skipped: {skip}"), file=sys.stderr)
             else:
                 inputs.append(str(found))
     if not inputs:
         message = "tracebench: error: no input files found in " + ", ".join(map(str, paths))
-        print(message, file=sys.stderr)
+        print(clean(message), file=sys.stderr)
         errors.append(message)
         return []
     progress = Progress(len(inputs))
@@ -147,18 +156,18 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
         for path, documents, error, warnings in outcomes:
             progress.step()
             if error is not None:
-                print(("\n" if progress.enabled else "") + error, file=sys.stderr)
+                print(("\n" if progress.enabled else "") + clean(error), file=sys.stderr)
                 errors.append(error)
                 continue
             for warning in warnings:
-                print(f"warning: {warning}", file=sys.stderr)
+                print(clean(f"warning: {warning}"), file=sys.stderr)
             for document in documents:
                 result = TraceResult.model_validate_json(document)
                 if result.session_id:
                     key = (result.agent, result.session_id)
                     if key in seen_sessions:
-                        print(f"{path}: skipped: the same run as {seen_sessions[key]} "
-                              f"(session {result.session_id})", file=sys.stderr)
+                        print(clean(f"{path}: skipped: the same run as {seen_sessions[key]} "
+                                    f"(session {result.session_id})"), file=sys.stderr)
                         continue
                     seen_sessions[key] = str(path)
                 results.append(result)

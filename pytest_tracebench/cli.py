@@ -14,10 +14,12 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
 from . import __version__
+from ._atomic import write_text
 from ._manager import PluginLoadError
 from ._ray_engine import EngineError
 from .config import (
@@ -43,8 +45,17 @@ _SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
+def _out(line: str, file: Any = None) -> None:
+    """Print one line. Every line we print can hold a file name or a string from a trace:
+    control characters are shown escaped (``\\x0a``, ``\\x1b``), so a name holding a newline
+    and terminal escapes cannot forge a line (``ok: 99 steps``) or recolour the terminal."""
+    from .report.terminal import clean
+
+    print(clean(line), file=file if file is not None else sys.stdout)
+
+
 def _err(message: str) -> None:
-    print(message, file=sys.stderr)
+    _out(message, file=sys.stderr)
 
 
 def load_inputs(paths: Sequence[str], fmt: str | None,
@@ -84,8 +95,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for path, traces in load_inputs(args.paths, args.format, failures):
         for trace in traces:
             status = trace.end.status if trace.end is not None else "aborted"
-            print(f"{path}: ok: {len(trace.steps)} steps, {status}, "
-                  f"format {trace.header.source.format}")
+            _out(f"{path}: ok: {len(trace.steps)} steps, {status}, "
+                 f"format {trace.header.source.format}")
     return 1 if failures else 0
 
 
@@ -119,13 +130,12 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             target = out if single else out / (_safe_name(
                 f"{trace.header.source.format}-{trace.header.task.id}-{trace.trace_id[:8]}")
                 + suffix)
-            target.parent.mkdir(parents=True, exist_ok=True)
             trace = redact_trace(trace, redactor)
             if args.to == "tracebench":
                 dump_trace(trace, target)
             else:
-                target.write_text(json.dumps(to_atif(trace), indent=2) + "\n", encoding="utf-8")
-            print(f"{path} -> {target} ({len(trace.steps)} steps)")
+                write_text(target, json.dumps(to_atif(trace), indent=2) + "\n")
+            _out(f"{path} -> {target} ({len(trace.steps)} steps)")
     if total == 0 and not failures:
         _err("tracebench: error: no trace to convert")
         return 1
@@ -180,20 +190,21 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
     if to_stdout:
         print(report.model_dump_json(indent=2))
     else:
-        print("\n".join(render_terminal(report, verbose=verbose)))
+        for line in render_terminal(report, verbose=verbose):
+            _out(line)  # a saved report (`tracebench report`) is data like any trace
         if settings.json_path is not None:
             write_report(report, settings.json_path)
-            print(f"JSON report: {settings.json_path}")
+            _out(f"JSON report: {settings.json_path}")
     if settings.html is not None:
         from .report.html import write_dashboard
 
         page = write_dashboard(report, settings.html,
                                redactor=redactor_from_settings(settings),
                                single_file=settings.self_contained_html)
-        print(f"HTML dashboard: {page}", file=sys.stderr if to_stdout else sys.stdout)
+        _out(f"HTML dashboard: {page}", file=sys.stderr if to_stdout else sys.stdout)
     if settings.save or settings.autosave:
         saved = save_run(report, base_dir, settings.save or time.strftime("%Y%m%d-%H%M%S"))
-        print(f"saved run: {saved}", file=sys.stderr if to_stdout else sys.stdout)
+        _out(f"saved run: {saved}", file=sys.stderr if to_stdout else sys.stdout)
     return all(g.get("passed") for g in report.gates)
 
 
@@ -230,7 +241,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .gates import compare_reports, parse_rule
     from .report import find_run, load_report
-    from .report.terminal import clean
 
     settings = _settings(args)
     base_dir = _base_dir(settings)
@@ -241,8 +251,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(json.dumps(diff, indent=2))
     else:
         mean = diff["mean_score"]
-        print(f"mean score: {mean['base']} -> {mean['new']}    pass rate: "
-              f"{diff['pass_rate']['base']} -> {diff['pass_rate']['new']}")
+        _out(f"mean score: {mean['base']} -> {mean['new']}    pass rate: "
+             f"{diff['pass_rate']['base']} -> {diff['pass_rate']['new']}")
         print()
         print("per task:")
         for task in diff["tasks"]:
@@ -255,20 +265,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 changes.append("-" + ", -".join(task["disappeared"]))
             if task["only_in"]:
                 changes.append(f"only in {task['only_in']}")
-            print(f"  {clean(task['task'])}: {task['base']} -> {task['new']} {sign}  "
-                  + "; ".join(changes))
+            _out(f"  {task['task']}: {task['base']} -> {task['new']} {sign}  "
+                 + "; ".join(changes))
         print()
         print("per detector:")
         for row in diff["detectors"]:
-            print(f"  {row['detector']:24} {row['base']:4} -> {row['new']:4} "
-                  f"({row['delta']:+d})")
+            _out(f"  {row['detector']:24} {row['base']:4} -> {row['new']:4} "
+                 f"({row['delta']:+d})")
     failed = False
     from .gates import _check_rule
 
     for text in settings.compare_fail:
         gate = _check_rule(parse_rule(text), base, new)
-        print(f"gate {gate['name']}: {'PASSED' if gate['passed'] else 'FAILED'}: "
-              f"{gate['message']}", file=sys.stderr if args.json_out else sys.stdout)
+        _out(f"gate {gate['name']}: {'PASSED' if gate['passed'] else 'FAILED'}: "
+             f"{gate['message']}", file=sys.stderr if args.json_out else sys.stdout)
         failed = failed or not gate["passed"]
     return 1 if failed else 0
 
@@ -316,14 +326,14 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
     trace = import_path(Path(args.path), format=args.format)[0]
     report = rerun(trace, workspace, timeout=args.timeout, keep=args.keep)
     for index, why in report.skipped:
-        print(f"step {index + 1}: skipped: {why}")
+        _out(f"step {index + 1}: skipped: {why}")
     for diff in report.differences:
-        print(f"step {diff.step + 1} ({diff.kind} `{clean(diff.name)}`): {diff.what} differs: "
-              f"recorded {clean(repr(diff.expected))[:200]}, now {clean(repr(diff.actual))[:200]}")
+        _out(f"step {diff.step + 1} ({diff.kind} `{diff.name}`): {diff.what} differs: "
+             f"recorded {clean(repr(diff.expected))[:200]}, now {clean(repr(diff.actual))[:200]}")
     verdict = "reproduced" if not report.differences else \
         f"{len(report.differences)} difference(s)"
-    print(f"rerun of {args.path}: {report.replayed} step(s) re-executed, {verdict}"
-          + (f"; workspace kept at {report.workspace}" if args.keep else ""))
+    _out(f"rerun of {args.path}: {report.replayed} step(s) re-executed, {verdict}"
+         + (f"; workspace kept at {report.workspace}" if args.keep else ""))
     return 1 if report.differences else 0
 
 
@@ -469,10 +479,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as exc:
-        _err(f"tracebench: error: {exc.filename or ''}: {exc.strerror or exc}")
+        where = f"{exc.filename}: " if exc.filename else ""
+        _err(f"tracebench: error: {where}{exc.strerror or exc}")
         return 1
     except TraceLoadError as exc:  # a command that reads one trace: the file's one line
         _err(str(exc))
+        return 1
+    except MemoryError:
+        _err("tracebench: error: out of memory (an address-space limit?); lower "
+             "TRACEBENCH_MAX_TRACE_MB to refuse large files before reading them")
         return 1
     except (ConfigError, PluginLoadError, EngineError) as exc:
         _err(f"tracebench: error: {exc}")

@@ -11,6 +11,7 @@ and an interactive pager on a terminal.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -55,10 +56,14 @@ class Replayer:
 
     def steps(self) -> Iterator[Step]:
         """The steps in order, streamed for our JSON Lines, imported for other formats."""
-        from .storage import _sniff, iter_records
+        from .storage import TraceLoadError, _sniff, iter_records
 
-        if self.format in (None, "tracebench") and not self.path.is_dir() and \
-                _sniff(self.path)[0] == "jsonl":
+        try:
+            streamed = self.format in (None, "tracebench") and not self.path.is_dir() and \
+                _sniff(self.path)[0] == "jsonl"
+        except TraceLoadError:
+            streamed = False  # binary (an Inspect .eval zip) or worse: the importers decide
+        if streamed:
             for _, record in iter_records(self.path):
                 if isinstance(record, TraceHeader):
                     self.header = record
@@ -165,36 +170,74 @@ def replay_print(replayer: Replayer, out: IO[str], *, keep: Callable[[Step], boo
 def follow(path: Path, out: IO[str], *, keep: Callable[[Step], bool], poll: float = 0.2,
            timeout: float | None = None) -> int:
     """Print steps as another process appends them, until the end record (or ``timeout``
-    seconds without news). Lines are read whole: a half-written line waits for its end."""
+    seconds without a new line). Lines are read whole: a half-written line waits for its end,
+    up to the line limit (``TRACEBENCH_MAX_LINE_MB``: a line that never ends is refused).
+
+    A file truncated or replaced under us (a re-run of the same test writes the same path) is
+    noticed, by its size, its inode or its first line, and followed from its start."""
     from pydantic import ValidationError
 
-    from .storage import _RECORD
+    from .storage import _MIB, _RECORD, TraceLoadError, check_regular, max_line_bytes
 
-    out.write(f"=== Following {path} ===\n\n")
+    out.write(clean(f"=== Following {path} ===") + "\n\n")
     out.flush()
+    limit = max_line_bytes()
     shown = 0
     position = 0
+    lineno = 0
     buffer = b""
+    first: bytes | None = None  # the first line of the file being followed
+    identity: tuple[int, int] | None = None
     last_news = time.monotonic()
     while True:
+        chunk = b""
         try:
+            check_regular(path)  # a FIFO put in its place would block the open
             with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                head = fh.readline(limit + 1) if first is not None else b""
+                rewritten = identity not in (None, (st.st_dev, st.st_ino)) or \
+                    st.st_size < position or (first is not None and head != first[:len(head)])
+                if rewritten:
+                    out.write("=== the trace was rewritten; following the new run ===\n\n")
+                    out.flush()
+                    position, lineno, buffer, first = 0, 0, b"", None
+                identity = (st.st_dev, st.st_ino)
                 fh.seek(position)
-                chunk = fh.read()
+                chunk = fh.read(limit + 1 - len(buffer))
                 position = fh.tell()
         except FileNotFoundError:
-            chunk = b""
+            pass
         if chunk:
-            last_news = time.monotonic()
             buffer += chunk
+            if first is None and buffer.lstrip() and not buffer.lstrip().startswith(b"{"):
+                raise TraceLoadError(path, "not a tracebench trace (JSON Lines starting with a "
+                                           "'trace' record); --follow reads only those")
             *lines, buffer = buffer.split(b"\n")
+            if lines or len(buffer) > limit:
+                last_news = time.monotonic()
+            if len(buffer) > limit:
+                raise TraceLoadError(path, f"line longer than {limit // _MIB:,} MiB; a trace "
+                                           f"line holds one step; raise "
+                                           f"TRACEBENCH_MAX_LINE_MB to read it",
+                                     line=lineno + len(lines) + 1)
             for line in lines:
+                lineno += 1
+                if first is None:
+                    first = line + b"\n"
                 if not line.strip():
                     continue
                 try:
                     record = _RECORD.validate_json(line)
-                except ValidationError:
-                    out.write("(unreadable line skipped)\n")
+                except ValidationError as exc:
+                    record, problem = None, exc.errors()[0]["msg"]
+                if lineno == 1 and not isinstance(record, TraceHeader):
+                    raise TraceLoadError(path, "not a tracebench trace: expected the trace "
+                                               "header record; --follow reads only our JSON "
+                                               "Lines", line=1)
+                if record is None:  # damage in a live file: say where, and follow on
+                    print(clean(f"warning: {path}:{lineno}: unreadable line skipped: "
+                                f"{problem}"), file=sys.stderr)
                     continue
                 if isinstance(record, TraceEnd):
                     out.write(f"=== run ended: {record.status} ===\n")
@@ -204,7 +247,8 @@ def follow(path: Path, out: IO[str], *, keep: Callable[[Step], bool], poll: floa
                     out.write("\n".join(format_step(record, [])) + "\n\n")
                     out.flush()
                     shown += 1
-        elif timeout is not None and time.monotonic() - last_news > timeout:
+            continue  # read on at once while the file has more
+        if timeout is not None and time.monotonic() - last_news > timeout:
             out.write("=== no new step; stopped following ===\n")
             return shown
         time.sleep(poll)
@@ -284,6 +328,6 @@ def run_cli(path: Path, *, fmt: str | None, filters: Filters, single: int | None
         return 0
     shown = replay_print(replayer, out, keep=filters, single=single)
     if single is not None and not shown:
-        print(f"{path}: no step {single}", file=sys.stderr)
+        print(clean(f"{path}: no step {single}"), file=sys.stderr)
         return 1
     return 0

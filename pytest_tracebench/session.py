@@ -91,11 +91,36 @@ class TracebenchSession:
         self.saved: Path | None = None
         self.html: Path | None = None
         self.json_written: Path | None = None
+        self.running: pytest.Item | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.running = item  # until its reports are logged: an interrupt leaves it here
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self.running = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "tracebench", None)
         if isinstance(result, dict):
             self.results.append(result)
+
+    def _interrupted(self) -> None:
+        """The test a Ctrl-C (KeyboardInterrupt) stopped has no call report, so its trace was
+        never ended or analysed: end it as aborted (``test_outcome: interrupted``) and keep it
+        in the report with the steps it recorded."""
+        from .plugin import RECORDER_KEY
+
+        item, self.running = self.running, None
+        recorder = item.stash.get(RECORDER_KEY, None) if item is not None else None
+        if recorder is None or recorder.finished:
+            return
+        recorder.end("aborted", {"passed": False, "test_outcome": "interrupted",
+                                 "reason": "the session was interrupted (KeyboardInterrupt) "
+                                           "during this test"})
+        path = str(recorder.path) if recorder.path is not None else None
+        result = self.state.pipeline.analyze(recorder.to_trace(), path=path)
+        self.results.append(result.model_dump(mode="json"))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -106,6 +131,8 @@ class TracebenchSession:
         from .report.storage import ReportLoadError
 
         settings = self.state.settings
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            self._interrupted()
         results = [TraceResult.model_validate(r) for r in self.results]
         report = build_report(results, settings, cwd=self.config.invocation_params.dir)
         baseline = None

@@ -17,9 +17,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
+import stat
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -50,24 +53,108 @@ def max_line_bytes() -> int:
 
 def max_trace_bytes() -> int:
     """Largest trace loaded whole for analysis (``TRACEBENCH_MAX_TRACE_MB``, default 512
-    MiB). Analysis holds a trace in memory at roughly ten times its size on disk; replay
-    streams and has no such limit."""
+    MiB), counting a zip's members at their uncompressed size; also the limit for a report
+    and for a download. Replay streams and has no such limit."""
     return _limit_mb("TRACEBENCH_MAX_TRACE_MB", DEFAULT_MAX_TRACE_MB) * _MIB
 
 
-def check_trace_size(path: Path) -> None:
-    """Refuse, with one line and before reading it, a trace too large to load whole."""
+#: What a loaded and analysed trace costs in memory, as a multiple of its size (uncompressed),
+#: measured by ``tests/test_limits.py``: 2-3 for real runs, ~15 for our own JSON Lines of
+#: one-line steps, ~31 for a mini-swe-agent file of 100-byte steps (each step is a few
+#: objects of fixed size, whatever its text).
+MEMORY_RATIO = "2 to 35 times"
+
+
+def special_kind(mode: int) -> str | None:
+    """What a file of this ``st_mode`` is when it is neither a regular file nor a folder: a
+    FIFO waits for a writer forever, a device such as ``/dev/zero`` never ends."""
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return None
+
+
+def not_regular(path: str | Path) -> str | None:
+    """``not a regular file (a FIFO)`` when ``path`` (links followed) is a FIFO, a device or a
+    socket; ``None`` for files, folders and paths that cannot be looked at (their reader says
+    why)."""
     try:
-        size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) \
-            if path.is_dir() else path.stat().st_size
-    except OSError:
+        kind = special_kind(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return None
+    return f"not a regular file ({kind})" if kind else None
+
+
+def check_regular(path: str | Path) -> None:
+    """Refuse, before opening it, what is not a regular file or a folder."""
+    problem = not_regular(path)
+    if problem is not None:
+        raise TraceLoadError(path, problem)
+
+
+def check_zip(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse a zip whose members add up to more than :func:`max_trace_bytes` uncompressed,
+    before a member is read: its size on disk says nothing of that (a 4 MB ``.eval`` can
+    hold 640 MB), and the zip reader never inflates a member past the size its directory
+    declares. Every importer that opens a zip calls this."""
+    size = sum(info.file_size for info in archive.infolist())
+    if size > max_trace_bytes():
+        raise _too_large(path, size, " uncompressed")
+
+
+def _too_large(path: Path, size: int, packed: str = "") -> TraceLoadError:
+    return TraceLoadError(
+        path, f"{size / 1e6:,.0f} MB{packed} is over the {max_trace_bytes() // _MIB:,} MiB "
+              f"limit for loading a whole trace (a loaded trace takes {MEMORY_RATIO} its size "
+              f"in memory); raise TRACEBENCH_MAX_TRACE_MB, or stream it with `tracebench "
+              f"replay`")
+
+
+def _folder_size(path: Path) -> int:
+    size = 0
+    for member in path.rglob("*"):
+        try:
+            mode = member.stat().st_mode
+        except OSError:
+            continue
+        kind = special_kind(mode)
+        if kind is not None:
+            raise TraceLoadError(path, f"holds {member.relative_to(path).as_posix()}, which "
+                                       f"is not a regular file ({kind})")
+        if stat.S_ISREG(mode):
+            size += member.stat().st_size
+    return size
+
+
+def check_trace_size(path: Path) -> None:
+    """Refuse, with one line and before reading it, what cannot be loaded whole: a FIFO or a
+    device (:func:`not_regular`), and a trace over :func:`max_trace_bytes` (a folder with all
+    its files; a zip's members are counted by :func:`check_zip` when it is opened)."""
+    try:
+        st = path.stat()
+    except (OSError, ValueError):
         return  # the reader reports an unreadable file with its own message
-    limit = max_trace_bytes()
-    if size > limit:
-        raise TraceLoadError(
-            path, f"{size / 1e6:,.0f} MB is over the {limit // _MIB:,} MiB limit for loading a "
-                  f"whole trace (analysis needs about ten times that in memory); raise "
-                  f"TRACEBENCH_MAX_TRACE_MB, or stream it with `tracebench replay`")
+    kind = special_kind(st.st_mode)
+    if kind is not None:
+        raise TraceLoadError(path, f"not a regular file ({kind})")
+    try:
+        size = _folder_size(path) if stat.S_ISDIR(st.st_mode) else st.st_size
+    except OSError:
+        return
+    if size > max_trace_bytes():
+        raise _too_large(path, size)
+
+
+def out_of_memory(path: str | Path) -> TraceLoadError:
+    """The one line for a file whose loading ran out of memory (an address-space limit)."""
+    try:
+        size = f"{Path(path).stat().st_size / 1e6:,.0f} MB"
+    except OSError:
+        size = "the file"
+    return TraceLoadError(path, f"out of memory loading it ({size}; a loaded trace takes "
+                                f"{MEMORY_RATIO} its size in memory); lower "
+                                f"TRACEBENCH_MAX_TRACE_MB to refuse such files before reading")
 
 
 class TraceLoadError(Exception):
@@ -123,30 +210,47 @@ def check_schema_version(path: str | Path, version: Any, line: int | None) -> No
 
 def _sniff(path: Path) -> tuple[str, bytes]:
     """Return (``jsonl``|``json``, first bytes) or raise for empty and binary files."""
+    check_regular(path)
     try:
         with open(path, "rb") as fh:
             head = fh.read(_SNIFF_BYTES)
+            first_line = head.lstrip().split(b"\n", 1)[0]
+            if len(head) == _SNIFF_BYTES and b"\n" not in head.lstrip():
+                first_line = header_line(fh, first_line) or first_line
     except OSError as exc:
         raise TraceLoadError(path, f"cannot read: {exc.strerror or exc}") from None
     if not head.strip():
         raise TraceLoadError(path, "empty file; expected a trace (JSON Lines or JSON)")
     if b"\x00" in head:
         raise TraceLoadError(path, "binary file; expected a trace (JSON Lines or JSON text)")
-    first_line = head.lstrip().split(b"\n", 1)[0]
     try:
         first = json.loads(first_line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "json", head
     if isinstance(first, dict) and first.get("type") == "trace":
         return "jsonl", head
     return "json", head
 
 
+_HEADER_START = re.compile(rb'\s*\{\s*"type"\s*:\s*"trace"\s*[,}]')
+
+
+def header_line(fh: BinaryIO, prefix: bytes) -> bytes | None:
+    """The whole first line of ``fh`` when ``prefix`` (its first bytes, cut before their
+    newline) starts a trace header, which can be longer than any head read for detection (a
+    task description of 80 KB); ``None`` otherwise. Read up to :func:`max_line_bytes`."""
+    if not _HEADER_START.match(prefix):
+        return None
+    fh.seek(0)
+    line = fh.readline(max_line_bytes() + 1)
+    return line.strip() if len(line) <= max_line_bytes() else None
+
+
 def _lenient(text: str) -> Any:
     """The data of a line only Python's ``json`` accepts, made plain; ``None`` if it does not."""
     try:
         return plain(json.loads(text))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -163,6 +267,7 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, TraceHeader | Step | T
 def _iter_jsonl(
     path: Path, warnings: list[str]
 ) -> Iterator[tuple[int, TraceHeader | Step | TraceEnd, bool]]:
+    check_regular(path)
     try:
         fh = open(path, "rb")  # closed by the with below
     except OSError as exc:
@@ -323,12 +428,13 @@ def load_trace(path: str | Path) -> Trace:
 
 def dump_trace(trace: Trace, path: str | Path, *, document: bool = False) -> Path:
     """Write ``trace`` as JSON Lines (default) or as one JSON document."""
+    from ._atomic import replacing
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if document:
-        path.write_text(trace.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        return path
-    with open(path, "w", encoding="utf-8") as fh:
+    with replacing(path) as fh:  # whole or not at all, even on a full disk
+        if document:
+            fh.write(trace.model_dump_json(indent=2) + "\n")
+            return path
         fh.write(trace.header.model_dump_json() + "\n")
         for step in trace.steps:
             fh.write(step.model_dump_json(exclude_none=True) + "\n")

@@ -297,3 +297,95 @@ def test_comparison_against_a_baseline_run(browser: Any, tmp_path: Path) -> None
     assert any("pytest-dev__pytest-5840" in r and "only in new" in r for r in rows)
     assert any("django__django-11179" in r and "+0" not in r for r in rows)
     p.clean()
+
+
+# -- the page's own name, keys from agent data, ids holding line terminators ---------------------
+
+@pytest.mark.parametrize("name", ['x"><script src=evil.js><x y=".html', "a#b.html",
+                                  "q?x=1.html", "sp ace%20&amp;.html"])
+def test_the_dashboard_s_own_file_name_is_not_markup_and_not_cut(browser: Any, tmp_path: Path,
+                                                                 name: str) -> None:
+    # The name went into index.html as is: a quote ended the attribute and a script beside
+    # the page ran (the folder mode's script-src 'self' allows it); a # or ? cut the asset
+    # URLs, giving a page with no rows.
+    (tmp_path / "evil.js").write_text("window.__evil = 1; document.title = 'pwned';")
+    path = tmp_path / "run.jsonl"
+    rec = TraceRecorder(path, task="named")
+    rec.command("ls", exit_code=0, stdout="x")
+    rec.end()
+    settings = Settings()
+    report = build_report(analyze_paths([str(path)], settings), settings)
+    page_path = write_dashboard(report, tmp_path / name)
+    assert page_path.name == name
+    p = Page(browser, page_path.as_uri())
+    p.page.wait_for_selector("#traces tbody tr")
+    assert p.page.evaluate("window.__evil") is None
+    assert p.page.title() == "TraceBench report"
+    p.page.click("#traces tbody a")
+    p.page.wait_for_selector("#inspector-title")
+    assert p.page.text_content("#inspector-title") == "Step 1: ls"
+    assert (tmp_path / "evil.js").as_uri() not in p.requests
+    p.clean()
+
+
+def _trace_as(tmp_path: Path, file: str, *, trace_id: str | None = None, task: str,
+              agent: str) -> Path:
+    from pytest_tracebench import dump_trace, load_trace
+
+    path = tmp_path / file
+    rec = TraceRecorder(path, task=task, agent=agent)
+    rec.command("ls", exit_code=0, stdout=f"{task} by {agent}")
+    rec.end()
+    trace = load_trace(path)
+    if trace_id is not None:
+        trace.header.trace_id = trace_id
+    return dump_trace(trace, path)
+
+
+@pytest.mark.parametrize("single_file", [False, True], ids=["folder", "one-file"])
+def test_keys_from_agent_data_cannot_pollute_prototypes(browser: Any, tmp_path: Path,
+                                                        single_file: bool) -> None:
+    # A task id "__proto__" made the compare view set Object.prototype[<agent>]; with both
+    # "__proto__" it threw. A trace id "__proto__" could not be opened.
+    paths = [_trace_as(tmp_path, "a.jsonl", trace_id="__proto__", task="__proto__",
+                       agent="polluter"),
+             _trace_as(tmp_path, "b.jsonl", task="__proto__", agent="__proto__"),
+             _trace_as(tmp_path, "c.jsonl", task="constructor", agent="toString"),
+             _trace_as(tmp_path, "d.jsonl", task="plain", agent="polluter")]
+    settings = Settings()
+    report = build_report(analyze_paths(list(map(str, paths)), settings), settings)
+    page_path = write_dashboard(report, tmp_path / "out" / "index.html",
+                                single_file=single_file)
+    p = Page(browser, page_path.as_uri() + "#/compare")
+    p.page.wait_for_selector("#compare tbody tr")
+    own = p.page.evaluate("Object.getOwnPropertyNames(Object.prototype)")
+    assert "polluter" not in own and "__proto__" in own  # the accessor, not a value we set
+    assert p.page.evaluate("typeof ({}).toString === 'function' && "
+                           "Object.getPrototypeOf({}) === Object.prototype")
+    assert p.page.evaluate("({}).polluter") is None
+    heads = p.page.locator("#compare thead th").all_text_contents()
+    assert sorted(heads[1:-1]) == ["__proto__", "polluter", "toString"]
+    rows = p.page.locator("#compare tbody tr td:first-child").all_text_contents()
+    assert sorted(rows) == ["__proto__", "constructor", "plain"]
+    p.page.goto(page_path.as_uri() + "#/trace/__proto__")
+    p.page.wait_for_selector("#inspector-title")
+    assert "__proto__ by polluter" in (p.page.text_content("#inspector") or "")
+    p.clean()
+
+
+@pytest.mark.parametrize("trace_id", ["a\u2028b", "line\nbreak", "c\u2029d/7", "100%"])
+def test_a_trace_id_with_a_line_terminator_opens(browser: Any, tmp_path: Path,
+                                                 trace_id: str) -> None:
+    path = _trace_as(tmp_path, "t.jsonl", trace_id=trace_id, task="odd id", agent="a")
+    settings = Settings()
+    report = build_report(analyze_paths([str(path)], settings), settings)
+    page_path = write_dashboard(report, tmp_path / "out" / "index.html")
+    p = Page(browser, page_path.as_uri())
+    p.page.wait_for_selector("#traces tbody tr")
+    p.page.click("#traces tbody a")
+    p.page.wait_for_selector("#inspector-title")
+    assert p.page.text_content("#trace-title") == "odd id"
+    p.page.keyboard.press("j")  # a step change inside the open trace keeps it open
+    p.page.wait_for_selector("#inspector-title")
+    assert p.page.text_content("#trace-title") == "odd id"
+    p.clean()

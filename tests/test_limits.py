@@ -10,11 +10,15 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from pytest_tracebench import TraceRecorder
+
+_MIB = 1 << 20
+REAL_MINI = Path(__file__).parent / "data" / "real" / "mini-swe-agent"
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(),
                                 reason="reads peak memory from /proc (Linux)")
@@ -96,7 +100,7 @@ def test_a_multi_gb_trace_is_refused_before_reading(tmp_path: Path, name: str) -
     assert result["results"] == 0
     first = result["errors"][0]
     assert first == (f"{path}: 3,221 MB is over the 512 MiB limit for loading a whole trace "
-                     "(analysis needs about ten times that in memory); raise "
+                     "(a loaded trace takes 2 to 35 times its size in memory); raise "
                      "TRACEBENCH_MAX_TRACE_MB, or stream it with `tracebench replay`")
     assert result["growth_mb"] < 20
 
@@ -109,3 +113,94 @@ def test_other_files_still_load_after_a_refused_one(tmp_path: Path) -> None:
     result = probe(tmp_path, env={"TRACEBENCH_MAX_TRACE_MB": "100"})
     assert result["results"] == 1 and len(result["errors"]) == 1
     assert "over the 100 MiB limit" in result["errors"][0]
+
+
+def _inspect_zip(path: Path, members: int, member_mb: int) -> Path:
+    """An Inspect ``.eval`` whose samples are ``member_mb`` MB of tiny messages each: a few
+    hundred KB on disk."""
+    unit = b'{"role": "user", "content": "x"}, '
+    chunk = unit * ((1 << 20) // len(unit))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("header.json", json.dumps({"version": 2, "eval": {"task": "t"}}))
+        for n in range(members):
+            with archive.open(f"samples/{n}_epoch_1.json", "w") as fh:
+                fh.write(b'{"id": 1, "messages": [')
+                for _ in range(member_mb):
+                    fh.write(chunk)
+                fh.write(b'{"role": "user", "content": "x"}]}')
+    return path
+
+
+def test_a_zip_counts_at_its_uncompressed_size(tmp_path: Path) -> None:
+    # The limit once saw only the compressed size: a 1.4 MB .eval holding a 400 MB sample
+    # went through (and took 15 GB); members of 500 MB each, under the per-member limit, too.
+    path = _inspect_zip(tmp_path / "bomb.eval", members=3, member_mb=4)
+    assert path.stat().st_size < 200_000
+    result = probe(path, env={"TRACEBENCH_MAX_TRACE_MB": "10"})
+    assert result["results"] == 0
+    assert result["errors"] == [
+        f"{path}: 13 MB uncompressed is over the 10 MiB limit for loading a whole trace (a "
+        "loaded trace takes 2 to 35 times its size in memory); raise TRACEBENCH_MAX_TRACE_MB, "
+        "or stream it with `tracebench replay`"]
+    assert result["growth_mb"] < 10
+    assert probe(path, env={"TRACEBENCH_MAX_TRACE_MB": "20"})["results"] == 3
+
+
+def _tiny_steps(path: Path, megabytes: float) -> Path:
+    """A mini-swe-agent trajectory of the smallest steps: ~100 bytes of JSON per command."""
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "task"}]
+    for i in range(int(megabytes * 1e6 / 120)):
+        messages += [{"role": "assistant", "content": f"THOUGHT\n```bash\nls {i}\n```"},
+                     {"role": "user", "content": f"<returncode>0</returncode><output>{i}"
+                                                 "</output>"}]
+    path.write_text(json.dumps({"trajectory_format": "mini-swe-agent-1", "messages": messages,
+                                "info": {"exit_status": "Submitted", "submission": ""}}))
+    return path
+
+
+def _real_scaled(path: Path, megabytes: float) -> Path:
+    """A real mini-swe-agent run (tests/data/real) with its turns repeated to ``megabytes``."""
+    source = REAL_MINI / "django__django-11179" / "django__django-11179.traj.json"
+    data = json.loads(source.read_text())
+    turns = data["messages"][2:-1]
+    size = len(json.dumps(turns))
+    data["messages"] = data["messages"][:2] + turns * max(1, int(megabytes * 1e6 / size)) + \
+        data["messages"][-1:]
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(("shape", "bound"), [("tiny", 35), ("real", 5)])
+def test_memory_is_a_bounded_multiple_of_the_file(tmp_path: Path, shape: str,
+                                                  bound: float) -> None:
+    # The documented ratio (docs/reliability.md, the size-limit message) is what this
+    # measures: the peak of loading and analysing, over the file's size.
+    make = _tiny_steps if shape == "tiny" else _real_scaled
+    path = make(tmp_path / f"{shape}.traj.json", 3 if shape == "tiny" else 10)
+    result = probe(path)
+    assert result["results"] == 1, result["errors"]
+    ratio = result["growth_mb"] * _MIB / path.stat().st_size
+    print(f"{shape}: {path.stat().st_size / 1e6:.1f} MB, peak growth "
+          f"{result['growth_mb']:.0f} MB, {ratio:.1f}x")
+    assert ratio < bound
+
+
+_CAPPED_VALIDATE = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+from pytest_tracebench.cli import main
+sys.exit(main(["validate", sys.argv[2]]))
+"""
+
+
+def test_running_out_of_memory_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    # Under an address-space limit (ulimit -v) a file under the size limit can still need
+    # more memory than there is: one line naming it, not a MemoryError traceback.
+    path = _tiny_steps(tmp_path / "many.traj.json", 6)  # ~170 MB to load; start-up: < 150 MB
+    proc = subprocess.run([sys.executable, "-c", _CAPPED_VALIDATE, str(200 << 20), str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f"{path}: out of memory loading it ({path.stat().st_size / 1e6:,.0f} MB; a loaded "
+        "trace takes 2 to 35 times its size in memory); lower TRACEBENCH_MAX_TRACE_MB to "
+        "refuse such files before reading")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pty
@@ -9,8 +10,10 @@ import select
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -202,7 +205,10 @@ def test_follow_shows_steps_appended_by_another_process(tmp_path: Path) -> None:
             assert line, "follower ended early"
             first += line
         assert writer.poll() is None  # seen while the writer is still writing
-        rest, _ = follower.communicate(timeout=60)
+        # Not communicate(timeout=...): it reads the pipe underneath the text buffer, and
+        # loses what readline() had already buffered (the steps printed with step 0).
+        rest = follower.stdout.read()  # type: ignore[union-attr]
+        follower.wait(timeout=60)
     finally:
         writer.wait(timeout=60)
     text = first + rest
@@ -273,3 +279,72 @@ def test_replay_memory_does_not_grow_with_the_trace(tmp_path: Path) -> None:
         peaks[steps] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peaks[10_000] < 2 * peaks[1_000]  # streamed: 10x the steps, not 10x the memory
+
+
+def _follow_in_thread(path: Path, timeout: float = 15) -> tuple[Any, io.StringIO]:
+    from pytest_tracebench.replay import follow
+
+    out = io.StringIO()
+    thread = threading.Thread(target=follow, args=(path, out),
+                              kwargs={"keep": lambda step: True, "poll": 0.05,
+                                      "timeout": timeout}, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _wait_for(out: io.StringIO, needle: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while needle not in out.getvalue():
+        assert time.monotonic() < deadline, f"{needle!r} never shown: {out.getvalue()[-500:]}"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("how", ["truncated", "replaced"])
+def test_follow_notices_a_trace_rewritten_by_a_rerun(tmp_path: Path, how: str) -> None:
+    # A re-run of the same test writes the same path again (truncated, or a new file put in
+    # its place): follow it from its start, not from where the old one ended.
+    path = tmp_path / "live.jsonl"
+    old = TraceRecorder(path, task="first run")
+    for i in range(4):
+        old.command(f"old-{i}", exit_code=0, stdout=str(i))
+    thread, out = _follow_in_thread(path)
+    _wait_for(out, "ACTION: old-3")
+    target = path if how == "truncated" else tmp_path / "next.jsonl"
+    new = TraceRecorder(target, task="second run")
+    for i in range(6):  # more than the old run: the file is longer than where we were
+        new.command(f"new-{i}", exit_code=0, stdout=str(i))
+    new.end()
+    if how == "replaced":
+        os.replace(target, path)
+    thread.join(timeout=30)
+    text = out.getvalue()
+    assert "=== the trace was rewritten; following the new run ===" in text
+    assert [f"ACTION: new-{i}  [command #{i + 1}]" in text for i in range(6)] == [True] * 6
+    assert text.rstrip().endswith("=== run ended: completed ===")
+    assert "no new step" not in text
+
+
+def test_follow_refuses_a_line_that_never_ends(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_tracebench import TraceLoadError
+    from pytest_tracebench.replay import follow
+
+    monkeypatch.setenv("TRACEBENCH_MAX_LINE_MB", "1")
+    path = tmp_path / "live.jsonl"
+    rec = TraceRecorder(path, task="t")
+    rec.command("ls", exit_code=0, stdout="x")
+    with path.open("a") as fh:
+        fh.write('{"type": "step", "index": 1, "kind": "tool", "name": "' + "y" * 1_100_000)
+    with pytest.raises(TraceLoadError) as err:
+        follow(path, io.StringIO(), keep=lambda step: True, poll=0.01, timeout=5)
+    assert str(err.value) == (f"{path}:3: line longer than 1 MiB; a trace line holds one "
+                              "step; raise TRACEBENCH_MAX_LINE_MB to read it")
+
+
+def test_replay_of_an_inspect_eval_zip_prints_its_steps() -> None:
+    # A zip is binary to the JSON Lines reader; it said "binary file" instead of importing it.
+    path = REPO / "tests" / "data" / "native" / "inspect_ai" / "inspect_ai__log_formats.eval"
+    for extra in ([], ["--no-findings"]):
+        result = tb("replay", *extra, str(path))
+        assert result.returncode == 0, result.stderr
+        assert "ACTION: " in result.stdout

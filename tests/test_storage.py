@@ -180,3 +180,32 @@ def test_a_lone_surrogate_is_recorded_as_valid_json(tmp_path: Path) -> None:
     line = (tmp_path / "t.jsonl").read_bytes().splitlines()[1]
     assert b"\\ud800" not in line and b"NaN" not in line
     assert load_trace(tmp_path / "t.jsonl").steps[0].input == "a\ufffdb"
+
+
+@pytest.mark.parametrize("size", [80_000, 2_000_000])  # past detection's 64 KiB; the loader's 1 MiB
+def test_a_header_longer_than_the_detection_head_reads_back(tmp_path: Path, size: int) -> None:
+    # Our own trace with an 80 KB task description was "unknown format" to validate and
+    # analyze (detection saw 64 KiB, the header line is longer), and the dashboard had no steps.
+    from pytest_tracebench.cli import main
+    from pytest_tracebench.importers import import_path
+    from pytest_tracebench.models import TaskInfo
+    from pytest_tracebench.report import build_report
+    from pytest_tracebench.report.html import write_dashboard
+
+    path = tmp_path / "long.jsonl"
+    text = ("Make the parser accept nested lists. " * (size // 37 + 1))[:size]
+    rec = TraceRecorder(path, task=TaskInfo(id="t", description=text), agent="a")
+    rec.command("ls", exit_code=0, stdout="x")
+    rec.message("done")
+    rec.end()
+    assert len(path.read_text().splitlines()[0]) > size
+    (trace,) = import_path(path)
+    assert len(trace.steps) == 2 and trace.header.task.description == text
+    assert main(["validate", str(path)]) == 0
+    from pytest_tracebench._analyze import analyze_paths
+    from pytest_tracebench.config import Settings
+
+    report = build_report(analyze_paths([str(path)], Settings()), Settings())
+    assert report.results[0].step_count == 2
+    page = write_dashboard(report, tmp_path / "out" / "index.html")
+    assert (page.parent / "index_files" / "traces" / "t00000.js").is_file()

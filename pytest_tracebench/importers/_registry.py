@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 import pluggy
 
 from ..models import Trace
-from ..storage import TraceLoadError, check_trace_size
+from ..storage import TraceLoadError, check_regular, check_trace_size, not_regular, out_of_memory
 
 _HEAD_BYTES = 1 << 16
 
@@ -118,6 +118,7 @@ def _head(path: Path) -> bytes:
     such as mini-swe-agent's ``trajectory_format``, at the end)."""
     if path.is_dir():
         return b""
+    check_regular(path)  # opening a FIFO waits for a writer; /dev/zero never ends
     try:
         with open(path, "rb") as fh:
             head = fh.read(_HEAD_BYTES)
@@ -167,15 +168,22 @@ def import_path(path: str | Path, *, format: str | None = None,
         importer = by_name[format]
     else:
         importer = detect_importer(path, importers)
+    exhausted = False
     try:
         traces = importer.load(path)
     except TraceLoadError:
         raise
+    except MemoryError:
+        # Reported once the handler has ended: until then the traceback keeps what was being
+        # built, and even the message could not be allocated.
+        exhausted = True
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, zipfile.BadZipFile,
             UnicodeDecodeError, RecursionError) as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else ""
         raise TraceLoadError(path, f"{importer.name}: not a valid {importer.description} file: "
                                    f"{type(exc).__name__}: {detail}") from None
+    if exhausted:
+        raise out_of_memory(path)
     if not traces:
         raise TraceLoadError(path, f"{importer.name}: the file holds no run")
     return traces
@@ -231,7 +239,7 @@ def _walk(folder: Path, importers: Sequence[Importer]) -> Iterator[tuple[Path, s
             else:
                 yield from _walk(child, importers)
             continue
-        reason = companion_reason(child.name)
+        reason = companion_reason(child.name) or not_regular(child)
         yield child, reason
 
 

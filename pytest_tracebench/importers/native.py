@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from ..models import Trace
-from ..storage import load_trace
+from ..storage import header_line, load_trace
+from ._registry import _HEAD_BYTES
 
 
 class TracebenchImporter:
@@ -18,6 +19,9 @@ class TracebenchImporter:
             return False
         text = head.lstrip()
         first_line = text.split(b"\n", 1)[0]
+        if len(first_line) >= _HEAD_BYTES:  # cut by the head: a header line longer than it
+            with open(path, "rb") as fh:
+                first_line = header_line(fh, first_line) or first_line
         try:
             first = json.loads(first_line)
         except ValueError:

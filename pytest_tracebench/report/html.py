@@ -18,16 +18,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import shutil
+import urllib.parse
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .._atomic import named, new_folder, remove_folder, replace_folder, write_text
 from .._jsonsafe import plain
 from ..models import EvaluationReport, Trace
 from ..redaction import Redactor, redact_json
 
 _STRING_LIMIT = 20_000  # per string in the page's data; the full text stays in the trace file
+_PROTO_KEY = re.compile(r'([{,])"__proto__":')
 
 
 def _js_literal(value: Any, *, strict: bool = False) -> str:
@@ -39,7 +43,11 @@ def _js_literal(value: Any, *, strict: bool = False) -> str:
     except ValueError:
         text = json.dumps(plain(value, str), default=str, ensure_ascii=True,
                           separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    # In a JavaScript object literal (unlike JSON.parse), a "__proto__" key sets the object's
+    # prototype instead of making a key: write it as a computed key, which is an own key. Only
+    # keys follow "{" or ","; inside a string every quote is escaped.
+    return text if strict else _PROTO_KEY.sub(r'\1["__proto__"]:', text)
 
 
 def _trim(value: Any) -> Any:
@@ -99,8 +107,6 @@ def write_dashboard(report: EvaluationReport, out: Path,
     out = out if out.suffix in (".html", ".htm") else out / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     assets = out.parent / f"{out.stem}_files"
-    if assets.exists() and (not single_file or (assets / "report.js").exists()):
-        shutil.rmtree(assets)  # an earlier dashboard's assets: they would no longer match
     static = resources.files("pytest_tracebench.report") / "static"
     app_js, app_css = (static.joinpath(name).read_text(encoding="utf-8")
                        for name in ("app.js", "app.css"))
@@ -114,22 +120,41 @@ def write_dashboard(report: EvaluationReport, out: Path,
     if single_file:
         data["trace_files"] = {trace_id: name for trace_id, (name, _) in payloads.items()}
         data["embedded"] = True
-        out.write_text(_single_page(static.joinpath("index.html").read_text(encoding="utf-8"),
-                                    app_js, app_css, data, payloads), encoding="utf-8")
+        write_text(out, _single_page(static.joinpath("index.html").read_text(encoding="utf-8"),
+                                     app_js, app_css, data, payloads))
+        if (assets / "report.js").exists():
+            remove_folder(assets)  # an earlier folder dashboard's assets: they no longer match
         return out
-    (assets / "traces").mkdir(parents=True)
-    (assets / "app.js").write_text(app_js, encoding="utf-8")
-    (assets / "app.css").write_text(app_css, encoding="utf-8")
-    for trace_id, (name, payload) in payloads.items():
-        (assets / "traces" / f"{name}.js").write_text(
-            f"window.__tracebenchTrace({_js_literal(trace_id)},{_js_literal(payload)});\n",
-            encoding="utf-8")
-    data["trace_files"] = {trace_id: f"{name}.js" for trace_id, (name, _) in payloads.items()}
-    (assets / "report.js").write_text(f"window.TRACEBENCH_REPORT={_js_literal(data)};\n",
-                                      encoding="utf-8")
+    # Written in a folder of its own, then moved in place: another run writing the same
+    # dashboard at the same time replaces it whole, and a failed write leaves the old one.
+    new = new_folder(assets)
+    try:
+        (new / "traces").mkdir()
+        (new / "app.js").write_text(app_js, encoding="utf-8")
+        (new / "app.css").write_text(app_css, encoding="utf-8")
+        for trace_id, (name, payload) in payloads.items():
+            (new / "traces" / f"{name}.js").write_text(
+                f"window.__tracebenchTrace({_js_literal(trace_id)},{_js_literal(payload)});\n",
+                encoding="utf-8")
+        data["trace_files"] = {trace_id: f"{name}.js" for trace_id, (name, _) in
+                               payloads.items()}
+        (new / "report.js").write_text(f"window.TRACEBENCH_REPORT={_js_literal(data)};\n",
+                                       encoding="utf-8")
+        replace_folder(new, assets)
+    except OSError as exc:
+        shutil.rmtree(new, ignore_errors=True)
+        raise named(exc, assets) from None
     page = static.joinpath("index.html").read_text(encoding="utf-8")
-    out.write_text(page.replace("{{assets}}", assets.name), encoding="utf-8")
+    write_text(out, _asset_page(page, assets.name))
     return out
+
+
+def _asset_page(template: str, assets: str) -> str:
+    """``index.html`` loading its assets from the folder ``assets``, whatever its name holds:
+    the name is the page's own (``--html 'x"><script src=evil.js>.html'``), so it is written
+    as a relative URL with every character but letters, digits and ``-._~`` percent-encoded
+    (a ``"`` cannot end the attribute, a ``#`` or ``?`` cannot cut the URL)."""
+    return template.replace("{{assets}}", urllib.parse.quote(assets, safe=""))
 
 
 def _single_page(template: str, app_js: str, app_css: str, data: dict[str, Any],

@@ -22,22 +22,65 @@ class ReportLoadError(Exception):
 
 
 def write_report(report: EvaluationReport, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)  # atomic: a reader never sees half a report
-    return path
+    """Write ``report`` as JSON, replaced whole (see :mod:`.._atomic`): a reader never sees
+    half a report, runs writing the same path at once do not fail, a full disk leaves no
+    temporary file and its error names ``path``."""
+    from .._atomic import write_text
+
+    return write_text(path, report.model_dump_json(indent=2) + "\n")
+
+
+def _report_text(path: Path) -> str:
+    """The report's text, refused in one line when it cannot be one: a FIFO or a device, over
+    the size limit, a zip, binary, UTF-16 or otherwise not UTF-8."""
+    from ..storage import _MIB, max_trace_bytes, not_regular
+
+    problem = not_regular(path)
+    if problem is not None:
+        raise ReportLoadError(f"{path}: {problem}")
+    try:
+        size = path.stat().st_size
+        limit = max_trace_bytes()
+        if size > limit:
+            raise ReportLoadError(f"{path}: {size / 1e6:,.0f} MB is over the {limit // _MIB:,} "
+                                  f"MiB limit for a report; raise TRACEBENCH_MAX_TRACE_MB to "
+                                  f"read it")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReportLoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if data.startswith(b"PK\x03\x04"):
+        raise ReportLoadError(f"{path}: not a tracebench report: a zip archive (an Inspect "
+                              f".eval log is a trajectory: analyze it)")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReportLoadError(f"{path}: not a tracebench report: UTF-16 text (a report is "
+                              f"UTF-8 JSON)")
+    if b"\x00" in data[:8192]:
+        raise ReportLoadError(f"{path}: not a tracebench report: a binary file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReportLoadError(f"{path}: not a tracebench report: not UTF-8 text at byte "
+                              f"{exc.start}") from None
 
 
 def load_report(path: Path) -> EvaluationReport:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportLoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return _load_report(path)
+    except RecursionError:
+        raise ReportLoadError(f"{path}: not a tracebench report: nested too deeply to "
+                              f"read") from None
+    except MemoryError:
+        pass  # reported below, once the handler has let go of what was being read
+    raise ReportLoadError(f"{path}: out of memory reading it")
+
+
+def _load_report(path: Path) -> EvaluationReport:
+    text = _report_text(path)
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise ReportLoadError(f"{path}: not a tracebench report: invalid JSON ({exc})") from None
+    del text
     if not isinstance(data, dict) or "results" not in data:
         raise ReportLoadError(f"{path}: not a tracebench report (no 'results')")
     version = data.get("schema_version")
@@ -78,6 +121,8 @@ def find_run(base: Path, ref: str) -> Path:
     if candidate.suffix == ".json" and candidate.exists():
         return candidate
     runs = saved_runs(base)
+    if not runs and candidate.exists() and not candidate.is_dir():
+        return candidate  # a file of another name: load_report says what it is
     if not runs:
         raise ReportLoadError(f"{runs_dir(base)}: no saved run to compare with; save one "
                               f"first with --tracebench-save=NAME or --tracebench-autosave")
@@ -90,5 +135,7 @@ def find_run(base: Path, ref: str) -> Path:
             return path
         if match.group(2) == ref:
             return path
+    if candidate.exists() and not candidate.is_dir():
+        return candidate
     names = ", ".join(p.name for p in runs[-5:])
     raise ReportLoadError(f"{runs_dir(base)}: no saved run {ref!r}; latest: {names}")

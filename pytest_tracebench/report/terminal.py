@@ -70,7 +70,7 @@ def _histogram(counts: dict[str, int], width: int = 40) -> list[str]:
     lines = []
     for name, count in counts.items():
         bar = "#" * max(1, round(count / top * width)) if top > width else "#" * count
-        lines.append(f"{name:<{label}}{bar} ({count})")
+        lines.append(f"{clean(name):<{label}}{bar} ({count})")
     return lines
 
 
@@ -97,8 +97,8 @@ def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[
             outcome = result.score.outcome if result.score is not None else "?"
             name = _name(result)
             name = name if len(name) <= width else "…" + name[-(width - 1):]
-            lines.append(f"{name:<{width}}  {score}  {outcome:<7}  {result.step_count:5}  "
-                         f"{found or '-'}")
+            lines.append(f"{name:<{width}}  {score}  {clean(outcome):<7}  "
+                         f"{result.step_count:5}  {clean(found) or '-'}")
         lines.append("")
     lines.append("=== Failure Clusters ===")
     lines.extend(_histogram(per_detector(results)))
@@ -143,5 +143,6 @@ def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[
                          f"(sd {spread['stdev']:g}, {int(spread['runs'])} runs)")
     for gate in report.gates:
         mark = "PASSED" if gate.get("passed") else "FAILED"
-        lines.append(f"gate {gate.get('name')}: {mark}: {gate.get('message')}")
+        # A gate's message can name tasks (per-trace gates): one line, whatever they hold.
+        lines.append(clean(f"gate {gate.get('name')}: {mark}: {gate.get('message')}"))
     return lines

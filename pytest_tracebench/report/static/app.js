@@ -7,8 +7,10 @@
   var app = document.getElementById("app");
   var nav = document.getElementById("nav");
   var KINDS = ["llm", "message", "tool", "command", "read", "edit", "test", "submit", "error"];
-  var traceCache = {};
-  var waiting = {};
+  /* Anything keyed by agent data (trace ids, task ids, agents, detector and tool names) is a
+     Map or a null-prototype object: a key such as "__proto__" is then a key like any other. */
+  var traceCache = Object.create(null);
+  var waiting = Object.create(null);
   var keyHandler = null;
 
   function el(tag, attrs) {
@@ -43,6 +45,7 @@
   function traceHref(id, step) { return "#/trace/" + encodeURIComponent(id) + (step !== undefined ? "/" + step : ""); }
   function resultById(id) { for (var i = 0; i < R.results.length; i++) if (R.results[i].trace_id === id) return R.results[i]; return null; }
   function nameOf(r) { return r.nodeid || r.task_id; }
+  function own(obj, key) { return obj && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined; }
 
   /* Data files are scripts that call back here: works from file:// with no server. */
   window.__tracebenchTrace = function (id, data) {
@@ -52,7 +55,7 @@
   };
   function loadTrace(id, cb) {
     if (traceCache[id]) return cb(traceCache[id]);
-    var file = (R.trace_files || {})[id];
+    var file = own(R.trace_files, id);
     if (!file) return cb(null);
     if (R.embedded) {
       /* One-file dashboard: the trace is an inert JSON block, parsed when first opened. */
@@ -180,7 +183,7 @@
       rows.sort(function (a, b) { var x = getter(a), y = getter(b); return (x > y ? 1 : x < y ? -1 : 0) * sortDir; });
       head.querySelectorAll("th").forEach(function (th) { th.setAttribute("aria-sort", th.getAttribute("data-key") === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none"); });
       rows.forEach(function (r) {
-        var dets = {};
+        var dets = Object.create(null);
         (r.findings || []).forEach(function (f) { dets[f.detector] = (dets[f.detector] || 0) + 1; });
         var tr = el("tr", { "data-trace": r.trace_id },
           el("td", {}, el("a", { href: traceHref(r.trace_id), text: nameOf(r) })),
@@ -215,7 +218,7 @@
 
   function renderTrace(result, data, stepArg) {
     var steps = data.steps;
-    var byStep = {};
+    var byStep = Object.create(null);
     (result.findings || []).forEach(function (f, n) { (f.steps.length ? f.steps : [0]).forEach(function (s) { (byStep[s] = byStep[s] || []).push(n); }); });
     var kinds = {}; KINDS.forEach(function (k) { kinds[k] = true; });
     var search = "";
@@ -407,7 +410,7 @@
   }
 
   function drawFlow(box, steps) {
-    var order = [], index = {}, edges = {};
+    var order = [], index = Object.create(null), edges = Object.create(null);
     var previous = null;
     steps.forEach(function (s) {
       if (s.k === "message" || s.k === "llm") return;
@@ -485,7 +488,7 @@
       card("Calibration error", fmt(C.ece, 3), "cal-ece")));
     var rel = el("section", { cls: "panel" }, el("h2", { text: "Reliability (sources held out)" }), reliability(C.calibration));
     var lift = el("section", { cls: "panel", id: "cal-lift" }, el("h2", { text: "Detector lift: P(unresolved | fires) / P(unresolved)" }));
-    var weights = {};
+    var weights = Object.create(null);
     ((C.model || {}).terms || []).forEach(function (t) { if (t.kind === "detector") weights[t.name] = t.weight; });
     var lt = el("table", { id: "lift-table" });
     lt.appendChild(el("thead", {}, el("tr", {}, el("th", { text: "Detector" }), el("th", { text: "fires on unresolved / resolved" }), el("th", { text: "lift" }), el("th", { text: "" }), el("th", { text: "weight" }))));
@@ -514,7 +517,7 @@
   }
 
   /* ---------------------------------------------------------------- comparison view */
-  function agents() { var seen = {}; R.results.forEach(function (r) { seen[r.agent] = true; }); return Object.keys(seen).sort(); }
+  function agents() { var seen = new Set(); R.results.forEach(function (r) { seen.add(r.agent); }); return Array.from(seen).sort(); }
   function baselineView() {
     var c = R.comparison;
     var box = el("section", { cls: "panel", id: "baseline" }, el("h2", { text: "Against the baseline run" }),
@@ -537,8 +540,11 @@
     if (R.comparison) app.appendChild(baselineView());
     var names = agents();
     if (names.length < 2) return;
-    var tasks = {};
-    R.results.forEach(function (r) { (tasks[r.task_id] = tasks[r.task_id] || {})[r.agent] = r; });
+    var tasks = new Map();
+    R.results.forEach(function (r) {
+      if (!tasks.has(r.task_id)) tasks.set(r.task_id, new Map());
+      tasks.get(r.task_id).set(r.agent, r);
+    });
     app.appendChild(el("h1", { text: "Agents side by side" }));
     var table = el("table", { id: "compare" });
     var head = el("tr", {}, el("th", { text: "Task" }));
@@ -546,11 +552,11 @@
     head.appendChild(el("th", { text: "Δ " + (names[1] || "") + " − " + (names[0] || "") }));
     table.appendChild(el("thead", {}, head));
     var body = el("tbody");
-    Object.keys(tasks).sort().forEach(function (t) {
+    Array.from(tasks.keys()).sort().forEach(function (t) {
       var row = el("tr", {}, el("td", { text: t }));
-      var values = names.map(function (a) { var r = tasks[t][a]; return r && r.score ? r.score.value : null; });
+      var values = names.map(function (a) { var r = tasks.get(t).get(a); return r && r.score ? r.score.value : null; });
       names.forEach(function (a, i) {
-        var r = tasks[t][a];
+        var r = tasks.get(t).get(a);
         var cell = el("td", { cls: "num" });
         if (r) cell.appendChild(el("a", { href: traceHref(r.trace_id), text: fmt(values[i]) }));
         else cell.textContent = "–";
@@ -565,23 +571,34 @@
     app.appendChild(table);
   }
 
+  function hashText(text) {
+    try { return decodeURIComponent(text); } catch (e) { return text; }
+  }
+  /* [trace id, step or undefined] of a #/trace/ID[/STEP] route, else null. The id is matched
+     still percent-encoded (traceHref encodes it), so a "/" or a line terminator (U+2028) in
+     it is part of the id, not the end of the route. */
+  function traceRoute() {
+    var m = /^#\/trace\/([^\/]+)(?:\/(\d+))?$/.exec(location.hash);
+    return m ? [hashText(m[1]), m[2]] : null;
+  }
+
   function route() {
     keyHandler = null;
     nav.textContent = "";
     nav.appendChild(el("a", { href: "#/", text: "Suite" }));
     if (agents().length > 1 || R.comparison) nav.appendChild(el("a", { href: "#/compare", id: "nav-compare", text: R.comparison ? "Compare" : "Compare agents" }));
     if (R.calibration) nav.appendChild(el("a", { href: "#/calibration", id: "nav-calibration", text: "Calibration" }));
-    var hash = decodeURIComponent(location.hash || "#/");
-    var m = /^#\/trace\/(.+?)(?:\/(\d+))?$/.exec(hash);
-    if (m) traceView(m[1], m[2]);
+    var hash = hashText(location.hash || "#/");
+    var m = traceRoute();
+    if (m) traceView(m[0], m[1]);
     else if (hash === "#/compare") compareView();
     else if (hash === "#/calibration" && R.calibration) calibrationView();
     else suiteView();
   }
   document.addEventListener("keydown", function (e) { if (keyHandler) keyHandler(e); });
   window.addEventListener("hashchange", function () {
-    var m = /^#\/trace\/(.+?)\/(\d+)$/.exec(decodeURIComponent(location.hash));
-    if (m && app.querySelector("#inspector")) return; /* a step change inside the open trace */
+    var m = traceRoute();
+    if (m && m[1] !== undefined && app.querySelector("#inspector")) return; /* a step change inside the open trace */
     route();
   });
   route();

@@ -437,6 +437,17 @@ class Redactor:
             text = regex.sub(lambda m, c=compiled: _replacement(m, c), text)  # type: ignore[misc]
         return text
 
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the secrets in ``text`` are (the part each rule would replace), in order."""
+        found = []
+        for position in self._selected(text):
+            compiled = self._compiled[position]
+            for match in self._compile(compiled).finditer(text):
+                span = _secret_span(match, compiled)
+                if span is not None:
+                    found.append((match.start() + span[0], match.start() + span[1]))
+        return sorted(found)
+
     def redact_value(self, value: Any) -> Any:
         """A copy of a JSON value with secrets redacted in every string, key-aware for dicts."""
         if isinstance(value, str):
@@ -460,28 +471,58 @@ class Redactor:
         return value
 
 
-def _replacement(match: re.Match[str], compiled: _Compiled) -> str:
+def _secret_span(match: re.Match[str], compiled: _Compiled) -> tuple[int, int] | None:
+    """Where in ``match`` the secret is (offsets into the match), or ``None`` to leave it."""
     whole = match.group(0)
     if compiled.keep:
-        return (match.group("keep") or "") + REDACTED
-    group = compiled.rule.secret_group
-    if group is None and compiled.groups:
-        group = next((g for g in range(1, compiled.groups + 1) if match.group(g)), None)
-        if group is None:
-            return whole
-    if group is None:
-        secret, start, end = whole, 0, len(whole)
+        keep = match.group("keep") or ""
+        start, end = len(keep), len(whole)
+        secret = whole[start:]
     else:
-        secret = match.group(group) or ""
-        if not secret:
-            return whole
-        start, end = match.start(group) - match.start(), match.end(group) - match.start()
-    if secret == REDACTED:
-        return whole
+        group = compiled.rule.secret_group
+        if group is None and compiled.groups:
+            group = next((g for g in range(1, compiled.groups + 1) if match.group(g)), None)
+            if group is None:
+                return None
+        if group is None:
+            secret, start, end = whole, 0, len(whole)
+        else:
+            secret = match.group(group) or ""
+            start, end = match.start(group) - match.start(), match.end(group) - match.start()
+    if not secret or secret == REDACTED:
+        return None
     entropy = compiled.rule.entropy
     if entropy is not None and _entropy(secret) < entropy:
+        return None
+    return start, end
+
+
+def _replacement(match: re.Match[str], compiled: _Compiled) -> str:
+    whole = match.group(0)
+    span = _secret_span(match, compiled)
+    if span is None:
         return whole
-    return whole[:start] + REDACTED + whole[end:]
+    return whole[:span[0]] + REDACTED + whole[span[1]:]
+
+
+def clip(text: str, limit: int, redactor: Redactor | None = None) -> str:
+    """``text[:limit]``, cut earlier when the limit falls inside a secret.
+
+    For the places that shorten text before anything is redacted (an importer keeps the first
+    4,000 characters of a task description): a secret cut in two matches no rule any more
+    (a JWT without its signature), so the cut moves to where the secret starts."""
+    if len(text) <= limit:
+        return text
+    window = text[:limit + 8192]
+    cut = limit
+    spans = (redactor or default_redactor()).spans(window)
+    moved = True
+    while moved:
+        moved = False
+        for start, end in spans:
+            if start < cut < end:
+                cut, moved = start, True
+    return text[:cut]
 
 
 def default_redactor() -> Redactor:

@@ -172,7 +172,7 @@ def test_private_keys_of_pgp_putty_and_age_are_removed() -> None:
 
 def test_a_cut_never_splits_a_secret() -> None:
     rnd = _drawn(9)
-    jwt, parts = expand(RULES["jwt"].sample or "", rnd)
+    jwt, _parts = expand(RULES["jwt"].sample or "", rnd)
     text = "x" * 3990 + " " + jwt + " tail"
     cut = clip(text, 4000)
     assert cut == "x" * 3990 + " "
@@ -183,7 +183,7 @@ def test_imported_task_descriptions_are_cut_before_a_secret(tmp_path: Path) -> N
     from pytest_tracebench.importers import import_path
 
     rnd = _drawn(2)
-    jwt, parts = expand(RULES["jwt"].sample or "", rnd)
+    jwt, _parts = expand(RULES["jwt"].sample or "", rnd)
     prompt = "Fix it. " + "y" * 3980 + " " + jwt
     path = tmp_path / "t.traj.json"
     path.write_text(json.dumps({

@@ -146,6 +146,31 @@ def translate_go_regex(pattern: str) -> str:
     return "".join(out)
 
 
+_ESCAPED_BOUNDARY = r"(?:\b|(?<=\\[nrt]))"
+
+
+def escaped_boundaries(pattern: str) -> str:
+    """``pattern`` with each word boundary ``\b`` also true after an escaped ``\n``, ``\r``
+    or ``\t``: text that holds JSON inside a string ("...\\nLTAI...") has a word character
+    (the ``n``) right before a key, and ``\b`` alone would let the key through."""
+    out: list[str] = []
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        char = pattern[i]
+        if char == "\\" and i + 1 < n:
+            pair = pattern[i:i + 2]
+            out.append(_ESCAPED_BOUNDARY if pair == "\\b" and not in_class else pair)
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 # -- keywords derived from a regex --------------------------------------------------------------
 
 def derive_keywords(pattern: str) -> tuple[str, ...]:
@@ -248,7 +273,7 @@ def load_rules(path: str | Path, *, go_syntax: bool | None = None) -> list[Rule]
         group = entry.get("secretGroup")
         rules.append(Rule(
             name=str(entry.get("id", f"rule_{len(rules)}")),
-            regex=regex,
+            regex=escaped_boundaries(regex),
             keywords=keywords,
             secret_group=int(group) if isinstance(group, int) and group > 0 else None,
             entropy=float(entry["entropy"]) if entry.get("entropy") is not None else None,

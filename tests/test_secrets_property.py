@@ -195,7 +195,7 @@ def test_there_is_a_seed_for_the_importers() -> None:
         assert path.is_file(), fmt
 
 
-@PROFILE
+@settings(PROFILE, max_examples=1)  # 25 subprocesses an example: one broad example
 @given(seed=st.integers(0, 2**32 - 1))
 def test_nothing_planted_in_an_imported_trajectory_reaches_any_output(
         tmp_path_factory: pytest.TempPathFactory, seed: int) -> None:
@@ -229,7 +229,7 @@ def test_nothing_planted_in_an_imported_trajectory_reaches_any_output(
         assert run.returncode in (0, 1), [*run.args[3:5], run.stderr[-2000:]]
         assert leaks(run.stdout + run.stderr, planted) == [], run.args[3:5]
     converted = list((out / "jsonl").glob("*.jsonl"))
-    assert len(converted) >= len(SEEDS)
+    assert converted  # (a planted copy may no longer import: that is a failure line, above)
     assert list((out / "atif").glob("*.json"))
     assert (out / "report.json").is_file() and (out / "single.html").is_file()
     found = _grep(out, planted)

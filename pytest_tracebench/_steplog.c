@@ -361,6 +361,11 @@ typedef struct {
     Py_ssize_t ntriggers;
     Trigger triggers[MAX_TRIGGERS];
     uint8_t first_pair[8192]; /* bit per (lowercase byte, lowercase byte) starting a trigger */
+    /* The triggers are sorted by first byte; those starting with byte b are
+     * triggers[by_first[b] .. by_first[b + 1]). With a few hundred triggers most text
+     * positions pass the pair test (English pairs start many of them), so verification
+     * must only look at the triggers that can start there. */
+    uint16_t by_first[257];
     int closed;               /* the trace has ended: every emit() declines */
     long long stamp_sec;      /* the whole seconds last stamped, and their text */
     char stamp_sec_text[32];
@@ -387,6 +392,22 @@ static void set_pair(StepWriter *w, unsigned a, unsigned c) {
     w->first_pair[key >> 3] |= (uint8_t)(1u << (key & 7));
 }
 
+static int trigger_cmp(const void *x, const void *y) {
+    const Trigger *a = x, *b = y;
+    return (int)a->text[0] - (int)b->text[0];
+}
+
+/* Sort the triggers by first byte and record where each first byte's run starts. */
+static void index_triggers(StepWriter *w) {
+    qsort(w->triggers, (size_t)w->ntriggers, sizeof(Trigger), trigger_cmp);
+    Py_ssize_t t = 0;
+    for (int b = 0; b <= 256; b++) {
+        while (b < 256 && t < w->ntriggers && w->triggers[t].text[0] < b)
+            t++;
+        w->by_first[b] = (uint16_t)(b < 256 ? t : w->ntriggers);
+    }
+}
+
 /* Does a trigger (or a special letter) start at p[k]? `buckets` narrows the candidates:
  * 0xFF means any trigger. */
 static int verify_at(const StepWriter *w, const unsigned char *p, Py_ssize_t n, Py_ssize_t k,
@@ -399,10 +420,9 @@ static int verify_at(const StepWriter *w, const unsigned char *p, Py_ssize_t n, 
         return 0; /* the exact first two bytes rule it out: most SIMD candidates end here */
     if (a >= 0x80)
         return special_letter(p + k, n - k);
-    for (Py_ssize_t t = 0; t < w->ntriggers; t++) {
+    for (Py_ssize_t t = w->by_first[a]; t < w->by_first[a + 1]; t++) {
         const Trigger *tr = &w->triggers[t];
-        if (!((buckets >> w->bucket[t]) & 1) || tr->text[0] != a || tr->text[1] != c ||
-            tr->len > n - k)
+        if (!((buckets >> w->bucket[t]) & 1) || tr->text[1] != c || tr->len > n - k)
             continue;
         Py_ssize_t m = 2;
         while (m < tr->len && LOWER[p[k + m]] == tr->text[m])
@@ -623,6 +643,7 @@ static int StepWriter_init(StepWriter *self, PyObject *args, PyObject *kwds) {
         set_pair(self, tr->text[0], tr->text[1]);
     }
     Py_DECREF(seq);
+    index_triggers(self);
     set_pair(self, 0xC4, 0xB0);
     set_pair(self, 0xC4, 0xB1);
     set_pair(self, 0xC5, 0xBF);

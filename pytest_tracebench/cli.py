@@ -127,10 +127,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     suffix = ".jsonl" if args.to == "tracebench" else ".json"
     for path, traces in loaded:
         for trace in traces:
+            trace = redact_trace(trace, redactor)  # first: the task id names the file
             target = out if single else out / (_safe_name(
                 f"{trace.header.source.format}-{trace.header.task.id}-{trace.trace_id[:8]}")
                 + suffix)
-            trace = redact_trace(trace, redactor)
             if args.to == "tracebench":
                 dump_trace(trace, target)
             else:
@@ -311,7 +311,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         not args.follow and path.is_file() and path.stat().st_size < 50_000_000)
     return run_cli(path, fmt=args.format, filters=filters, single=args.step,
                    follow_mode=args.follow, interactive_mode=args.interactive,
-                   findings=findings, timeout=args.timeout)
+                   findings=findings, timeout=args.timeout,
+                   redactor=redactor_from_settings(_settings(args)))
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
@@ -463,7 +464,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _RedactingStream:
+    """``sys.stdout``/``sys.stderr`` with secrets redacted from every write: a path given as a
+    pre-signed URL, a task id or an error message quoting a trajectory reaches the terminal
+    (and CI logs) like any report. One ``write`` is redacted whole: every verb prints a
+    record (a step, a line) in one call."""
+
+    def __init__(self, stream: Any, redactor: Any) -> None:
+        self._stream = stream
+        self._redactor = redactor
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._redactor.redact_text(text) if text else text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from .redaction import default_redactor
+
+    stdout, stderr = sys.stdout, sys.stderr
+    redactor = default_redactor()
+    sys.stdout = _RedactingStream(stdout, redactor)
+    sys.stderr = _RedactingStream(stderr, redactor)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     for position, word in enumerate(words, 1):

@@ -47,6 +47,9 @@ class Settings(BaseModel):
     """Redact secrets before anything is written."""
     redact_patterns: list[str] = Field(default_factory=list)
     """Extra regular expressions to redact, on top of the built-in and plugin patterns."""
+    redact_rules: list[Path] = Field(default_factory=list)
+    """Rule files in gitleaks' TOML schema (a gitleaks ``config/gitleaks.toml``, for one),
+    applied after the built-in rules."""
     plugins: list[str] = Field(default_factory=list)
     """Modules to load as TraceBench plugins (detectors, importers, patterns)."""
     detectors: list[str] = Field(default_factory=list)
@@ -138,6 +141,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_output_chars", "int", "truncate longer strings in traces (default: 100000)", "N"),
     Option("redact", "bool", "redact secrets before writing (default: on; 'false' turns off)"),
     Option("redact_patterns", "list", "extra comma-separated regexes to redact", "REGEX,..."),
+    Option("redact_rules", "list", "comma-separated rule files in gitleaks' TOML schema to "
+           "apply too", "FILE,..."),
     Option("plugins", "list", "comma-separated modules to load as tracebench plugins", "MOD,..."),
     Option("otel", "bool", "record OpenTelemetry spans the agent emits (default: on)"),
     Option("repeat", "int", "run every test using `trace` K times (pass@k, score spread)",

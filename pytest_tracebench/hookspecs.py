@@ -24,13 +24,18 @@ hookimpl = pluggy.HookimplMarker("tracebench")
 
 
 @hookspec
-def tracebench_redaction_patterns(settings: Settings) -> list[tuple[str, str]]:
-    """Return ``(name, regex)`` pairs of secrets to redact before a trace is written.
+def tracebench_redaction_patterns(settings: Settings) -> list[Any]:
+    """Return ``(name, regex)`` pairs (or :class:`~pytest_tracebench.redaction.Rule` objects)
+    of secrets to redact before a trace is written.
 
-    Every match is replaced by ``[REDACTED]``. A pattern with a group named ``keep`` keeps that
-    part (``password=`` in ``password=hunter2``). All plugins' lists are combined; the built-in
-    list covers API keys of the common providers, bearer tokens, AWS and GitHub keys, private
-    keys and ``password=``/``token=``-style pairs. Called once per session.
+    Every match is replaced by ``[REDACTED]``; a regex with groups has only its first matching
+    group replaced (a ``Rule`` can name another), and a group named ``keep`` is kept instead
+    (``password=`` in ``password=hunter2``). A pair's keywords (the literals that let a text
+    without them skip the regex) are derived from its regex; give a ``Rule`` explicit
+    ``keywords`` when they cannot be. All plugins' lists are combined; the built-in rules
+    (``secret_rules.toml``: provider keys and tokens, private keys, credentials on command
+    lines, in URLs and connection strings, ``password=``-style pairs) come first. Called once
+    per session.
     """
     raise NotImplementedError
 

@@ -16,7 +16,7 @@ import pluggy
 
 from .config import Settings
 from .models import Finding, Trace, TraceResult
-from .redaction import Redactor, redactor_from_settings
+from .redaction import Redactor, redact_json, redact_trace, redactor_from_settings
 from .usage import step_usage, token_count
 
 
@@ -43,7 +43,9 @@ class Pipeline:
     pm: pluggy.PluginManager | None = None
     detectors: list[Any] = field(default_factory=list)
     redactor: Redactor | None = None
-    """Applied to findings, which quote the agent (imported traces were never redacted)."""
+    """Applied to a trace before its detectors see it (imported traces were never redacted,
+    and a finding that quotes a cut of a secret no longer matches its rule) and to every
+    result: findings, and the identity fields (task id, agent, node id, path)."""
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None,
@@ -56,12 +58,16 @@ class Pipeline:
         return cls(settings=settings, pm=pm, detectors=load_detectors(pm, settings),
                    redactor=redactor_from_settings(settings, pm))
 
-    def analyze(self, trace: Trace, *, path: str | None = None) -> TraceResult:
-        """Detect and score one trace."""
+    def analyze(self, trace: Trace, *, path: str | None = None,
+                redacted: bool = False) -> TraceResult:
+        """Detect and score one trace. ``redacted``: the trace's steps were redacted when
+        recorded (the recorder's own), so only its result needs it."""
         from .calibration.features import behaviour_features
         from .detectors import detect
         from .metrics import score_result
 
+        if self.redactor is not None and not redacted:
+            trace = redact_trace(trace, self.redactor)
         result = summarize(trace, path=path)
         findings = detect(trace, self.detectors)
         kinds = {step.index: step.kind for step in trace.steps}
@@ -73,7 +79,17 @@ class Pipeline:
         result.findings = findings
         result.features = behaviour_features(trace)
         result.score = score_result(result, self.settings, self.pm)
+        if self.redactor is not None:
+            result = redact_result(result, self.redactor)
         return result
+
+
+def redact_result(result: TraceResult, redactor: Redactor) -> TraceResult:
+    """``result`` with its identity fields, outcome, findings and warnings redacted: a test id
+    or a pre-signed URL given as the path holds its secret like any text."""
+    data = result.model_dump(mode="json")
+    clean = redact_json(data, redactor)
+    return result if clean is data else TraceResult.model_validate(clean)
 
 
 def _redacted(finding: Finding, redactor: Redactor) -> Finding:

@@ -208,7 +208,7 @@ def pytest_runtest_makereport(
     state = item.config.stash[STATE_KEY]
     if state.settings.enabled:
         path = str(recorder.path) if recorder.path is not None else None
-        result = state.pipeline.analyze(recorder.to_trace(), path=path)
+        result = state.pipeline.analyze(recorder.to_trace(), path=path, redacted=True)
         report.tracebench = result.model_dump(mode="json")  # type: ignore[attr-defined]
         _record_properties(item, report, result)
         _apply_test_gates(item, report, result, state.settings)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .models import Finding, Step, TraceEnd, TraceHeader
+from .redaction import default_redactor, redact_json
 from .report.terminal import clean
 
 SHORT = 160
@@ -45,9 +46,12 @@ class Replayer:
     """
 
     def __init__(self, path: str | Path, *, findings: Iterable[Finding] = (),
-                 format: str | None = None) -> None:
+                 format: str | None = None, redactor: Any = True) -> None:
         self.path = Path(path)
         self.format = format
+        # An imported trajectory was never redacted, and what is shown is cut short: each
+        # step is redacted whole before it is formatted. ``None`` shows it as stored.
+        self.redactor: Any = default_redactor() if redactor is True else redactor
         self.header: TraceHeader | None = None
         self.end: TraceEnd | None = None
         self.by_step: dict[int, list[Finding]] = {}
@@ -55,7 +59,11 @@ class Replayer:
             self.by_step.setdefault(finding.steps[0] if finding.steps else -1, []).append(finding)
 
     def steps(self) -> Iterator[Step]:
-        """The steps in order, streamed for our JSON Lines, imported for other formats."""
+        """The steps in order, redacted, streamed for our JSON Lines, imported for others."""
+        for step in self._stored_steps():
+            yield redact_step(step, self.redactor)
+
+    def _stored_steps(self) -> Iterator[Step]:
         from .storage import TraceLoadError, _sniff, iter_records
 
         try:
@@ -93,6 +101,15 @@ class Replayer:
                 state.last_test = step.output
             state.findings.extend(self.by_step.get(step.index, []))
             yield step, state
+
+
+def redact_step(step: Step, redactor: Any) -> Step:
+    """``step`` with its secrets redacted (the same object when it holds none)."""
+    if redactor is None:
+        return step
+    data = step.model_dump(mode="json")
+    clean = redact_json(data, redactor)
+    return step if clean is data else Step.model_validate(clean)
 
 
 def _short(value: Any, limit: int = SHORT) -> str:
@@ -168,7 +185,7 @@ def replay_print(replayer: Replayer, out: IO[str], *, keep: Callable[[Step], boo
 
 
 def follow(path: Path, out: IO[str], *, keep: Callable[[Step], bool], poll: float = 0.2,
-           timeout: float | None = None) -> int:
+           timeout: float | None = None, redactor: Any = True) -> int:
     """Print steps as another process appends them, until the end record (or ``timeout``
     seconds without a new line). Lines are read whole: a half-written line waits for its end,
     up to the line limit (``TRACEBENCH_MAX_LINE_MB``: a line that never ends is refused).
@@ -244,6 +261,8 @@ def follow(path: Path, out: IO[str], *, keep: Callable[[Step], bool], poll: floa
                     out.flush()
                     return shown
                 if isinstance(record, Step) and keep(record):
+                    record = redact_step(record, default_redactor() if redactor is True
+                                         else redactor)
                     out.write("\n".join(format_step(record, [])) + "\n\n")
                     out.flush()
                     shown += 1
@@ -308,11 +327,11 @@ def interactive(replayer: Replayer, inp: IO[str], out: IO[str]) -> None:
 
 def run_cli(path: Path, *, fmt: str | None, filters: Filters, single: int | None,
             follow_mode: bool, interactive_mode: bool, findings: bool,
-            timeout: float | None = None) -> int:
+            timeout: float | None = None, redactor: Any = True) -> int:
     """``tracebench replay``: returns the exit code."""
     out = sys.stdout
     if follow_mode:
-        follow(path, out, keep=filters, timeout=timeout)
+        follow(path, out, keep=filters, timeout=timeout, redactor=redactor)
         return 0
     found: list[Finding] = []
     if findings:
@@ -322,7 +341,7 @@ def run_cli(path: Path, *, fmt: str | None, filters: Filters, single: int | None
         pipeline = Pipeline.from_settings()
         for trace in import_path(path, format=fmt)[:1]:
             found = pipeline.analyze(trace).findings
-    replayer = Replayer(path, findings=found, format=fmt)
+    replayer = Replayer(path, findings=found, format=fmt, redactor=redactor)
     if interactive_mode and sys.stdin.isatty() and out.isatty():
         interactive(replayer, sys.stdin, out)
         return 0

@@ -26,14 +26,17 @@ from .tracer import TraceRecorder
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def trace_filename(nodeid: str) -> str:
+def trace_filename(nodeid: str, redactor: Redactor | None = None) -> str:
     """A file name for a node id: readable, unique, and unable to leave its directory.
 
-    Everything but letters, digits, ``._-`` becomes ``_`` (so ``/``, ``..`` and NUL cannot
-    form a path), the readable part is capped, and a hash of the full id keeps distinct ids
-    apart after sanitising.
+    Secrets are redacted first (a parametrize value can hold a token, and once sanitised
+    ``[ghp_...`` would be ``_ghp_...``, which no rule's word boundary sees). Everything but
+    letters, digits, ``._-`` becomes ``_`` (so ``/``, ``..`` and NUL cannot form a path), the
+    readable part is capped, and a hash of the full id keeps distinct ids apart after
+    sanitising (a digest, which gives nothing of the id back).
     """
-    readable = _UNSAFE.sub("_", nodeid.replace("::", "__")).strip("._-")[:120] or "trace"
+    shown = redactor.redact_text(nodeid) if redactor is not None else nodeid
+    readable = _UNSAFE.sub("_", shown.replace("::", "__")).strip("._-")[:120] or "trace"
     digest = hashlib.sha1(nodeid.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     return f"{readable}-{digest}.jsonl"
 
@@ -59,11 +62,13 @@ class TracebenchState:
             from .detectors import load_detectors
 
             self._pipeline = Pipeline(self.settings, self.pm,
-                                      load_detectors(self.pm, self.settings))
+                                      load_detectors(self.pm, self.settings),
+                                      redactor=self.redactor if self.settings.redact else None)
         return self._pipeline
 
     def trace_path(self, nodeid: str) -> Path:
-        return self.trace_dir / trace_filename(nodeid)
+        return self.trace_dir / trace_filename(
+            nodeid, self.redactor if self.settings.redact else None)
 
     def notify_finished(self, recorder: TraceRecorder) -> None:
         """Tell plugins a trace is complete; a plugin that raises only costs a warning."""
@@ -134,7 +139,8 @@ class TracebenchSession:
         if session.exitstatus == pytest.ExitCode.INTERRUPTED:
             self._interrupted()
         results = [TraceResult.model_validate(r) for r in self.results]
-        report = build_report(results, settings, cwd=self.config.invocation_params.dir)
+        report = build_report(results, settings, cwd=self.config.invocation_params.dir,
+                              redactor=self.state.redactor if settings.redact else None)
         baseline = None
         if settings.compare:
             try:

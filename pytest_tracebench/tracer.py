@@ -46,7 +46,7 @@ from .models import (
     TraceEnd,
     TraceHeader,
 )
-from .redaction import BUILTIN_PATTERNS, Redactor
+from .redaction import Redactor, default_redactor, redact_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -181,7 +181,7 @@ class TraceRecorder:
     ) -> None:
         self.path = Path(path) if path is not None else None
         if redactor is None and redact:
-            redactor = Redactor(BUILTIN_PATTERNS)
+            redactor = default_redactor()
         self.redactor = redactor if redact else None
         self.max_output_chars = max_output_chars
         self.header = TraceHeader(
@@ -223,7 +223,7 @@ class TraceRecorder:
                 warnings.warn(f"tracebench: {self.write_error}; the steps are kept in memory "
                               f"only", RuntimeWarning, stacklevel=2)
         self._fd = fd
-        triggers = self.redactor._triggers if self.redactor is not None else None
+        triggers = self.redactor.triggers if self.redactor is not None else None
         self._writer: StepWriter = make_writer(fd, max_output_chars, triggers,
                                                self.redactor is not None)
         # The writer holds the step counter (next(writer)), the parent of steps recorded now
@@ -798,6 +798,12 @@ class TraceRecorder:
         # An ended recorder's header no longer changes, so it can be shared; a live one is
         # copied so that later updates do not reach a trace already handed out.
         header = self.header if self.end_record is not None else self.header.model_copy(deep=True)
+        if self.redactor is not None:
+            # As written: the task, the node id and the agent can hold secrets too.
+            data = header.model_dump(mode="json")
+            clean = redact_json(data, self.redactor)
+            if clean is not data:
+                header = TraceHeader.model_validate(clean)
         return Trace(header=header, steps=self.steps,
                      end=self.end_record)
 

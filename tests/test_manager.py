@@ -15,7 +15,7 @@ def test_builtins_register_through_the_public_hooks() -> None:
         assert pm.get_plugin(name) is not None
     patterns = pm.hook.tracebench_redaction_patterns(settings=Settings(redact_patterns=["X+"]))
     flat = [name for plist in patterns for name, _ in plist]
-    assert "openai_key" in flat and "configured_0" in flat
+    assert "openai-api-key" in flat and "configured_0" in flat
 
 
 def test_configured_plugin_module_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch

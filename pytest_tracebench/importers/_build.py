@@ -28,6 +28,7 @@ from ..models import (
     TraceHeader,
 )
 from ..parsers import CommandInfo, FileEdit, classify_command, parse_test_output
+from ..redaction import clip
 
 _EXIT_CODE_TEXT = re.compile(r"^Exit code (\d+)\b", re.M)
 
@@ -271,7 +272,7 @@ class TraceBuilder:
         lowered = name.lower()
         result_text = text_of(result)
         if error is None and is_error:
-            error = result_text[:2000]
+            error = clip(result_text, 2000)
         command = args.get("command") if isinstance(args.get("command"), (str, list)) else None
         if isinstance(command, list):
             command = " ".join(str(c) for c in command)

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..models import EndStatus
+from ..redaction import clip
 from ._build import TraceBuilder
 from ._terminal import render
 
@@ -163,7 +164,7 @@ class _Events:
         elif (end := self._exec_end(text, exact=False)) is not None:
             self._exec_finish(at, end, text[end.end():].strip("\n"))
         elif word.startswith("ERROR:"):
-            self.builder.add("error", "codex_error", error=text[len("ERROR:"):].strip()[:2000],
+            self.builder.add("error", "codex_error", error=clip(text[len("ERROR:"):].strip(), 2000),
                              at=at)
         else:
             self.builder.message(text.strip(), role="system", name="codex_event", at=at)

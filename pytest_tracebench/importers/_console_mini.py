@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import EndStatus
+from ..redaction import clip
 from ._build import TraceBuilder
 from ._terminal import render, unwrap
 from .mini_swe_agent import _ACTION_BLOCK, parse_observation
@@ -205,7 +206,7 @@ def _step(builder: TraceBuilder, reply: str, observation: str | None,
     builder.message(thought or reply if len(blocks) != 1 else thought, meta=dict(meta))
     if len(blocks) != 1:
         if observation is not None or not blocks:
-            builder.add("error", "format_error", error=(observation or "").strip()[:2000],
+            builder.add("error", "format_error", error=clip((observation or "").strip(), 2000),
                         output={"found_actions": len(blocks)}, meta=dict(meta))
         return False
     command = blocks[0].strip()

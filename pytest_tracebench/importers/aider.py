@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from ..models import AgentInfo, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, stable_id, to_epoch
 
 _SESSION = re.compile(r"^# aider chat started at (.+)$", re.M)
@@ -75,7 +76,7 @@ class AiderImporter:
                 pending_command = text.split(" ", 1)[1]
             else:
                 if builder.header.task.description is None:
-                    builder.header.task.description = text[:4000]
+                    builder.header.task.description = clip(text, 4000)
                 builder.message(text, role="user")
 
         def flush_tool() -> None:

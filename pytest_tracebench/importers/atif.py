@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, stable_id, task_id_for, text_of, to_epoch
 
 _SYNTHETIC = re.compile(r"^Executed \S+ \S+$")
@@ -51,7 +52,7 @@ class AtifImporter:
             format=self.name, path=path,
             trace_id=stable_id(self.name, session),
             task=TaskInfo(id=task_id_for(path, str(session)),
-                          description=first_user[:4000] or None),
+                          description=clip(first_user, 4000) or None),
             agent=AgentInfo(name=agent.get("name") or "unknown", version=agent.get("version"),
                             model=agent.get("model_name")),
             meta={"atif_schema_version": data.get("schema_version"), "session_id": session},

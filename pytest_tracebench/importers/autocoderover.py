@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, EndStatus, Step, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, split_patch, stable_id
 
 # Parts of a task folder, by file name. Numbered parts carry the round or attempt number.
@@ -296,7 +297,7 @@ class _Run:
                     break
         if not text:
             text = str(_dict(self.meta.get("task_info")).get("problem_statement") or "")
-        return text.strip()[:4000] or None
+        return clip(text.strip(), 4000) or None
 
     def _task_id(self) -> str:
         task_id = self.meta.get("task_id") or _dict(self.meta.get("task_info")).get("instance_id")
@@ -563,7 +564,7 @@ class _Run:
         meta: dict[str, Any] = {"files": shown} if shown else {}
         ok = call.get("call_ok")
         failed = ok is False or (result is not None and bool(_NOT_FOUND.match(result)))
-        error = ((result or "").strip() or f"{name} found nothing (call_ok false)")[:2000] \
+        error = clip((result or "").strip() or f"{name} found nothing (call_ok false)", 2000) \
             if failed else None
         kind = "read" if name.startswith(("search_", "get_")) else "tool"
         if kind == "tool":
@@ -606,14 +607,14 @@ class _Run:
             by_file.setdefault(path, []).append((original, patched))
         if not by_file:
             self.builder.add("edit", "write_patch", input={"path": "", "raw": attempt.raw},
-                             output=feedback, error=error[:2000], at=at,
+                             output=feedback, error=clip(error, 2000), at=at,
                              meta={**meta, "diff_source": "none"})
             return
         for path, pairs in by_file.items():
             self.builder.add("edit", "write_patch",
                              input={"path": path, "diff": _snippet_diff(path, pairs),
                                     "modifications": [{"old": o, "new": p} for o, p in pairs]},
-                             output=feedback, error=error[:2000], at=at,
+                             output=feedback, error=clip(error, 2000), at=at,
                              meta={**meta, "diff_source": "raw_patch"})
 
     def _write_patch(self, at: float | None, result: str | None) -> None:

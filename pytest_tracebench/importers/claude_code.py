@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, json_lines, stable_id, task_id_for, text_of, to_epoch
 
 
@@ -145,7 +146,7 @@ class ClaudeCodeStreamImporter:
         builder = TraceBuilder(
             format=self.name, path=path, trace_id=stable_id("claude-code", session),
             task=TaskInfo(id=task_id_for(path, str(session)),
-                          description=first_user[:4000] or None),
+                          description=clip(first_user, 4000) or None),
             agent=AgentInfo(name="claude-code", version=init.get("claude_code_version"),
                             model=init.get("model")),
             meta={"session_id": session, "cwd": init.get("cwd")},
@@ -191,7 +192,7 @@ class ClaudeCodeSessionImporter:
                       if r.get("type") == "assistant"), None)
         builder = TraceBuilder(
             format=self.name, path=path, trace_id=stable_id("claude-code", session, path.name),
-            task=TaskInfo(id=str(session), description=first_user[:4000] or None),
+            task=TaskInfo(id=str(session), description=clip(first_user, 4000) or None),
             agent=AgentInfo(name="claude-code", version=first.get("version"), model=model),
             meta={"session_id": session, "cwd": first.get("cwd")},
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, json_lines, stable_id, text_of, to_epoch
 
 _CALLS = {"function_call", "local_shell_call", "custom_tool_call"}
@@ -57,7 +58,8 @@ class CodexImporter:
         builder = TraceBuilder(
             format=self.name, path=path,
             trace_id=stable_id(self.name, meta.get("id") or path.name),
-            task=TaskInfo(id=str(meta.get("id") or path.stem), description=prompt[:4000] or None),
+            task=TaskInfo(id=str(meta.get("id") or path.stem),
+                          description=clip(prompt, 4000) or None),
             agent=AgentInfo(name="codex", version=meta.get("cli_version"), model=model),
             meta={"cwd": meta.get("cwd"), "originator": meta.get("originator")},
         )

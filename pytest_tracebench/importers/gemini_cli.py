@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, stable_id, text_of, to_epoch
 
 
@@ -27,7 +28,7 @@ class GeminiCliImporter:
         builder = TraceBuilder(
             format=self.name, path=path, trace_id=stable_id(self.name, data.get("sessionId")),
             task=TaskInfo(id=str(data.get("sessionId") or path.stem),
-                          description=first_user[:4000] or None),
+                          description=clip(first_user, 4000) or None),
             agent=AgentInfo(name="gemini-cli", model=model),
         )
         for message in messages:

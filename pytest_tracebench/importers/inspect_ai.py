@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, EndStatus, TaskInfo, Trace
+from ..redaction import clip
 from ..storage import check_zip
 from ._build import TraceBuilder, stable_id, text_of
 
@@ -84,7 +85,7 @@ class InspectImporter:
             format=self.name, path=path,
             trace_id=stable_id(self.name, evaluation.get("run_id"), task, sample_id, epoch),
             task=TaskInfo(id=f"{task}/{sample_id}", name=task,
-                          description=text_of(sample.get("input"))[:4000] or None),
+                          description=clip(text_of(sample.get("input")), 4000) or None),
             agent=AgentInfo(name=str(evaluation.get("solver") or "inspect"),
                             model=evaluation.get("model")),
             meta={"epoch": epoch, "run_id": evaluation.get("run_id")},

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, EndStatus, Step, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, stable_id, text_of
 
 # The agent's own default action regexes: 1.x reads ```bash blocks, 2.x's text mode (and the
@@ -289,7 +290,7 @@ class _Reader:
             format=fmt, path=path,
             trace_id=stable_id(fmt, instance, info.get("submission"), len(messages)),
             task=TaskInfo(id=instance, description=(pr.group(1).strip() if pr
-                                                    else first_user[:4000]) or None),
+                                                    else clip(first_user, 4000)) or None),
             agent=AgentInfo(name="mini-swe-agent", version=info.get("mini_version"),
                             model=model_cfg.get("model_name")),
             meta=meta,
@@ -459,7 +460,7 @@ class _Reader:
                       found: int | None = None) -> None:
         """A reply the agent rejected (no action, or several): the model is asked again."""
         self.format_errors += 1
-        self.builder.add("error", "format_error", error=text.strip()[:2000],
+        self.builder.add("error", "format_error", error=clip(text.strip(), 2000),
                          output={"found_actions": found} if found is not None else None,
                          at=self.format_error_at if found is not None else None, meta=meta)
 
@@ -483,7 +484,7 @@ class _Reader:
         meta: dict[str, Any] = {}
         if extra.get("exception_type"):
             meta["exception_type"] = extra["exception_type"]
-        self._emit(action, output, code, timed_out, exception[:2000] or None,
+        self._emit(action, output, code, timed_out, clip(exception, 2000) or None,
                    _number(extra.get("timestamp")), meta)
 
     def _emit(self, action: _Action, output: str | None, code: int | None, timed_out: bool,

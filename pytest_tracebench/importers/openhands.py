@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, EndStatus, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, json_lines, stable_id, text_of, to_epoch
 
 _SKIP_ACTIONS = {"system", "recall", "change_agent_state", "null"}
@@ -44,7 +45,8 @@ def add_v0_events(builder: TraceBuilder, events: list[dict[str, Any]],
                 state = "error"
             continue
         if observation == "error" and event.get("cause") is None:
-            builder.add("error", "agent_error", error=text_of(event.get("content"))[:2000], at=at)
+            builder.add("error", "agent_error", error=clip(text_of(event.get("content")), 2000),
+                        at=at)
             state = "error"
             continue
         if not action or action in _SKIP_ACTIONS:
@@ -132,7 +134,7 @@ class OpenHandsImporter:
                 description: str | None = None) -> Trace:
         builder = TraceBuilder(
             format=self.name, path=path, trace_id=stable_id(self.name, str(path), task_id),
-            task=TaskInfo(id=task_id, description=(description or _first_user(events))[:4000]
+            task=TaskInfo(id=task_id, description=clip(description or _first_user(events), 4000)
                           or None),
             agent=AgentInfo(name="openhands", model=model, **({"agent_class": agent}
                                                               if agent else {})),
@@ -163,7 +165,7 @@ class OpenHandsImporter:
             format=self.name, path=folder,
             trace_id=stable_id(self.name, str(state.get("id") or folder.name)),
             task=TaskInfo(id=str(state.get("id") or folder.name),
-                          description=first_user[:4000] or None),
+                          description=clip(first_user, 4000) or None),
             agent=AgentInfo(name="openhands-sdk", model=model),
         )
         for event in events:
@@ -187,7 +189,7 @@ class OpenHandsImporter:
                                   is_error=bool(observation.get("is_error")), at=at,
                                   ended_at=to_epoch(answer.get("timestamp")))
             elif kind == "AgentErrorEvent":
-                builder.add("error", "agent_error", error=text_of(event.get("error"))[:2000],
+                builder.add("error", "agent_error", error=clip(text_of(event.get("error")), 2000),
                             at=at)
         status = str(state.get("execution_status") or state.get("agent_status") or "")
         return builder.build("error" if "error" in status.lower() else "completed",

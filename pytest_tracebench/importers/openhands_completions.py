@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, EndStatus, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, _arguments, stable_id
 from .openhands_infer_log import InferLog, align, read_infer_log
 
@@ -433,4 +434,4 @@ class OpenHandsCompletionsImporter:
                             if isinstance(p, dict) and p.get("type") == "text"), "")
         text = str(content or "")
         match = _PR.search(text)
-        return (match.group(1) if match else text)[:4000] or None
+        return clip(match.group(1) if match else text, 4000) or None

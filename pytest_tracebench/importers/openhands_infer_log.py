@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..redaction import clip
+
 _RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - ([A-Z]+) - (.*)$")
 _STEP = re.compile(r"\bLEVEL 0 LOCAL STEP (\d+) GLOBAL STEP \d+")
 _STATE = re.compile(r"Setting agent\((\w+)\) state from AgentState\.\w+ to AgentState\.(\w+)")
@@ -136,7 +138,7 @@ def read_infer_log(path: Path, instance: str | None = None) -> InferLog:
         if state:
             log.agent_class, log.final_state, log.ended = state.group(1), state.group(2), at
         elif level == "ERROR":
-            log.errors.append(message.strip()[:2000])
+            log.errors.append(clip(message.strip(), 2000))
     return log
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, stable_id, text_of
 
 LLM_OPERATIONS = {"chat", "call_llm", "text_completion", "generate_content", "completion",
@@ -268,7 +269,7 @@ class OtelImporter:
             builder = TraceBuilder(
                 format=self.name, path=path, trace_id=stable_id(self.name, str(path), trace_id),
                 task=TaskInfo(id=f"{path.stem}:{trace_id[:16]}",
-                              description=first_input[:4000] or None),
+                              description=clip(first_input, 4000) or None),
                 agent=AgentInfo(name=_agent_name(members)),
                 started_at=members[0].start if members else None,
             )

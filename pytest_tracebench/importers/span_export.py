@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, Step, TaskInfo, Trace
+from ..redaction import clip
 from ._build import TraceBuilder, stable_id, text_of
 
 _KEYS = re.compile(rb'"total_spans"\s*:')
@@ -96,7 +97,7 @@ def _as_span(name: str, args: dict[str, Any]) -> tuple[str, str]:
 def _failed(result: Any) -> str | None:
     """The error of a file tool's text result (``Error: old_string not found ...``)."""
     if isinstance(result, str) and result.startswith("Error:"):
-        return result[:2000]
+        return clip(result, 2000)
     return None
 
 
@@ -146,8 +147,8 @@ class LaminarExportImporter:
         builder = TraceBuilder(
             format=self.name, path=path,
             trace_id=stable_id(self.name, instance, session, len(spans)),
-            task=TaskInfo(id=instance, description=((issue.group(2) if issue else prompt)
-                                                    .strip()[:4000] or None)),
+            task=TaskInfo(id=instance, description=clip(
+                (issue.group(2) if issue else prompt).strip(), 4000) or None),
             agent=AgentInfo(),
             meta={"session_id": session, "total_spans": data.get("total_spans"),
                   "exported_spans": len(spans)},

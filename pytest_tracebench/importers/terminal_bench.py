@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
+from ..redaction import clip
 from . import _console_codex, _console_mini
 from ._build import TraceBuilder, stable_id, task_id_for
 from ._terminal import cast_output, looks_like_cast, render, strip_styles
@@ -251,7 +252,7 @@ class TerminalBenchImporter:
                 skipped: dict[str, int], source: Path, status: Any,
                 outcome: dict[str, Any], console: str) -> Trace:
         if not builder.header.task.description and task:
-            builder.header.task.description = task[:4000]
+            builder.header.task.description = clip(task, 4000)
         builder.header.meta.update(meta)
         builder.header.meta["console"] = console
         warning = _skipped_warning(source, skipped)

@@ -39,10 +39,18 @@ def environment(cwd: Path | None = None) -> dict[str, Any]:
 
 
 def build_report(results: Sequence[TraceResult], settings: Settings,
-                 *, cwd: Path | None = None) -> EvaluationReport:
-    """The versioned report of ``results`` (gates are added by the caller)."""
+                 *, cwd: Path | None = None, redactor: Any = True) -> EvaluationReport:
+    """The versioned report of ``results`` (gates are added by the caller).
+
+    Everything in it is redacted (``redactor``; by default the settings' one): the
+    environment's ``argv`` can hold a token given on the command line, a result's path a
+    pre-signed URL."""
+    from ..redaction import redact_json, redactor_from_settings
+
+    if redactor is True:
+        redactor = redactor_from_settings(settings)
     ordered = sorted(results, key=lambda r: (r.nodeid or r.task_id, r.agent, r.trace_id))
-    return EvaluationReport(
+    report = EvaluationReport(
         created_at=time.time(),
         environment=environment(cwd),
         config=settings.model_dump(mode="json", by_alias=True),
@@ -50,3 +58,6 @@ def build_report(results: Sequence[TraceResult], settings: Settings,
         clusters=cluster(ordered),
         summary=summarize_results(ordered),
     )
+    data = report.model_dump(mode="json")
+    clean = redact_json(data, redactor)
+    return report if clean is data else EvaluationReport.model_validate(clean)

@@ -64,3 +64,15 @@ def test_every_detector_and_threshold_is_documented() -> None:
     for detector in detectors:
         for key in detector.thresholds:
             assert f"| `{key}` |" in sections[detector.name], (detector.name, key)
+
+
+def test_the_scoring_example_is_what_the_command_prints() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "pytest_tracebench", "analyze",
+                          str(REPO / "examples" / "trace.json"), "-v"], capture_output=True,
+                         text=True, timeout=300).stdout
+    start = out.index("=== Trace Score ===")
+    block = out[start:out.index("\n\n", start)]
+    assert f"```\n{block}\n```" in (REPO / "docs" / "scoring.md").read_text()

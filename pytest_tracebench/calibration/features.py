@@ -7,9 +7,11 @@ verdict, never from the task's identity), has a name a person can read in a scor
 and a value that is either 0/1 (the run did it or not), a share, or a count on a log scale
 (runs of every agent differ by orders of magnitude).
 
-On 752 verified runs of 9 agent/benchmark sources (docs/scoring.md) the features that rank
-runs the same way in every source are effort (more actions, more words: a harder struggle)
-and the size of the change; the score model weighs them with the detectors' findings.
+On 752 verified runs of 9 agent/benchmark sources (docs/detectors.md has each feature's
+AUROC per source) the features that rank runs the same way across sources are effort (more
+actions: a harder struggle), the size of the change, failed actions, a limit reached, and
+checking the last change; the score model weighs them with the detectors' findings. Others are
+measured and reported but not weighed (``candidate``).
 """
 
 from __future__ import annotations
@@ -51,9 +53,8 @@ class Feature:
 
 FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("actions", "actions the agent took (commands, reads, edits, test runs)", "log"),
-    Feature("words", "words the agent wrote in its messages", "log"),
     Feature("change_lines", "lines its change adds or removes in files that existed before "
-                            "the run (tests, docs and its own scratch files left out)", "log"),
+                            "the run", "log"),
     Feature("failed_share", "share of its actions that failed (non-zero exit, error, timeout)",
             "share"),
     Feature("ended_by_limit", "the run was stopped by a step, cost, context or time limit"),
@@ -66,6 +67,10 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
                                "wrote itself", candidate=True),
     Feature("closing_doubt", "its closing message doubts the fix (uncertain_fix's "
                              "closing_doubt)", candidate=True),
+    Feature("words", "words the agent wrote in its messages: within every source, wordier runs "
+                     "pass less often, but how much an agent writes is its model's habit, and "
+                     "weighed it ranked runs of agents outside the corpus backwards",
+            "log", candidate=True),
 )}
 #: The features the score weighs (the others are measured only).
 WEIGHED: tuple[str, ...] = tuple(name for name, f in FEATURES.items() if not f.candidate)
@@ -73,7 +78,8 @@ WEIGHED: tuple[str, ...] = tuple(name for name, f in FEATURES.items() if not f.c
 
 def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str, float]:
     """The features of one run, by name (every name of :data:`FEATURES`; ``words`` is left
-    out when the trajectory records no text of the agent's)."""
+    out when the trajectory records no text of the agent's, ``change_lines`` when the run
+    changed no file that existed before it)."""
     view = view or view_of(trace)
     actions = view.actions
     source_edits = view.source_edits()
@@ -103,8 +109,12 @@ def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str,
     features["closing_doubt"] = float(_closing_doubt(view))
     if not said:
         # A trajectory that records none of the agent's text (some exports strip it) says
-        # nothing of how much it talked: the model takes the typical value.
+        # nothing of how much it talked.
         del features["words"]
+    if not lines:
+        # No change to a file that existed before the run: a new program, a run whose work
+        # is commands, or no work at all (no_change's business). Size says nothing there.
+        del features["change_lines"]
     return features
 
 

@@ -607,7 +607,7 @@ def redact_trace(trace: Trace, redactor: Redactor | None) -> Trace:
     steps = [clean(step) for step in trace.steps]
     end = clean(trace.end) if trace.end is not None else None
     changed = header is not trace.header or end is not trace.end or any(
-        new is not old for new, old in zip(steps, trace.steps))
+        new is not old for new, old in zip(steps, trace.steps, strict=True))
     if not changed:
         return trace
     return trace.model_copy(update={

@@ -201,6 +201,33 @@ def test_the_published_tables_and_model_are_one_measurement() -> None:
             assert target.measure.split()[2] in costing
 
 
+def test_the_bounds_of_the_misses_quote_the_published_figures() -> None:
+    """The prose under the generated tables (docs/detectors.md, "What bounds the misses")
+    quotes figures of the measurement: they must be the published ones."""
+    report = json.loads(PUBLISHED.read_text())
+    text = (REPO / "docs" / "detectors.md").read_text()
+    prose = text[text.index("**What bounds the misses.**"):]
+    prose = prose[:prose.index("\n## ")]
+    sources = {s["source"]: s for s in report["sources"]}
+    missed = [t for t in report["targets"] if not t["met"]]
+    assert f"{len(missed)} targets are missed" in prose.replace("Three", "3")
+    silent = sum(s["unresolved_silent"] for s in sources.values())
+    unresolved = report["runs"] - report["resolved"]
+    assert f"{silent} of the {unresolved} unresolved runs have no" in prose
+    pooled = report["pooled"]
+    assert f"({pooled['held_out_source']['value']:.2f} held out by source" in prose
+    assert f"the model reaches {pooled['current']['value']:.2f}" in prose
+    for name, label in (("autocoderover-gpt4-0125-swebench-lite", "AutoCodeRover"),
+                        ("minisweagent-2.2.7-deepseekchat-swebench-lite", "DeepSeek")):
+        row = sources[name]
+        assert f"{label} ({row['score']['value']:.2f} against its cost's " \
+               f"{row['cost']['value']:.2f}" in prose
+        assert f"{row['unresolved_silent']} of {row['runs'] - row['resolved']} unresolved" in \
+            prose.replace("its 65", "65").replace("of 38", "of 38")
+    acr = report["features"]["tokens"]["autocoderover-gpt4-0125-swebench-lite"]
+    assert f"`tokens` row: {acr:.2f}" in prose
+
+
 @needs_corpus
 def test_the_calibration_dashboard_shows_the_reliability_diagram_and_lift(subset: Path,
                                                                           tmp_path: Path

@@ -33,6 +33,36 @@ def test_a_runner_that_never_started_is_no_failing_test() -> None:
     assert patterns("false_success_claim", trace) == []
 
 
+MISSING_MODULE = """ERROR collecting docs/_themes/flask_theme_support.py
+docs/_themes/flask_theme_support.py:2: in <module>
+    from pygments.style import Style
+E   ModuleNotFoundError: No module named 'pygments'
+!!!!!!!!!!!!!!!!!!!! Interrupted: 1 error during collection !!!!!!!!!!!!!!!!!!!!
+564 deselected, 1 error in 0.60s
+"""
+SYNTAX_ERROR = """ERROR collecting tests/test_app.py
+src/app.py:3: in <module>
+E     SyntaxError: invalid syntax
+!!!!!!!!!!!!!!!!!!!! Interrupted: 1 error during collection !!!!!!!!!!!!!!!!!!!!
+1 error in 0.20s
+"""
+
+
+def test_a_run_the_environment_stopped_before_any_test_is_no_failing_test() -> None:
+    """Live-SWE-agent and mini-swe-agent 2.x runs, resolved by the verifier, "ended with
+    failing tests" when their last run stopped at a missing module (`pygments`, a Django test
+    package run from the wrong folder) or at Django's unconfigured settings: errors, no test
+    passed or failed. A collection error of the changed code itself still counts."""
+    def build(output: str) -> object:
+        def steps(rec: TraceRecorder) -> None:
+            edit(rec)
+            rec.command("pytest -q -k preparing_bad_url", exit_code=2, stdout=output)
+        return make(steps)
+
+    assert patterns("incomplete_resolution", build(MISSING_MODULE)) == []
+    assert patterns("incomplete_resolution", build(SYNTAX_ERROR)) == ["ends_failing"]
+
+
 def test_a_test_run_with_the_change_stashed_is_a_baseline() -> None:
     """The multi-model harness runs `git stash && python -m pytest ... ; git stash pop` to see
     whether a failure is its own: the run checks the code without the change."""

@@ -45,6 +45,12 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
         return 1
     report = calibrate(collection, detectors, current, c=c if c is not None else DEFAULT_C,
                        command=command, thresholds=thresholds)
+    if write_model and report.model != current and _is_configured(write_model, settings):
+        # The model written is the one the score will use: "the score now" is that model
+        # (the fit is deterministic, so measuring again gives the same fit).
+        report = calibrate(collection, detectors, report.model,
+                           c=c if c is not None else DEFAULT_C, command=command,
+                           thresholds=thresholds)
     to_stdout = json_path == "-"
     out = sys.stderr if to_stdout else sys.stdout
     if to_stdout:
@@ -70,6 +76,17 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
         page = write_calibration_dashboard(collection, report, Path(html), settings)
         print(f"HTML dashboard: {page}", file=out)
     return 1 if collection.errors else 0
+
+
+def _is_configured(path: str, settings: Settings) -> bool:
+    """True when ``path`` is the score model the settings load (the built-in one when none
+    is configured)."""
+    configured = Path(settings.calibration) if settings.calibration else \
+        Path(__file__).resolve().parent.parent / "score_model.json"
+    try:
+        return Path(path).resolve() == configured.resolve()
+    except OSError:
+        return False
 
 
 def _write(path: Path, text: str) -> None:

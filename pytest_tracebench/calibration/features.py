@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from ..detectors._view import TraceView, is_test_path, view_of
 from ..detectors.testing import final_patch, is_diff
 from ..models import Trace
+from ..usage import step_usage, token_count
 
 _LIMIT_STATUS = re.compile(r"cost|limit|context|timeout|time_out|max_?steps|exhaust", re.I)
 _DOCS = re.compile(r"\.(?:md|rst|txt|adoc)$|(?:^|/)(?:README|CHANGELOG|LICENSE)[^/]*$", re.I)
@@ -71,6 +72,9 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
                      "pass less often, but how much an agent writes is its model's habit, and "
                      "weighed it ranked runs of agents outside the corpus backwards",
             "log", candidate=True),
+    Feature("tokens", "model tokens the run used (where the trajectory records them): within "
+                      "a source, costlier runs pass less often, but token counts grow with a "
+                      "model's context habits, as words do", "log", candidate=True),
 )}
 #: The features the score weighs (the others are measured only).
 WEIGHED: tuple[str, ...] = tuple(name for name, f in FEATURES.items() if not f.candidate)
@@ -79,7 +83,7 @@ WEIGHED: tuple[str, ...] = tuple(name for name, f in FEATURES.items() if not f.c
 def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str, float]:
     """The features of one run, by name (every name of :data:`FEATURES`; ``words`` is left
     out when the trajectory records no text of the agent's, ``change_lines`` when the run
-    changed no file that existed before it)."""
+    changed no file that existed before it, ``tokens`` when it records no token counts)."""
     view = view or view_of(trace)
     actions = view.actions
     source_edits = view.source_edits()
@@ -107,6 +111,11 @@ def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str,
     features["project_tests_after_change"] = float(any(not view.is_adhoc(t) for t in after))
     features["own_checks_only"] = float(bool(checks) and all(_own(view, i) for i in checks))
     features["closing_doubt"] = float(_closing_doubt(view))
+    tokens = sum(token_count(usage) for step in trace.steps
+                 if (usage := step_usage(step)) is not None)
+    features["tokens"] = math.log1p(tokens)
+    if not tokens:
+        del features["tokens"]  # not recorded: says nothing
     if not said:
         # A trajectory that records none of the agent's text (some exports strip it) says
         # nothing of how much it talked.

@@ -569,8 +569,10 @@ def build_view(trace: Trace) -> TraceView:
             ok = out.get("ok")
             failed_count = out.get("failed")
             timed_out = bool(out.get("timed_out"))
-            if not isinstance(failed_count, int) and out.get("passed") is None and \
-                    never_started(output_text(step)):
+            no_counts = not isinstance(failed_count, int) and out.get("passed") is None
+            if (no_counts and never_started(output_text(step))) or (
+                    failed_count == 0 and not out.get("passed")
+                    and environment_stopped(output_text(step))):
                 ok = None  # the runner did not start: it says nothing of the code
             view.tests.append(TestRun(
                 index=index,
@@ -640,7 +642,8 @@ def _command_test_run(step: Step, out: dict[str, Any], target: str, baseline: bo
     timed_out = bool(out.get("timed_out"))
     code = out.get("exit_code")
     ok: bool | None
-    if parsed is not None:
+    if parsed is not None and not (parsed.failed == 0 and not parsed.passed
+                                   and environment_stopped(output_text(step))):
         ok, failed, failing = parsed.ok, parsed.failed, frozenset(parsed.failing)
     elif never_started(output_text(step)):
         ok, failed, failing = None, None, frozenset()
@@ -661,13 +664,27 @@ _NEVER_STARTED = re.compile(
     r"No such file or directory|can't open file|is not recognized as|JAVA_HOME is not|"
     r"Interrupted: \d+ errors? during collection|unrecognized arguments:|"
     r"ERROR: file or directory not found|no tests ran|ERROR: not found:|"
-    r"ModuleNotFoundError|ImportError while loading conftest")
+    r"ModuleNotFoundError|ImportError while loading conftest|"
+    r"ImproperlyConfigured: Requested setting")
+# Of those, what the environment (not the change) stopped: a missing module or settings. A
+# collection error alone may be the change's own (a syntax error it introduced) and counts.
+_ENVIRONMENT_STOPPED = re.compile(
+    r"ModuleNotFoundError: No module named|ImproperlyConfigured: Requested setting|"
+    r"command not found|ImportError while loading conftest")
 
 
 def never_started(text: str) -> bool:
     """True when a test command's output shows the runner stopped before running a test (no
-    runner, an import error, a bad argument): the run is no evidence about the change."""
+    runner, an import error, a bad argument, Django without settings): the run is no evidence
+    about the change."""
     return bool(_NEVER_STARTED.search(text[-6000:]))
+
+
+def environment_stopped(text: str) -> bool:
+    """True when a run in which no test passed or failed (only errors) was stopped by the
+    environment: a module that is not installed, Django without settings. Such a run says
+    nothing of the change; one stopped by a collection error of the code itself does."""
+    return bool(_ENVIRONMENT_STOPPED.search(text[-6000:]))
 
 
 _STASH_PUSH = re.compile(

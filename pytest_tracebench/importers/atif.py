@@ -122,9 +122,9 @@ class AtifImporter:
         )
         version = _version(data.get("schema_version"))
         if version is not None and version > KNOWN_VERSION:
-            builder.warnings.append(
-                f"{path}: {data['schema_version']} is newer than the ATIF versions read (up "
-                f"to ATIF-v{KNOWN_VERSION[0]}.{KNOWN_VERSION[1]}): read as that version")
+            # Said in the same line as what was skipped: one line per file.
+            builder.skip(f"document of {data['schema_version']} (read as ATIF-v"
+                         f"{KNOWN_VERSION[0]}.{KNOWN_VERSION[1]})")
         pending: list[dict[str, Any]] = []
         for position, raw in enumerate(steps):
             if not isinstance(raw, dict):

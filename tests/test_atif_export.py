@@ -188,3 +188,20 @@ def test_what_we_write_validates_against_harbors_models() -> None:
                 (str(path), validator.errors)
             checked += 1
     assert checked >= 60
+
+
+def test_a_trace_with_odd_atif_meta_still_gives_a_valid_document() -> None:
+    """A tracebench file edited by hand (or by another tool) may carry anything in meta."""
+    builder = _builder()
+    builder.tool_call("Glob", {"pattern": "*.py"}, "a.py").meta["atif"] = "junk"
+    step = builder.message("hi")
+    assert step is not None
+    step.meta["atif"] = {"step_id": [1], "patch": {"absent": [{}], "fields": "x", "order": [[]]},
+                         "preceding": [1, {"step_id": 9, "source": "user", "message": "p"}],
+                         "raw": "r"}
+    trace = builder.build()
+    trace.header.meta.update({"atif_document": {"steps": None}, "atif_trailing": "no"})
+    document = to_atif(trace)
+    assert document["schema_version"] == "ATIF-v1.6"
+    assert [s["step_id"] for s in document["steps"]] == [1, 2, 3]
+    assert [s["source"] for s in document["steps"]] == ["agent", "user", "agent"]

@@ -60,8 +60,14 @@ _FUNCTION_BY_KIND = {"command": "bash", "test": "bash", "read": "read_file",
                      "edit": "edit_file", "submit": "submit"}
 
 
+def _atif(step: Step) -> dict[str, Any]:
+    """What the ATIF importer kept on the step (``{}`` for steps of other formats)."""
+    atif = step.meta.get("atif")
+    return atif if isinstance(atif, dict) else {}
+
+
 def _arguments(step: Step) -> Any:
-    atif = step.meta.get("atif") or {}
+    atif = _atif(step)
     if "arguments" in atif:
         return atif["arguments"]
     return step.input if isinstance(step.input, dict) else {"input": step.input}
@@ -77,7 +83,7 @@ def _reads_back_as(name: str, arguments: Any) -> str:
 def _tool_call(step: Step) -> dict[str, Any]:
     """The ATIF tool call of a step: the agent's own tool name, unless it reads back as another
     kind (then the kind's usual name, and the name kept in ``extra``)."""
-    atif = step.meta.get("atif") or {}
+    atif = _atif(step)
     arguments = _arguments(step)
     call: dict[str, Any] = {"tool_call_id": atif.get("tool_call_id") or f"call_{step.index}"}
     if atif.get("function_name"):
@@ -133,12 +139,12 @@ class _Writer:
         rebuild them the same way replace the rebuilt ones."""
         if self.current is not None and self.patch:
             record = self.current
-            for key in self.patch.get("absent", ()):
-                record.pop(key, None)
-            record.update(self.patch.get("fields", {}))
-            order = self.patch.get("order")
-            if order:
-                rank = {key: n for n, key in enumerate(order)}
+            absent, fields, order = (self.patch.get(k) for k in ("absent", "fields", "order"))
+            for key in absent if isinstance(absent, list) else ():
+                record.pop(str(key), None)
+            record.update(fields if isinstance(fields, dict) else {})
+            if isinstance(order, list) and order:
+                rank = {str(key): n for n, key in enumerate(order)}
                 ordered = sorted(record, key=lambda k: rank.get(k, len(rank)))
                 at = next(n for n in range(len(self.steps) - 1, -1, -1)
                           if self.steps[n] is record)
@@ -148,7 +154,7 @@ class _Writer:
 
     def _new(self, source: str, step: Step, group: Any) -> dict[str, Any]:
         self._close()
-        atif = step.meta.get("atif") or {}
+        atif = _atif(step)
         step_id = atif.get("step_id") if group is not None else None
         record: dict[str, Any] = {"step_id": step_id if isinstance(step_id, int)
                                   else len(self.steps) + 1, "source": source}
@@ -158,7 +164,8 @@ class _Writer:
         self.steps.append(record)
         self.current = record
         self.group = group
-        self.patch = atif.get("patch") if group is not None else None
+        patch = atif.get("patch") if group is not None else None
+        self.patch = patch if isinstance(patch, dict) else None
         return record
 
     def _agent(self, step: Step, group: Any, *, opens: bool = False) -> dict[str, Any]:
@@ -174,15 +181,15 @@ class _Writer:
     # -- steps --------------------------------------------------------------------------------
 
     def add(self, step: Step) -> None:
-        atif = step.meta.get("atif") or {}
+        atif = _atif(step)
         group = atif.get("step_id") if atif else None
-        if atif.get("preceding"):
+        if isinstance(atif.get("preceding"), list):
             self._close()
-            self.steps.extend(dict(raw) for raw in atif["preceding"])
+            self.steps.extend(dict(raw) for raw in atif["preceding"] if isinstance(raw, dict))
         if group is not None and group == self.group and self.skip_group:
             return
         self.skip_group = False
-        if atif.get("raw") is not None and group != self.group:
+        if isinstance(atif.get("raw"), dict) and group != self.group:
             # An ATIF step this writer cannot rebuild: the import kept it whole.
             self._close()
             self.steps.append(dict(atif["raw"]))
@@ -262,7 +269,7 @@ def atif_records(steps: list[Step]) -> list[dict[str, Any]]:
     writer = _Writer()
     for step in steps:
         plain = step.model_copy(update={"meta": {**step.meta, "atif": {
-            k: v for k, v in (step.meta.get("atif") or {}).items()
+            k: v for k, v in _atif(step).items()
             if k not in ("patch", "preceding", "raw")}}})
         writer.add(plain)
     writer._close()
@@ -283,7 +290,9 @@ def to_atif(trace: Trace) -> dict[str, Any]:
         raise AtifExportError("the trace has no steps, and an ATIF trajectory needs at least "
                               "one")
     document = meta.get("atif_document")
-    if isinstance(document, dict) and "steps" in document:
+    if isinstance(document, dict) and "steps" in document and isinstance(
+            document.get("agent"), dict) and str(document.get("schema_version")).startswith(
+            "ATIF-v"):
         # Read from ATIF: its own top-level fields (version, agent, final metrics) as they were.
         return {key: steps if key == "steps" else value for key, value in document.items()}
     prompt = completion = 0

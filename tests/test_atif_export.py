@@ -205,3 +205,19 @@ def test_a_trace_with_odd_atif_meta_still_gives_a_valid_document() -> None:
     assert document["schema_version"] == "ATIF-v1.6"
     assert [s["step_id"] for s in document["steps"]] == [1, 2, 3]
     assert [s["source"] for s in document["steps"]] == ["agent", "user", "agent"]
+
+
+def test_messages_atif_has_no_place_for_read_back_the_same(tmp_path: Path) -> None:
+    builder = _builder()
+    builder.message("fix it", role="user")
+    builder.message("done: the tests pass")
+    builder.add("message", "judge_call", input={"role": "reviewer"},
+                output={"text": "approved"})
+    builder.message("All done.", name="final_result")
+    trace = builder.build()
+    again = _through_atif(trace, tmp_path)
+
+    def shown(t: Trace) -> list[tuple[str, str, object]]:
+        return [(s.name, s.input["role"], s.output["text"]) for s in t.steps]
+
+    assert shown(again) == shown(trace)  # the reviewer's verdict is no assistant claim

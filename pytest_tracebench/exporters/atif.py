@@ -219,10 +219,24 @@ class _Writer:
             record.setdefault("observation", {"results": []})["results"].append(
                 {"content": observation_text(step) or ""})
         elif step.kind == "message" and not is_call:
-            role = (step.input or {}).get("role", "assistant")
-            text = (step.output or {}).get("text", "")
+            role = str(step.input.get("role") or "assistant") if isinstance(
+                step.input, dict) else "assistant"
+            text = step.output.get("text", "") if isinstance(step.output, dict) else ""
+            text = text if isinstance(text, str) else json.dumps(text, default=str)
             if role in ("user", "system"):
-                self._new(role, step, group)["message"] = text
+                record = self._new(role, step, group)
+                record["message"] = text
+                if not atif and step.name != "message":
+                    record["extra"] = {"tracebench": {"name": step.name}}
+                self._close()
+                return
+            if not atif and (step.name != "message" or role not in ("assistant", "reasoning")):
+                # A message ATIF has no place for (a reviewer's verdict, a run's final
+                # result): an agent step of its own, marked so that it reads back the same.
+                record = self._new("agent", step, group)
+                record["message"] = text
+                record["extra"] = {"tracebench": {"kind": "message", "name": step.name,
+                                                  "role": role}}
                 self._close()
                 return
             # A second message or reasoning block, or one after the calls, or one of another

@@ -155,8 +155,16 @@ class AtifImporter:
             builder.add("error", str(ours.get("name") or "error"), error=text,
                         output=ours.get("output"), at=at, meta={"atif": atif})
             return
+        if isinstance(ours, dict) and ours.get("kind") == "message":
+            # A message of ours ATIF has no place for (written by our exporter).
+            builder.add("message", str(ours.get("name") or "message"),
+                        input={"role": str(ours.get("role") or "assistant")},
+                        output={"text": text}, at=at, meta=meta)
+            return
         if source in ("user", "system"):
-            builder.message(text, role=source, at=at, meta=meta)
+            step = builder.message(text, role=source, at=at, meta=meta)
+            if step is not None and isinstance(ours, dict) and ours.get("name"):
+                step.name = str(ours["name"])
             self._loose(builder, raw, 0, atif, at)
             return
         first = len(builder.steps)

@@ -115,7 +115,7 @@ def _safe_name(text: str) -> str:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .exporters import to_atif
+    from .exporters import AtifExportError, to_atif
 
     failures: list[str] = []
     loaded = list(load_inputs(args.paths, args.format, failures))
@@ -134,7 +134,13 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             if args.to == "tracebench":
                 dump_trace(trace, target)
             else:
-                write_text(target, json.dumps(to_atif(trace), indent=2) + "\n")
+                try:
+                    document = to_atif(trace)
+                except AtifExportError as exc:
+                    _err(f"{path}: cannot write ATIF: {exc}")
+                    failures.append(str(path))
+                    continue
+                write_text(target, json.dumps(document, indent=2) + "\n")
             _out(f"{path} -> {target} ({len(trace.steps)} steps)")
     if total == 0 and not failures:
         _err("tracebench: error: no trace to convert")

@@ -52,6 +52,16 @@ def test_every_importer_is_documented() -> None:
     assert documented == {i.name for i in get_importers()}
 
 
+def test_every_format_has_one_row_in_the_table_at_a_glance() -> None:
+    from pytest_tracebench.importers import get_importers
+
+    text = (REPO / "docs/formats.md").read_text()
+    table = text[text.index("## Formats at a glance"):text.index("## ATIF written by")]
+    rows = re.findall(r"^\| `([\w-]+)` \|", table, re.M)
+    assert sorted(rows) == sorted(i.name for i in get_importers())  # one row each
+    assert all(line.count(" | ") == 3 for line in table.splitlines() if line.startswith("| `"))
+
+
 def test_every_detector_and_threshold_is_documented() -> None:
     from pytest_tracebench._manager import get_plugin_manager
     from pytest_tracebench.config import Settings

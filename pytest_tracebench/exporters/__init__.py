@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .atif import to_atif
+from .atif import AtifExportError, to_atif
 from .otel import evaluation_events, to_otlp_logs
 
-__all__ = ["evaluation_events", "to_atif", "to_otlp_logs"]
+__all__ = ["AtifExportError", "evaluation_events", "to_atif", "to_otlp_logs"]

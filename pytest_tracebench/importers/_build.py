@@ -133,6 +133,14 @@ def split_patch(patch: str) -> list[tuple[str, str]]:
     return sections
 
 
+def skipped_line(path: str | Path, skipped: dict[str, int]) -> str:
+    """One line saying how many records of which type an import left out."""
+    total = sum(skipped.values())
+    kinds = ", ".join(f"{what} x{n}" for what, n in sorted(skipped.items(),
+                                                          key=lambda item: (-item[1], item[0])))
+    return f"{path}: skipped {total} record{'s' if total != 1 else ''} not understood: {kinds}"
+
+
 def _arguments(arguments: Any) -> dict[str, Any]:
     if isinstance(arguments, dict):
         return arguments
@@ -171,6 +179,7 @@ class TraceBuilder:
         )
         self.steps: list[Step] = []
         self.warnings: list[str] = []
+        self.skipped: dict[str, int] = {}
 
     # -- generic ------------------------------------------------------------------------------
 
@@ -341,6 +350,12 @@ class TraceBuilder:
         return self.add("edit", name, input=inp, output=result or None, error=error, at=at,
                         ended_at=ended_at, meta=meta)
 
+    def skip(self, what: str, count: int = 1) -> None:
+        """Note a record the importer does not understand (an unknown event type, a field of a
+        newer version): :meth:`build` reports them in one warning, so an import that reads
+        only part of a file never looks complete."""
+        self.skipped[what] = self.skipped.get(what, 0) + count
+
     # -- finishing ----------------------------------------------------------------------------
 
     def build(self, status: EndStatus | None = "completed",
@@ -354,4 +369,6 @@ class TraceBuilder:
                            outcome=outcome or {})
         if self.header.started_at is None and self.steps:
             self.header.started_at = self.steps[0].started_at
+        if self.skipped:
+            self.warnings.append(skipped_line(self.header.source.path or "", self.skipped))
         return Trace(header=self.header, steps=self.steps, end=end, warnings=self.warnings)

@@ -18,6 +18,12 @@ from ..models import AgentInfo, TaskInfo, Trace
 from ..redaction import clip
 from ._build import TraceBuilder, json_lines, stable_id, task_id_for, text_of, to_epoch
 
+#: Record types that carry no step: the run's setup and end (stream-json), and a session's
+#: bookkeeping (summaries, file snapshots, queued prompts, attachments, hooks' system notes).
+_STREAM_OTHER = ("system", "result", "stream_event", "rate_limit_event")
+_SESSION_OTHER = ("system", "summary", "file-history-snapshot", "queue-operation",
+                  "attachment", "last-prompt", "result", "progress", "custom-title")
+
 
 def _records(path: Path) -> list[dict[str, Any]]:
     return [record for _, record in json_lines(path.read_text(encoding="utf-8"))
@@ -113,6 +119,10 @@ class _Converter:
                 self.builder.tool_call(str(block.get("name") or "tool"),
                                        self.final_input.get(call_id, block.get("input")),
                                        result, is_error=is_error, at=at, meta=call_meta)
+            elif kind not in ("tool_result", "image", "document"):
+                # tool_result blocks were matched to their calls; images carry no action.
+                self.builder.skip(f"{role} content block {kind!r}")
+                continue
             else:
                 continue
             meta = dict(extra_meta)  # usage goes on the first step of a message only
@@ -156,6 +166,8 @@ class ClaudeCodeStreamImporter:
         for number, record in enumerate(records):
             if record.get("type") in ("assistant", "user"):
                 converter.record(record, {}, number)
+            elif record.get("type") not in _STREAM_OTHER:
+                builder.skip(f"record type {record.get('type')!r}")
         if result is None:
             builder.warnings.append(f"{path}: no 'result' record: the run did not finish")
             return builder.build(None)
@@ -180,9 +192,15 @@ class ClaudeCodeSessionImporter:
         return False
 
     def load(self, path: Path) -> list[Trace]:
-        records = [r for r in _records(path) if r.get("type") in ("user", "assistant")]
+        every = _records(path)
+        records = [r for r in every if r.get("type") in ("user", "assistant")]
         if not records:
             raise ValueError("no user or assistant records")
+        unknown: dict[str, int] = {}
+        for record in every:
+            if record.get("type") not in ("user", "assistant", *_SESSION_OTHER):
+                what = f"record type {record.get('type')!r}"
+                unknown[what] = unknown.get(what, 0) + 1
         first = records[0]
         session = first.get("sessionId") or path.stem
         first_user = next((text_of((r.get("message") or {}).get("content")) for r in records
@@ -196,6 +214,7 @@ class ClaudeCodeSessionImporter:
             agent=AgentInfo(name="claude-code", version=first.get("version"), model=model),
             meta={"session_id": session, "cwd": first.get("cwd")},
         )
+        builder.skipped.update(unknown)
         converter = _Converter(builder)
         converter.collect_results(records)
         for number, record in enumerate(records):

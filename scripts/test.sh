@@ -21,6 +21,15 @@ if ! command -v bwrap >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null 2>&1 || {
     apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null; }
 fi
+# Harbor's ATIF models check the ATIF that `convert --to atif` writes. The package needs
+# Python 3.12 and a server stack for its other parts; its models need only pydantic, so it is
+# installed without its dependencies (pinned: the schema is what is tested).
+if ! .venv/bin/python -c 'import harbor.models.trajectories' >/dev/null 2>&1; then
+  echo "setup: installing Harbor's trajectory models for the ATIF tests" >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+    --ignore-requires-python harbor==0.26.0 >/dev/null 2>&1 \
+    || echo "setup: could not install harbor; the Harbor validation test will skip" >&2
+fi
 echo "== ruff" >&2
 .venv/bin/ruff check .
 echo "== mypy" >&2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -131,6 +132,33 @@ def split_patch(patch: str) -> list[tuple[str, str]]:
         end = heads[n + 1].start() if n + 1 < len(heads) else len(patch)
         sections.append((head.group(2).strip(), patch[head.start():end]))
     return sections
+
+
+_SHELL_PROGRAMS = {"bash", "sh", "zsh", "dash", "ksh"}
+
+
+def unwrap_shell(command: str | Sequence[Any]) -> tuple[str, str | None]:
+    """(the command a shell wrapper runs, the wrapper) for ``["bash", "-lc", CMD]`` (an argv
+    list, as Codex records it) or the text ``bash -lc 'CMD'``; otherwise (the command as text,
+    None). ``CMD`` keeps the quoting the agent wrote; any other argv list is joined with shell
+    quoting, so ``["rg", "a b"]`` stays one pattern."""
+    if isinstance(command, str):
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            return command, None
+        if len(words) == 3 and _is_shell_c(words[0], words[1]):
+            return words[2], f"{words[0]} {words[1]}"
+        return command, None
+    argv = [str(word) for word in command]
+    if len(argv) == 3 and _is_shell_c(argv[0], argv[1]):
+        return argv[2], f"{argv[0]} {argv[1]}"
+    return shlex.join(argv), None
+
+
+def _is_shell_c(program: str, flag: str) -> bool:
+    return program.rsplit("/", 1)[-1] in _SHELL_PROGRAMS and flag.startswith("-") and \
+        not flag.startswith("--") and flag.endswith("c")
 
 
 def _arguments(arguments: Any) -> dict[str, Any]:

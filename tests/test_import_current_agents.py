@@ -27,8 +27,10 @@ from pytest_tracebench.parsers import classify_command
 from tests._corpus import NATIVE_SHARED
 
 CODEX = NATIVE_SHARED / "codex_cli"
-ROLLOUT_BASH = CODEX / "agentcmd__rollout-2025-09-25T09-49-46-01998190-fba6-7f40-9309-dc4e48c5844a.jsonl"
-ROLLOUT_ZSH = CODEX / "agentcmd__rollout-2025-09-25T08-02-05-0199812e-64f0-7f73-91fc-095dda01c36e.jsonl"
+ROLLOUT_BASH = CODEX / ("agentcmd__rollout-2025-09-25T09-49-46-"
+                        "01998190-fba6-7f40-9309-dc4e48c5844a.jsonl")
+ROLLOUT_ZSH = CODEX / ("agentcmd__rollout-2025-09-25T08-02-05-"
+                       "0199812e-64f0-7f73-91fc-095dda01c36e.jsonl")
 EXEC_STREAM = CODEX / "agentcmd__exec-json__stream-output-4.jsonl"
 OPENHANDS = NATIVE_SHARED / "openhands"
 V1_OUTPUT = OPENHANDS / "benchmarks__openagentsafety_v1_output.jsonl"

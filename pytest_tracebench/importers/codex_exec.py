@@ -82,7 +82,8 @@ class CodexExecImporter:
                 status = None
             elif kind == "turn.completed":
                 status = "completed"
-                for name, value in (event.get("usage") or {}).items():
+                turn_usage = event.get("usage")
+                for name, value in (turn_usage if isinstance(turn_usage, dict) else {}).items():
                     if isinstance(value, int):
                         usage[name] += value
             elif kind == "turn.failed":

@@ -132,6 +132,7 @@ def add_v1_events(builder: TraceBuilder, events: list[dict[str, Any]]) -> EndSta
     """Steps from V1 SDK events; returns the end status the events show: ``completed`` after a
     ``FinishAction`` or ``execution_status: finished``, ``error`` after an error status, None
     when they stop before either (a stream cut off while the conversation was running)."""
+    events = [e for e in events if isinstance(e, dict)]
     observations = {e.get("tool_call_id"): e for e in events
                     if e.get("kind") == "ObservationEvent"}
     acted = {e.get("tool_call_id") for e in events if e.get("kind") == "ActionEvent"}
@@ -214,7 +215,7 @@ class OpenHandsImporter:
             return [self._events(path, events, path.stem, None, None)]
         rows = list(json_lines(text))
         if rows and is_v1_events([rows[0][1]]) and "history" not in rows[0][1]:
-            return [self._stream(path, [row for _, row in rows])]
+            return [self._stream(path, [row for _, row in rows if isinstance(row, dict)])]
         traces = []
         for lineno, row in rows:
             if "issue" in row and "instance_id" not in row:

@@ -222,7 +222,7 @@ def test_codex_exec_items_and_endings(tmp_path: Path) -> None:
     assert trace.steps[-1].output["failed"] == 1 and trace.steps[-1].output["passed"] == 2
     assert trace.steps[-1].input["command"] == "pytest -q"
     assert trace.end is not None and trace.end.status == "completed"
-    assert trace.warnings == ["codex-exec: skipped 1 item novel, 1 non-JSON line"]
+    assert trace.warnings == [f"{tmp_path / 'codex.txt'}: skipped 1 item novel, 1 non-JSON line"]
     cut = _stream(tmp_path, [*start, test, running])
     assert cut.end is None and cut.steps[-1].meta.get("unanswered") is True
     failed = _stream(tmp_path, [*start, test, {"type": "turn.failed",
@@ -288,8 +288,8 @@ def test_openhands_sdk_events_jsonl_is_read() -> None:
     assert [s.output["exit_code"] for s in actions] == facts["codes"] == [None, 1]
     assert actions[0].error and actions[0].error.startswith("Cannot execute multiple commands")
     assert len(facts["orphans"]) == 1  # its action is not in the fixture
-    assert trace.warnings == ["openhands: 1 observation(s) without their action in the file; "
-                              "not made steps"]
+    assert trace.warnings == [f"{SDK_EVENTS}: 1 observation(s) without their action in the "
+                              "file; not made steps"]
     assert trace.header.agent.model == "litellm_proxy/minimax-m2.7"
     assert trace.end is None  # execution_status stays `running`: the stream stops mid-run
     run = _validate(SDK_EVENTS)

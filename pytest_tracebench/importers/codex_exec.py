@@ -99,7 +99,7 @@ class CodexExecImporter:
         if usage:
             builder.header.meta["usage"] = dict(usage)
         if skipped:
-            builder.warnings.append("codex-exec: skipped " + ", ".join(
+            builder.warnings.append(f"{path}: skipped " + ", ".join(
                 f"{count} {what}" for what, count in sorted(skipped.items())))
         return [builder.build(status)]
 

@@ -174,8 +174,8 @@ def add_v1_events(builder: TraceBuilder, events: list[dict[str, Any]]) -> EndSta
             status = "completed" if value == "finished" else "error" if value in (
                 "error", "stuck") else None
     if orphans:
-        builder.warnings.append(f"openhands: {len(orphans)} observation(s) without their action "
-                                "in the file; not made steps")
+        builder.warnings.append(f"{builder.header.source.path}: {len(orphans)} observation(s) "
+                                "without their action in the file; not made steps")
     return "completed" if finished and status is None else status
 
 

@@ -74,3 +74,34 @@ def test_ignored_error_patterns() -> None:
     assert patterns("ignored_error", make(failed_edit)) == ["failed_edit"]
     assert patterns("ignored_error", make(acknowledged)) == []
     assert patterns("ignored_error", make(grep_found_nothing)) == []
+
+
+def test_a_user_speaking_after_finish_starts_a_new_turn_not_an_inconsistency() -> None:
+    """Multi-turn conversations: the agent finishes, the user asks for more, the agent works
+    again and finishes again. Nothing was done after a submission within its turn."""
+    def two_turns(rec):
+        rec.read("src/app.py", content="a = 1")
+        edit(rec)
+        rec.submit("diff")
+        rec.message("Thanks. Now also rename the helper.", role="user")
+        rec.read("src/app.py", content="a = 2")
+        rec.edit("src/app.py", old="a = 2", new="b = 2")
+        rec.submit("diff 2")
+
+    def near_miss(rec):  # the same, but the agent acts again before the user speaks
+        rec.read("src/app.py", content="a = 1")
+        edit(rec)
+        rec.submit("diff")
+        rec.command("ls", exit_code=0, stdout=".")
+        rec.message("Thanks. Now also rename the helper.", role="user")
+        rec.read("src/app.py", content="a = 2")
+        rec.submit("diff 2")
+
+    def silent_user(rec):  # an empty user message is no new request
+        rec.submit("diff")
+        rec.message("   ", role="user")
+        rec.command("ls", exit_code=0, stdout=".")
+
+    assert "after_submit" not in patterns("inconsistent_flow", make(two_turns))
+    assert patterns("inconsistent_flow", make(near_miss)).count("after_submit") == 1
+    assert "after_submit" in patterns("inconsistent_flow", make(silent_user))

@@ -18,6 +18,12 @@ _PLAN_TO_TEST = re.compile(r"\b(?:let\s+me|let's|I'll|I\s+will|I\s+am\s+going\s+
 _EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
 
 
+def _is_user_turn(step: Step) -> bool:
+    """A message the user wrote (not the agent's, not a tool's), with words in it."""
+    role = (step.input or {}).get("role") if isinstance(step.input, dict) else None
+    return role == "user" and bool(_text(step).strip())
+
+
 def _text(step: Step) -> str:
     return str((step.output or {}).get("text", "")) if isinstance(step.output, dict) else ""
 
@@ -59,16 +65,35 @@ class InconsistentFlowDetector(Detector):
                 path=edit.path)
 
     def _after_submit(self, view: TraceView) -> Iterator[Finding]:
+        """Actions after a submission, within its turn. A user who speaks again after the
+        agent finished starts a new turn (multi-turn conversations: OpenHands, Claude Code,
+        Codex): what the agent does then answers the new request, and a submission in that
+        turn is judged on its own."""
         if view.submit_index is None:
             return
-        first_later = view.next_action_after(view.submit_index)
-        later = [] if first_later is None else \
-            [a.index for a in view.actions[view.actions.index(first_later):]]
+        actions = {a.index for a in view.actions}
+        submitted: int | None = None
+        later: list[int] = []
+        for step in view.trace.steps:
+            if step.kind == "message":
+                if submitted is not None and _is_user_turn(step):
+                    yield from self._acted_after(submitted, later)
+                    submitted, later = None, []
+                continue
+            if submitted is not None:
+                if step.index in actions:
+                    later.append(step.index)
+            elif step.kind == "submit":
+                submitted = step.index
+        if submitted is not None:
+            yield from self._acted_after(submitted, later)
+
+    def _acted_after(self, submitted: int, later: list[int]) -> Iterator[Finding]:
         if later:
             yield self.finding(
                 f"The agent kept acting after its final submission (step "
-                f"{view.submit_index + 1}): {len(later)} more action(s).",
-                [view.submit_index, *later], severity="medium", pattern="after_submit")
+                f"{submitted + 1}): {len(later)} more action(s).",
+                [submitted, *later], severity="medium", pattern="after_submit")
 
     def _flip_flops(self, view: TraceView) -> Iterator[Finding]:
         # The same change applied again after it was reverted, with no test run between

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -139,6 +140,33 @@ def skipped_line(path: str | Path, skipped: dict[str, int]) -> str:
     kinds = ", ".join(f"{what} x{n}" for what, n in sorted(skipped.items(),
                                                           key=lambda item: (-item[1], item[0])))
     return f"{path}: skipped {total} record{'s' if total != 1 else ''} not understood: {kinds}"
+
+
+_SHELL_PROGRAMS = {"bash", "sh", "zsh", "dash", "ksh"}
+
+
+def unwrap_shell(command: str | Sequence[Any]) -> tuple[str, str | None]:
+    """(the command a shell wrapper runs, the wrapper) for ``["bash", "-lc", CMD]`` (an argv
+    list, as Codex records it) or the text ``bash -lc 'CMD'``; otherwise (the command as text,
+    None). ``CMD`` keeps the quoting the agent wrote; any other argv list is joined with shell
+    quoting, so ``["rg", "a b"]`` stays one pattern."""
+    if isinstance(command, str):
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            return command, None
+        if len(words) == 3 and _is_shell_c(words[0], words[1]):
+            return words[2], f"{words[0]} {words[1]}"
+        return command, None
+    argv = [str(word) for word in command]
+    if len(argv) == 3 and _is_shell_c(argv[0], argv[1]):
+        return argv[2], f"{argv[0]} {argv[1]}"
+    return shlex.join(argv), None
+
+
+def _is_shell_c(program: str, flag: str) -> bool:
+    return program.rsplit("/", 1)[-1] in _SHELL_PROGRAMS and flag.startswith("-") and \
+        not flag.startswith("--") and flag.endswith("c")
 
 
 def _arguments(arguments: Any) -> dict[str, Any]:

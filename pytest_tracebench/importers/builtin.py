@@ -10,6 +10,7 @@ from .atif import AtifImporter
 from .autocoderover import AutoCodeRoverImporter
 from .claude_code import ClaudeCodeSessionImporter, ClaudeCodeStreamImporter
 from .codex import CodexImporter
+from .codex_exec import CodexExecImporter
 from .gemini_cli import GeminiCliImporter
 from .inspect_ai import InspectImporter
 from .mini_swe_agent import MiniSweAgentImporter
@@ -36,6 +37,7 @@ def tracebench_importers() -> list[Any]:
         InspectImporter(),
         OtelImporter(),
         CodexImporter(),
+        CodexExecImporter(),
         GeminiCliImporter(),
         AiderImporter(),
         AutoCodeRoverImporter(),

@@ -3,7 +3,8 @@
 * OTLP/JSON wire format (``{"resourceSpans": [{"scopeSpans": [{"spans": [...]}]}]}``, hex ids,
   ``{"stringValue": ...}`` attributes, ``startTimeUnixNano`` strings);
 * Python SDK span dumps (``{"spans": [...]}`` or a list of ``span.to_json()`` objects, as
-  any-agent writes them);
+  any-agent writes them), and the SDK's ``ConsoleSpanExporter`` output: ``span.to_json()``
+  objects pretty-printed one after another, not in a list (ISO times, ``0x`` hex ids);
 * JavaScript ``ReadableSpan`` JSON (``startTime: [s, ns]``, ``parentSpanId``), as Mastra and the
   Vercel AI SDK tests write them.
 
@@ -28,7 +29,7 @@ from typing import Any
 
 from ..models import AgentInfo, TaskInfo, Trace
 from ..redaction import clip
-from ._build import TraceBuilder, stable_id, text_of
+from ._build import TraceBuilder, stable_id, text_of, to_epoch
 
 LLM_OPERATIONS = {"chat", "call_llm", "text_completion", "generate_content", "completion",
                   "embeddings", "generate"}
@@ -84,6 +85,8 @@ def _seconds(value: Any) -> float | None:
         return float(value[0]) + float(value[1]) / 1e9
     if isinstance(value, str) and value.isdigit():
         value = int(value)
+    elif isinstance(value, str):
+        return to_epoch(value)  # the Python SDK's to_json(): ISO-8601 with a Z
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
         while number > 1e11:
@@ -119,6 +122,12 @@ def _from_otlp(data: dict[str, Any]) -> list[SpanRecord]:
     return spans
 
 
+def _dump_id(value: Any) -> str:
+    """An SDK dump's id: ``to_json()`` writes ``0x`` and hex, any-agent a decimal integer."""
+    text = str(value)
+    return text[2:] if text.startswith("0x") else text
+
+
 def _from_dump(span: dict[str, Any]) -> SpanRecord:
     context = span.get("context") or span.get("spanContext") or {}
     parent = span.get("parent")
@@ -126,9 +135,9 @@ def _from_dump(span: dict[str, Any]) -> SpanRecord:
         parent.get("span_id") if isinstance(parent, dict) else parent)
     return SpanRecord(
         name=str(span.get("name", "")),
-        trace_id=str(context.get("trace_id") or context.get("traceId") or "trace"),
-        span_id=str(context.get("span_id") or context.get("spanId") or id(span)),
-        parent_id=str(parent_id) if parent_id else None,
+        trace_id=_dump_id(context.get("trace_id") or context.get("traceId") or "trace"),
+        span_id=_dump_id(context.get("span_id") or context.get("spanId") or id(span)),
+        parent_id=_dump_id(parent_id) if parent_id else None,
         start=_seconds(span.get("start_time", span.get("startTime"))),
         end=_seconds(span.get("end_time", span.get("endTime"))),
         attributes=dict(span.get("attributes") or {}),
@@ -145,6 +154,31 @@ def read_spans(data: Any) -> list[SpanRecord]:
     if isinstance(data, list):
         return [_from_dump(s) for s in data if isinstance(s, dict)]
     raise ValueError("expected OTLP JSON (resourceSpans) or a list of spans")
+
+
+def json_values(text: str) -> Any:
+    """The JSON value of ``text``, or the list of the values written one after another (the
+    Python SDK's ``ConsoleSpanExporter`` prints each span's indented ``to_json()`` in turn;
+    JSON Lines of spans read the same way). A bad value raises ``ValueError`` naming its
+    line."""
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    position = 0
+    length = len(text)
+    while True:
+        while position < length and text[position] in " \t\r\n":
+            position += 1
+        if position >= length:
+            break
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except ValueError as exc:
+            line = text.count("\n", 0, position) + 1
+            raise ValueError(f"line {line}: invalid JSON: {exc}") from None
+        values.append(value)
+    if len(values) == 1:
+        return values[0]
+    return values
 
 
 def _json_value(value: Any) -> Any:
@@ -256,7 +290,7 @@ class OtelImporter:
                 and (b'"start_time"' in head or b'"startTime"' in head))
 
     def load(self, path: Path) -> list[Trace]:
-        spans = read_spans(json.loads(path.read_text(encoding="utf-8")))
+        spans = read_spans(json_values(path.read_text(encoding="utf-8")))
         by_trace: dict[str, list[SpanRecord]] = defaultdict(list)
         for span in spans:
             by_trace[span.trace_id].append(span)

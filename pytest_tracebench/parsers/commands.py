@@ -148,7 +148,11 @@ def _inplace_targets(words: list[str]) -> list[str]:
 
 
 def _looks_like_path(word: str) -> bool:
-    return bool(re.match(r"^[\w./~-]+$", word)) and ("/" in word or "." in word)
+    """A file name or path. Route folders of web frameworks (Next.js ``app/(group)/[id]/``,
+    ``@scope``) are paths too when the word has a ``/``; ``f(x).y`` alone is not."""
+    if re.match(r"^[\w./~-]+$", word):
+        return "/" in word or "." in word
+    return "/" in word and bool(re.match(r"^[\w./~@+()\[\]-]+$", word))
 
 
 def _is_read(words: list[str]) -> bool:

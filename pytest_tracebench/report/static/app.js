@@ -61,7 +61,7 @@
     if (sec === null || sec === undefined) return "";
     if (sec < 0.001) return "<1 ms";
     if (sec < 1) return Math.round(sec * 1000) + " ms";
-    if (sec < 60) return fmt(sec, sec < 10 ? 2 : 1) + " s";
+    if (sec < 60) return sec.toFixed(sec < 10 ? 2 : 1).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "") + " s";
     return Math.floor(sec / 60) + " min " + Math.round(sec % 60) + " s";
   }
   function traceHref(id, step) { return "#/trace/" + encodeURIComponent(id) + (step !== undefined ? "/" + step : ""); }

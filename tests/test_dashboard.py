@@ -136,6 +136,7 @@ def test_trace_view_keyboard_findings_and_diff(browser: Any, dashboard: tuple) -
         page.fill("#step-search", "")
         page.check("#kind-message")
         page.locator("#findings li.finding").last.click()
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(DOCS_IMAGES / "trace-view.png"))
     p.clean()
 

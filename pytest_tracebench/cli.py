@@ -294,7 +294,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     return run(args.paths, _settings(args), jobs=args.jobs, fmt=args.format,
                json_path=args.json_out, write_model=args.write_model, html=args.html_out,
-               c=args.c, markdown=args.markdown,
+               c=args.c, markdown=args.markdown, labels=args.labels,
                command="tracebench calibrate " + " ".join(sys.argv[2:]))
 
 
@@ -457,6 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--markdown", default=None, metavar="PATH",
                            help="write the measured tables as Markdown into PATH, between "
                                 "<!-- calibrate:begin --> and <!-- calibrate:end -->")
+    calibrate.add_argument("--labels", default=None, metavar="FILE",
+                           help="a reviewer's labels (JSON lines of trace_id, detector, steps, "
+                                "label: the dashboard's download): report each detector's "
+                                "precision against them (needs no verdicts)")
     calibrate.add_argument("--c", type=float, default=None, metavar="C",
                            help="regularisation of the fit (smaller is stronger; default "
                                 "0.5)")

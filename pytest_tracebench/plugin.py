@@ -13,7 +13,7 @@ import pytest
 
 from .config import OPTIONS, ConfigError, add_options, build_settings, read_pyproject
 from .models import TaskInfo
-from .session import TracebenchSession, TracebenchState
+from .session import TracebenchSession, TracebenchState, outcome_of_test
 from .tracer import TraceRecorder
 
 STATE_KEY = pytest.StashKey[TracebenchState]()
@@ -204,7 +204,7 @@ def pytest_runtest_makereport(
             status = "error"
         else:
             status = "failed"
-        recorder.end(status, {"passed": report.passed, "test_outcome": report.outcome})  # type: ignore[arg-type]
+        recorder.end(status, outcome_of_test(report))  # type: ignore[arg-type]
     state = item.config.stash[STATE_KEY]
     if state.settings.enabled:
         path = str(recorder.path) if recorder.path is not None else None

@@ -89,7 +89,8 @@ def record(trace: TraceRecorder, command: str, result: CommandResult, cwd: Path)
                        errors=parsed.errors if parsed else 0,
                        skipped=parsed.skipped if parsed else 0,
                        failing=parsed.failing if parsed else [], command=command,
-                       exit_code=result.exit_code, output=result.stdout[-20_000:], ok=ok)
+                       exit_code=result.exit_code, output=result.stdout[-20_000:], ok=ok,
+                       started_at=now - result.seconds, ended_at=now)
         return
     trace.command(command, exit_code=result.exit_code, stdout=result.stdout,
                   stderr=result.stderr, cwd=cwd, timed_out=result.timed_out,

@@ -24,6 +24,20 @@ from .redaction import Redactor
 from .tracer import TraceRecorder
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_FAILURE_CHARS = 8_000  # of pytest's failure text kept in the trace: its end, where the E lines are
+
+
+def outcome_of_test(report: pytest.TestReport) -> dict[str, Any]:
+    """The outcome a test's trace ends with: whether it passed and, when it failed, what
+    failed (pytest's failure text: the assertion of the test that judged the agent). A
+    reviewer reads it in the dashboard as what decided the run; detectors never read it."""
+    outcome: dict[str, Any] = {"passed": report.passed, "test_outcome": report.outcome}
+    if report.failed and report.longrepr is not None:
+        text = report.longreprtext
+        if len(text) > _FAILURE_CHARS:
+            text = "…" + text[-_FAILURE_CHARS:]
+        outcome["failure"] = text
+    return outcome
 
 
 def trace_filename(nodeid: str, redactor: Redactor | None = None) -> str:

@@ -515,11 +515,15 @@ class TraceRecorder:
         exit_code: int | None = None,
         output: str | None = None,
         ok: bool | None = None,
+        started_at: float | None = None,
+        ended_at: float | None = None,
         name: str = "run_tests",
     ) -> int:
         """A test run with its counts and the ids of failing tests.
 
         ``ok`` is the run's verdict; it defaults to "no failures and no errors".
+        ``started_at``/``ended_at`` (epoch seconds) say when the run happened: a test run is
+        recorded after it ended, so without them it would take no time at all.
         """
         out: dict[str, Any] = {
             "ok": (failed == 0 and errors == 0) if ok is None else ok,
@@ -531,7 +535,7 @@ class TraceRecorder:
         if output is not None:
             out["output"] = output
         return self.step("test", name, input={"command": command} if command else None,
-                         output=out)
+                         output=out, started_at=started_at, ended_at=ended_at)
 
     def message(self, text: str, *, role: str = "assistant", name: str = "message") -> int:
         """Something the agent says or thinks (plans, claims, final words)."""

@@ -96,6 +96,12 @@ class Verdict:
     """The PASS_TO_PASS tests (passing before the change) that failed after it."""
     tests_failed: tuple[str, ...] | None = None
     """Hidden tests that failed, where the verifier does not split them (Terminal-Bench)."""
+    ctrf_failed: tuple[str, ...] | None = None
+    """The failed tests of Harbor's ``ctrf.json``: shown with the verdict (as the outcome's
+    ``tests_failed``), not yet part of what ``tracebench calibrate`` measures."""
+    failure: str | None = None
+    """The failed hidden tests' own failure text, where the verifier keeps it (CTRF's
+    ``trace``)."""
 
     def outcome(self) -> dict[str, Any]:
         """The outcome keys a trace's end record takes."""
@@ -105,7 +111,34 @@ class Verdict:
         else:
             keys["resolved"] = self.resolved
         keys["verdict_file"] = self.file
+        # What decided it, where the verifier says: the hidden tests that failed (shown in
+        # the dashboard; no detector reads them).
+        for key, tests in (("fail_to_pass_failed", self.fail_to_pass_failed),
+                           ("pass_to_pass_failed", self.pass_to_pass_failed),
+                           ("tests_failed", self.tests_failed or self.ctrf_failed)):
+            if tests:
+                keys[key] = list(tests)
+        if self.failure:
+            keys["failure"] = self.failure
         return keys
+
+
+_FAILURE_CHARS = 8_000
+
+
+def _ctrf(path: Path) -> tuple[tuple[str, ...], str | None] | None:
+    """The failed tests of a CTRF report (Harbor's ``ctrf.json`` beside its ``result.json``)
+    and their failure text (each test's ``trace``, cut at ``_FAILURE_CHARS``)."""
+    data = _read_json(path) if path.is_file() else None
+    results = data.get("results") if isinstance(data, dict) else None
+    tests = results.get("tests") if isinstance(results, dict) else None
+    if not isinstance(tests, list):
+        return None
+    failed = [t for t in tests if isinstance(t, dict) and t.get("status") == "failed"]
+    names = tuple(str(t.get("name")) for t in failed)
+    text = "\n\n".join(f"{t.get('name')}\n{t['trace']}" for t in failed
+                        if isinstance(t.get("trace"), str) and t["trace"])
+    return names, (text[:_FAILURE_CHARS] or None)
 
 
 def _tests_status(report: dict[str, Any]) -> tuple[tuple[str, ...] | None,
@@ -282,8 +315,10 @@ def verdict_for(path: Path, task_names: list[str]) -> Verdict | None:
     if verdict is None:
         harbor = _harbor_result(folder / "result.json")
         if harbor is not None:
+            tests = _ctrf(folder / "ctrf.json")
             verdict = Verdict(bool(harbor["passed"]), str(folder / "result.json"), "harbor",
-                              reward=harbor["reward"])
+                              reward=harbor["reward"], ctrf_failed=tests[0] if tests else None,
+                              failure=tests[1] if tests else None)
     for name in ("verdict.json", "DERIVED_verdict.json"):
         if verdict is None:
             verdict = _verdict_file(folder / name, names)

@@ -22,7 +22,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed "
                                 "(scripts/test.sh installs Debian's chromium when run as root)")
 REAL = Path(__file__).parent / "data" / "real"
-DOCS_IMAGES = Path(__file__).parent.parent / "docs" / "images"
+REPO = Path(__file__).parent.parent
+DOCS_IMAGES = REPO / "docs" / "images"
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +136,7 @@ def test_trace_view_keyboard_findings_and_diff(browser: Any, dashboard: tuple) -
         page.fill("#step-search", "")
         page.check("#kind-message")
         page.locator("#findings li.finding").last.click()
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(DOCS_IMAGES / "trace-view.png"))
     p.clean()
 
@@ -390,4 +392,168 @@ def test_a_trace_id_with_a_line_terminator_opens(browser: Any, tmp_path: Path,
     p.page.keyboard.press("j")  # a step change inside the open trace keeps it open
     p.page.wait_for_selector("#inspector-title")
     assert p.page.text_content("#trace-title") == "odd id"
+    p.clean()
+
+
+# -- the evidence a reviewer needs, and marks that become a labels file ---------------------------
+
+BENCH_TASK = "unsolvable_parser"  # the repair agent fails it every run, in five steps
+
+
+@pytest.fixture(scope="module")
+def failed_task(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
+    """The benchmark suite run for real on one task its agent fails (a subprocess, as CI
+    runs it): the dashboard, the JSON report and the folder of trace files."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("bench")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", str(REPO / "benchmarks" / "test_tasks.py"), "-q",
+         "-p", "no:cacheprovider", "-k", BENCH_TASK, "--tracebench",
+         f"--tracebench-dir={out / 'tb'}", f"--tracebench-html={out / 'dash.html'}",
+         f"--tracebench-json={out / 'report.json'}"],
+        cwd=out, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]  # the task failed
+    return out / "dash.html", json.loads((out / "report.json").read_text()), out / "tb"
+
+
+def test_a_failed_benchmark_task_shows_what_decided_it(browser: Any, failed_task: tuple
+                                                       ) -> None:
+    page_path, report, _ = failed_task
+    (result,) = report["results"]
+    assert result["score"]["outcome"] == "failed"
+    p = Page(browser, page_path.as_uri() + "#/trace/" + result["trace_id"])
+    page = p.page
+    page.wait_for_selector("#inspector-title")
+    # The task: the issue text the agent was given, as written.
+    issue = (REPO / "benchmarks" / "tasks" / BENCH_TASK / "issue.md").read_text().strip()
+    assert page.text_content("#task-text") == issue
+    # The verdict and what decided it: the test failed on the hidden tests' result, whose
+    # own failure (the hidden test and its assertion) is quoted.
+    assert page.text_content("#verdict-outcome") == "failed"
+    assert page.text_content("#trace-outcome") == "failed"
+    failure = page.text_content("#verdict-failure") or ""
+    assert "assert hidden.returncode == 0" in failure
+    assert "_hidden/test_hidden.py" in failure and "def test_" in failure
+    summary = page.locator("#verdict-summary li").all_text_contents()
+    assert summary and all(s.startswith("FAILED _hidden/test_hidden.py::test_") for s in summary)
+    # The test run's output as text, with its line breaks, not an escaped JSON string; and
+    # the time the run took (the suite ran for a while: not 0 ms).
+    test_row = page.locator("#steps .row.k-test").first
+    step = int(test_row.get_attribute("data-step") or "0")
+    test_row.click()
+    assert page.text_content("#inspector-title") == f"Step {step + 1}: run_tests"
+    output = page.locator("#inspector pre[data-kind=text]").filter(has_text="FAILURES")
+    assert output.count() == 1
+    text = output.inner_text()
+    assert "\n" in text and "\\n" not in text
+    assert "short test summary info" in text.splitlines()[-3]
+    took = float(page.get_attribute("#step-duration", "data-seconds") or "0")
+    assert took > 0
+    assert test_row.locator(".dur").text_content() not in ("", "<1 ms")
+    # Colour is the outcome: this test run failed.
+    assert "o-bad" in (test_row.get_attribute("class") or "")
+    # A directed flow graph whose edges say how often they were taken.
+    edges = page.locator("#flow-graph g.flowedge")
+    assert edges.count() >= 1
+    assert all(int(edges.nth(i).get_attribute("data-count") or 0) >= 1
+               and (edges.nth(i).locator("text.edgecount").text_content() or "").isdigit()
+               for i in range(edges.count()))
+    assert page.locator("#flow-graph path[marker-end]").count() == edges.count()
+    if os.environ.get("TRACEBENCH_UPDATE_SCREENSHOTS"):
+        page.screenshot(path=str(DOCS_IMAGES / "review-view.png"))
+    p.clean()
+
+
+def test_marks_on_findings_download_as_labels_that_calibrate_reads(
+        browser: Any, failed_task: tuple, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    page_path, report, trace_dir = failed_task
+    (result,) = report["results"]
+    findings = result["findings"]
+    assert len(findings) >= 2
+    p = Page(browser, page_path.as_uri() + "#/trace/" + result["trace_id"])
+    page = p.page
+    page.wait_for_selector("#findings li.finding")
+    assert page.is_disabled("#download-labels")
+    items = page.locator("#findings li.finding")
+    items.nth(0).locator("button.mark-right").click()
+    items.nth(1).locator("button.mark-wrong").click()
+    items.nth(1).locator("button.mark-right").click()  # changed its mind: right after all
+    items.nth(1).locator("button.mark-right").click()  # ... and cleared it
+    items.nth(1).locator("button.mark-wrong").click()
+    assert items.nth(0).locator("button.mark-right").get_attribute("aria-pressed") == "true"
+    assert page.text_content("#download-labels") == "Download labels (2)"
+    # The marks outlive a reload (kept in the browser for this report).
+    page.reload()
+    page.wait_for_selector("#findings li.finding")
+    assert page.locator("#findings button.mark-wrong[aria-pressed=true]").count() == 1
+    with page.expect_download() as info:
+        page.click("#download-labels")
+    download = info.value
+    assert download.suggested_filename == "tracebench-labels.jsonl"
+    labels = tmp_path / download.suggested_filename
+    download.save_as(labels)
+    lines = [json.loads(line) for line in labels.read_text().splitlines()]
+    assert sorted((x["detector"], x["steps"], x["label"]) for x in lines) == sorted(
+        [(findings[0]["detector"], findings[0]["steps"], "right"),
+         (findings[1]["detector"], findings[1]["steps"], "wrong")])
+    assert {x["trace_id"] for x in lines} == {result["trace_id"]}
+    # The calibration view (linked from every page) counts them per detector.
+    page.click("#nav-calibration")
+    page.wait_for_selector("#review-table")
+    assert page.locator("#review-table tbody tr").count() == len({x["detector"] for x in lines})
+    assert [r for r in p.requests if not r.startswith(("file://", "blob:"))] == []
+    assert p.errors == [] and p.dialogs == []
+    # What the dashboard wrote is what calibrate reads: each detector's precision against
+    # the reviewer, on the benchmark's own trace files.
+    run = subprocess.run([sys.executable, "-m", "pytest_tracebench", "calibrate",
+                          str(trace_dir), "--labels", str(labels)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert f"=== Reviewer labels: 2 in {labels}, 2 matched" in run.stdout
+    rows = {line.split()[0]: line.split()[1:4] for line in run.stdout.splitlines()
+            if line.startswith("  ") and line.split()[0] in {x["detector"] for x in lines}}
+    assert rows[findings[0]["detector"]][0] == "1"
+    assert rows[findings[1]["detector"]][1] == "1"
+
+
+def test_runs_repeats_colours_and_command_output(browser: Any, tmp_path: Path) -> None:
+    paths = []
+    for n, passed in enumerate((True, False, True)):
+        rec = TraceRecorder(tmp_path / f"flaky{n}.jsonl", task="flaky", agent="a")
+        rec.command("make build", exit_code=2, stdout="compiling\nerror: no rule", stderr="")
+        rec.test_run(passed=3, command="pytest", output="...\n3 passed", started_at=10.0,
+                     ended_at=12.5)
+        rec.end(outcome={"passed": passed})
+        paths.append(str(tmp_path / f"flaky{n}.jsonl"))
+    settings = Settings()
+    report = build_report(analyze_paths(paths, settings), settings)
+    page_path = write_dashboard(report, tmp_path / "out" / "index.html")
+    p = Page(browser, page_path.as_uri())
+    page = p.page
+    page.wait_for_selector("#runs-table tbody tr")
+    assert page.get_attribute("#runs-details", "open") is not None  # repeats: shown open
+    flaky = page.locator('#runs-table tbody tr[data-runs="3"]')
+    assert flaky.locator("td").nth(3).text_content() == "2/3"
+    assert flaky.locator("a.runlink.ok").count() == 2
+    assert flaky.locator("a.runlink.bad").count() == 1
+    assert page.text_content("#pass-at-k").startswith("pass@1 0.67")
+    flaky.locator("a.runlink.bad").click()
+    page.wait_for_selector("#inspector-title")
+    build, tests = page.locator("#steps .row.k-command"), page.locator("#steps .row.k-test")
+    # A passing test run is green and a failed command red, whatever their kinds.
+    assert "o-good" in (tests.get_attribute("class") or "")
+    assert "o-bad" in (build.get_attribute("class") or "")
+    colour = "getComputedStyle(document.querySelector('#steps .row.k-%s')).borderLeftColor"
+    assert page.evaluate(colour % "test") == "rgb(26, 127, 55)"
+    assert page.evaluate(colour % "command") == "rgb(185, 28, 28)"
+    assert tests.locator(".dur").text_content() == "2.5 s"
+    build.click()
+    stdout = page.locator("#inspector pre[data-kind=text]").filter(has_text="compiling")
+    assert stdout.inner_text() == "compiling\nerror: no rule"
+    assert "exit 2" in (page.text_content("#inspector .command") or "")
     p.clean()

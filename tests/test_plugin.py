@@ -55,6 +55,10 @@ def test_fixture_records_one_file_per_test_with_header_steps_end(
     assert fails[0]["task"]["budget"] == {"steps": 10}
     assert fails[0]["agent"]["name"] == "scripted"
     assert fails[-1]["status"] == "failed"
+    # What decided the run: the test's own failure, its assertion and message.
+    assert fails[-1]["outcome"]["passed"] is False
+    assert "AssertionError: hidden tests failed" in fails[-1]["outcome"]["failure"]
+    assert "failure" not in solves[-1]["outcome"]
     # Per-test results travel on the call report as builtin types.
     results = {
         r.nodeid: r.tracebench

@@ -47,6 +47,9 @@ def test_test_commands_are_recorded_as_parsed_test_runs(tmp_path: Path) -> None:
     assert step.kind == "test"
     assert (step.output["passed"], step.output["failed"]) == (1, 1)
     assert step.output["failing"] == ["test_x.py::test_b"]
+    # The run is recorded after it ended: it still took the time the suite ran, not 0 ms.
+    assert step.started_at is not None and step.ended_at is not None
+    assert step.ended_at > step.started_at
 
 
 @pytest.mark.skipif(BWRAP is not None, reason=f"bubblewrap unavailable: {BWRAP}")

@@ -58,6 +58,16 @@ def test_typed_helpers_write_the_well_known_keys(tmp_path: Path) -> None:
     assert err.error == "ValueError: boom"
 
 
+def test_a_test_run_keeps_the_time_it_took(tmp_path: Path) -> None:
+    rec = TraceRecorder(tmp_path / "t.jsonl")
+    rec.test_run(passed=1, command="pytest", started_at=100.0, ended_at=102.5)
+    rec.test_run(passed=1)  # no times given: when it was recorded
+    rec.end()
+    timed, untimed = load_trace(tmp_path / "t.jsonl").steps
+    assert (timed.started_at, timed.ended_at) == (100.0, 102.5)
+    assert untimed.started_at is not None and untimed.started_at == untimed.ended_at
+
+
 def test_spans_nest_and_children_point_to_their_parent(tmp_path: Path) -> None:
     rec = TraceRecorder(tmp_path / "t.jsonl")
     with rec.span("solve", kind="tool") as outer:

@@ -76,8 +76,11 @@ def test_a_one_instance_report_counts_only_in_that_instance_s_folder(tmp_path: P
     report = (MINI / "django__django-13512" / "report.json").read_text()
     own = _mini(tmp_path, "django__django-13512")
     (own.parent / "report.json").write_text(report)
+    f2p = json.loads(report)["tests_status"]["FAIL_TO_PASS"]["failure"]
+    assert len(f2p) == 2
     assert _verdict(own) == {"passed": False, "resolved": False,
-                             "verdict_file": str(own.parent / "report.json")}
+                             "verdict_file": str(own.parent / "report.json"),
+                             "fail_to_pass_failed": f2p}
     # The same report in a folder of several runs says nothing of which run it judged.
     other = _mini(tmp_path, "runs", "django__django-11179")
     (other.parent / "report.json").write_text(report)
@@ -104,6 +107,28 @@ def test_harbor_result_counts_in_its_trial_folder_and_for_agent_slash(tmp_path: 
     renamed = tmp_path / "another-trial"
     trial.rename(renamed)
     assert _verdict(renamed / "agent" / "trajectory.json") is None
+
+
+def test_the_verdict_says_which_hidden_tests_decided_it(tmp_path: Path) -> None:
+    """What the dashboard shows as what decided a run: the verifier's failing tests (and,
+    where it keeps them, their failure text), read from the same file as the verdict."""
+    broke = _mini(tmp_path, "psf__requests-2317", "psf__requests-2317")
+    shutil.copy(MINI / "psf__requests-2317" / "report.json", broke.parent)
+    verdict = _verdict(broke)
+    assert verdict is not None and verdict["passed"] is False
+    assert len(verdict["pass_to_pass_failed"]) == 1 and "fail_to_pass_failed" not in verdict
+    trial = tmp_path / "multi-source-data-merger__LvqheTc"
+    trial.mkdir()
+    for name in ("result.json", "ctrf.json", "trajectory.json"):
+        shutil.copy(TB / trial.name / name, trial)
+    harbor = _verdict(trial / "trajectory.json")
+    assert harbor is not None and harbor["reward"] == 0.0
+    assert harbor["tests_failed"] == ["test_outputs.py::test_output_files_exist",
+                                      "test_outputs.py::test_merged_data_exact_values",
+                                      "test_outputs.py::test_conflict_report_values"]
+    assert "AssertionError: merged_users.parquet not found" in harbor["failure"]
+    (trial / "ctrf.json").write_text("{broken")  # no per-test detail: the verdict alone
+    assert set(_verdict(trial / "trajectory.json")) == {"passed", "reward", "verdict_file"}
 
 
 def test_broken_or_foreign_verdict_files_are_not_taken(tmp_path: Path) -> None:

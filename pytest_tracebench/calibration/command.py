@@ -14,15 +14,30 @@ from .model import ModelError, load_model
 def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | None = None,
         json_path: str | None = None, write_model: str | None = None,
         html: str | None = None, c: float | None = None, command: str = "",
-        markdown: str | None = None) -> int:
+        markdown: str | None = None, labels: str | None = None) -> int:
     """Exit status 0 when the runs were measured, 1 when nothing could be (or an input
-    failed to load), 2 when scikit-learn is missing."""
+    failed to load), 2 when scikit-learn is missing or the labels file is not one.
+
+    With ``labels`` (a reviewer's labels file, :mod:`.labels`), each detector's precision
+    against the reviewer is measured too; that needs no verdict and no scikit-learn, so
+    without them it is measured alone."""
+    from .labels import LabelsError, measure_labels, read_labels, render_labels
+
+    try:
+        reviewed = read_labels(Path(labels)) if labels is not None else None
+    except LabelsError as exc:
+        print(f"tracebench: error: {exc}", file=sys.stderr)
+        return 2
     try:
         from .fit import DEFAULT_C
         from .report import calibrate, render
     except ImportError as exc:
-        print(f"tracebench: error: {exc}", file=sys.stderr)
-        return 2
+        if reviewed is None:
+            print(f"tracebench: error: {exc}", file=sys.stderr)
+            return 2
+        missing: str | None = f"{exc} (install the extra calibrate)"
+    else:
+        missing = None
     from ..pipeline import Pipeline
     from .runs import collect
 
@@ -35,14 +50,33 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
     detectors = [d.name for d in loaded]
     thresholds = {d.name: dict(getattr(d, "options", {})) for d in loaded}
     collection = collect(paths, settings, jobs=jobs, fmt=fmt)
+    against = measure_labels(reviewed, collection.results, str(labels)) \
+        if reviewed is not None else None
     runs = collection.runs
-    if len({r.resolved for r in runs}) < 2 or len({r.source for r in runs}) < 2:
-        print(f"tracebench: error: calibration needs resolved and unresolved runs from at "
-              f"least two sources; found {len(runs)} verified run(s) "
-              f"({sum(r.resolved for r in runs)} resolved) in "
-              f"{len({r.source for r in runs})} source(s), "
-              f"{len(collection.unverified)} without a verdict", file=sys.stderr)
-        return 1
+    if missing is None and (len({r.resolved for r in runs}) < 2 or
+                            len({r.source for r in runs}) < 2):
+        missing = (f"calibration needs resolved and unresolved runs from at "
+                   f"least two sources; found {len(runs)} verified run(s) "
+                   f"({sum(r.resolved for r in runs)} resolved) in "
+                   f"{len({r.source for r in runs})} source(s), "
+                   f"{len(collection.unverified)} without a verdict")
+    to_stdout = json_path == "-"
+    out = sys.stderr if to_stdout else sys.stdout
+    if missing is not None:
+        if against is None:
+            print(f"tracebench: error: {missing}", file=sys.stderr)
+            return 1
+        # The reviewer's labels are measured without verdicts: say what was not.
+        if to_stdout:
+            print(json.dumps({"labels": against.model_dump(mode="json")}, indent=2))
+        else:
+            print(render_labels(against))
+        print(f"tracebench: note: no measures against verdicts: {missing}", file=sys.stderr)
+        if json_path and not to_stdout:
+            _write(Path(json_path), json.dumps({"labels": against.model_dump(mode="json")},
+                                               indent=2) + "\n")
+            print(f"JSON: {json_path}", file=out)
+        return 1 if collection.errors else 0
     report = calibrate(collection, detectors, current, c=c if c is not None else DEFAULT_C,
                        command=command, thresholds=thresholds)
     if write_model and report.model != current and _is_configured(write_model, settings):
@@ -51,14 +85,21 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
         report = calibrate(collection, detectors, report.model,
                            c=c if c is not None else DEFAULT_C, command=command,
                            thresholds=thresholds)
-    to_stdout = json_path == "-"
-    out = sys.stderr if to_stdout else sys.stdout
+    if against is None:
+        text = report.model_dump_json(indent=2)
+    else:
+        text = json.dumps({**report.model_dump(mode="json"),
+                           "labels": against.model_dump(mode="json")}, indent=2,
+                          ensure_ascii=False)
     if to_stdout:
-        print(report.model_dump_json(indent=2))
+        print(text)
     else:
         print(render(report))
+        if against is not None:
+            print()
+            print(render_labels(against))
     if json_path and not to_stdout:
-        _write(Path(json_path), report.model_dump_json(indent=2) + "\n")
+        _write(Path(json_path), text + "\n")
         print(f"JSON: {json_path}", file=out)
     if write_model:
         _write(Path(write_model), json.dumps(report.model.model_dump(mode="json"), indent=2)

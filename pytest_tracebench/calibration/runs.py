@@ -54,6 +54,8 @@ class Collection:
     not_trajectories: list[str] = field(default_factory=list)
     """Files under the inputs that hold no run (verdicts, patches, logs, notes, unknown
     formats): walked past, as a corpus of runs holds many."""
+    results: list[TraceResult] = field(default_factory=list, repr=False)
+    """Every analysed run, with a verdict or not (reviewer labels need no verdict)."""
 
 
 def source_of(path: Path, roots: Sequence[Path]) -> str:
@@ -107,7 +109,7 @@ def collect(paths: Sequence[str], settings: Settings, *, jobs: int = 1,
             actions=round(math.expm1(actions)) if actions is not None else result.step_count,
             result=result))
     return Collection(runs=runs, errors=errors, unverified=unverified, readers=readers,
-                      not_trajectories=others)
+                      not_trajectories=others, results=list(results))
 
 
 def trajectories(paths: Sequence[str], fmt: str | None) -> tuple[list[str], list[str]]:

@@ -67,7 +67,7 @@ def trace_payload(trace: Trace) -> dict[str, Any]:
     """What the trace view needs: the steps (long strings trimmed)."""
     return {
         "trace_id": trace.trace_id,
-        "header": trace.header.model_dump(mode="json"),
+        "header": _trim(trace.header.model_dump(mode="json")),
         "end": trace.end.model_dump(mode="json") if trace.end is not None else None,
         "steps": [
             {"i": s.index, "k": s.kind, "n": s.name, "in": _trim(s.input), "out": _trim(s.output),
@@ -88,6 +88,19 @@ def _load(result_path: str | None, trace_id: str) -> Trace | None:
     except TraceLoadError:
         return None
     return next((t for t in traces if t.trace_id == trace_id), traces[0] if traces else None)
+
+
+def _failures_to_traces(data: dict[str, Any], payloads: dict[str, tuple[str, Any]]) -> None:
+    """Move each result's failure text (``outcome.failure``: pytest's, or the verifier's) from
+    the page's report into its trace's file: the suite view never shows it, and a thousand
+    failed tests would make a page of megabytes to load before anything is seen."""
+    for result in data.get("results", []):
+        outcome = result.get("outcome")
+        entry = payloads.get(result.get("trace_id"))
+        if entry is None or not isinstance(outcome, dict) or \
+                not isinstance(outcome.get("failure"), str):
+            continue
+        entry[1]["failure"] = _trim(outcome.pop("failure"))
 
 
 def _csp_hash(text: str) -> str:
@@ -117,6 +130,7 @@ def write_dashboard(report: EvaluationReport, out: Path,
             payloads[result.trace_id] = (f"t{number:05d}",
                                          redact_json(trace_payload(trace), redactor))
     data = redact_json(report.model_dump(mode="json"), redactor)
+    _failures_to_traces(data, payloads)
     if single_file:
         data["trace_files"] = {trace_id: name for trace_id, (name, _) in payloads.items()}
         data["embedded"] = True

@@ -42,6 +42,28 @@
     if (text === undefined || text === null) return "";
     return text.length > limit ? text.slice(0, limit) : text;
   }
+  /* Colour means outcome, never kind: "good" (a test run that passed, a command that exited
+     0), "bad" (failed tests, a non-zero exit, a timeout, an error), "none" (no outcome). */
+  function stepOutcome(s) {
+    var out = s.out && typeof s.out === "object" ? s.out : {};
+    if (s.err || s.k === "error") return "bad";
+    if (s.k === "test") return out.ok === false ? "bad" : out.ok === true ? "good" : "none";
+    if (s.k === "command") {
+      if (out.timed_out === true) return "bad";
+      if (typeof out.exit_code === "number") return out.exit_code === 0 ? "good" : "bad";
+    }
+    return "none";
+  }
+  function runOutcome(r) { return r.score ? r.score.outcome : r.status; }
+  function outcomeClass(o) { return o === "passed" ? "ok" : o === "failed" || o === "error" || o === "aborted" ? "bad" : "muted"; }
+  function seconds(s) { return typeof s.t0 === "number" && typeof s.t1 === "number" ? Math.max(0, s.t1 - s.t0) : null; }
+  function fmtDuration(sec) {
+    if (sec === null || sec === undefined) return "";
+    if (sec < 0.001) return "<1 ms";
+    if (sec < 1) return Math.round(sec * 1000) + " ms";
+    if (sec < 60) return sec.toFixed(sec < 10 ? 2 : 1).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "") + " s";
+    return Math.floor(sec / 60) + " min " + Math.round(sec % 60) + " s";
+  }
   function traceHref(id, step) { return "#/trace/" + encodeURIComponent(id) + (step !== undefined ? "/" + step : ""); }
   function resultById(id) { for (var i = 0; i < R.results.length; i++) if (R.results[i].trace_id === id) return R.results[i]; return null; }
   function nameOf(r) { return r.nodeid || r.task_id; }
@@ -70,6 +92,93 @@
     s.src = ASSETS + "/traces/" + file;
     s.onerror = function () { var w = waiting[id] || []; delete waiting[id]; w.forEach(function (f) { f(null); }); };
     document.body.appendChild(s);
+  }
+
+  /* ------------------------------------------------------------ reviewer marks */
+  /* A reviewer marks each finding right or wrong; the marks download as a labels file (JSON
+     lines of trace_id, detector, steps, label) that `tracebench calibrate --labels` reads.
+     They are kept in this browser (localStorage, per report) so a reload keeps them. */
+  var marks = new Map();
+  var STORE = "tracebench-labels:" + String(R.created_at || "");
+  function markKey(traceId, f) { return JSON.stringify([traceId, f.detector, f.steps || []]); }
+  function loadMarks() {
+    var text = null;
+    try { text = window.localStorage.getItem(STORE); } catch (e) { text = null; }
+    if (!text) return;
+    try {
+      (JSON.parse(text) || []).forEach(function (m) {
+        if (m && typeof m.trace_id === "string" && typeof m.detector === "string" && Array.isArray(m.steps) && (m.label === "right" || m.label === "wrong"))
+          marks.set(markKey(m.trace_id, m), m);
+      });
+    } catch (e) { marks.clear(); }
+  }
+  function saveMarks() {
+    try { window.localStorage.setItem(STORE, JSON.stringify(Array.from(marks.values()))); } catch (e) { /* private mode: marks last as long as the page */ }
+    updateDownload();
+  }
+  function setMark(result, f, label) {
+    var key = markKey(result.trace_id, f);
+    var old = marks.get(key);
+    if (old && old.label === label) marks["delete"](key);
+    else marks.set(key, { trace_id: result.trace_id, detector: f.detector, steps: (f.steps || []).slice(), label: label, task_id: result.task_id, message: f.message });
+    saveMarks();
+  }
+  function labelsText() {
+    return Array.from(marks.values()).map(function (m) {
+      return JSON.stringify({ trace_id: m.trace_id, detector: m.detector, steps: m.steps, label: m.label, task_id: m.task_id, message: m.message });
+    }).join("\n") + (marks.size ? "\n" : "");
+  }
+  var downloadButton = null;
+  function updateDownload() {
+    if (!downloadButton) return;
+    downloadButton.textContent = "Download labels (" + marks.size + ")";
+    downloadButton.disabled = marks.size === 0;
+  }
+  function downloadLabels() {
+    var blob = new Blob([labelsText()], { type: "application/x-ndjson" });
+    var a = el("a", { download: "tracebench-labels.jsonl" });
+    a.href = URL.createObjectURL(blob);
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+  }
+  function markButtons(result, f) {
+    var box = el("span", { cls: "marks" });
+    [["right", "✓ right"], ["wrong", "✗ wrong"]].forEach(function (pair) {
+      var current = marks.get(markKey(result.trace_id, f));
+      var b = el("button", { type: "button", cls: "mark mark-" + pair[0], "data-label": pair[0], "aria-pressed": String(!!current && current.label === pair[0]), title: "mark this finding " + pair[0] + " (click again to clear)", text: pair[1] });
+      b.addEventListener("click", function (e) {
+        e.stopPropagation();
+        setMark(result, f, pair[0]);
+        var now = marks.get(markKey(result.trace_id, f));
+        box.querySelectorAll("button").forEach(function (other) { other.setAttribute("aria-pressed", String(!!now && now.label === other.getAttribute("data-label"))); });
+      });
+      box.appendChild(b);
+    });
+    return box;
+  }
+  function marksPanel() {
+    var box = el("section", { cls: "panel", id: "review" }, el("h2", { text: "Reviewer marks" }));
+    var per = new Map();
+    marks.forEach(function (m) {
+      if (!per.has(m.detector)) per.set(m.detector, { right: 0, wrong: 0 });
+      per.get(m.detector)[m.label] += 1;
+    });
+    if (!per.size) box.appendChild(el("p", { cls: "muted", text: "No finding is marked yet: open a trace and mark its findings right or wrong." }));
+    else {
+      var table = el("table", { id: "review-table" });
+      table.appendChild(el("thead", {}, el("tr", {}, el("th", { text: "Detector" }), el("th", { text: "right" }), el("th", { text: "wrong" }), el("th", { text: "precision (marked)" }))));
+      var body = el("tbody");
+      Array.from(per.keys()).sort().forEach(function (d) {
+        var c = per.get(d);
+        body.appendChild(el("tr", {}, el("td", { text: d }), el("td", { cls: "num", text: String(c.right) }), el("td", { cls: "num", text: String(c.wrong) }), el("td", { cls: "num", text: fmt(c.right / (c.right + c.wrong), 2) })));
+      });
+      table.appendChild(body);
+      box.appendChild(table);
+    }
+    box.appendChild(el("p", { cls: "muted", text: "The download is a labels file (JSON lines: trace_id, detector, steps, label); `tracebench calibrate RUNS --labels FILE` measures each detector's precision against it." }));
+    return box;
   }
 
   function card(label, value, id) {
@@ -135,7 +244,50 @@
     });
     if (!(R.clusters || []).length) clusters.appendChild(el("p", { cls: "muted", text: "no findings" }));
     app.appendChild(clusters);
+    app.appendChild(runsSection());
     app.appendChild(tableSection());
+  }
+
+  /* Runs of each task (with --tracebench-repeat, or several agents): how often each passed,
+     the spread of their scores, and a link to every run. */
+  function runsSection() {
+    var s = R.summary || {};
+    var box = el("section", { cls: "panel", id: "runs" }, el("h2", { text: "Runs and repeats" }));
+    var env = R.environment || {};
+    var sessions = new Set(R.results.map(function (r) { return r.session_id; }).filter(function (x) { return x; }));
+    var when = R.created_at ? new Date(R.created_at * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "";
+    box.appendChild(el("p", { cls: "muted", id: "run-info", text: [when ? "made " + when : "", env.git_commit ? "commit " + String(env.git_commit).slice(0, 12) : "", sessions.size > 1 ? sessions.size + " sessions" : "", env.argv && env.argv.length ? "args: " + env.argv.join(" ") : ""].filter(function (x) { return x; }).join(" · ") }));
+    var k = Object.keys(s.pass_at_k || {}).sort(function (a, b) { return a - b; });
+    if (k.length) box.appendChild(el("p", { id: "pass-at-k", text: k.map(function (n) { return "pass@" + n + " " + fmt(s.pass_at_k[n], 2); }).join(", ") }));
+    var groups = new Map();
+    R.results.forEach(function (r) {
+      var key = JSON.stringify([r.task_id, r.agent]);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(r);
+    });
+    var table = el("table", { id: "runs-table" });
+    table.appendChild(el("thead", {}, el("tr", {}, el("th", { text: "Task" }), el("th", { text: "Agent" }), el("th", { text: "Runs" }), el("th", { text: "Passed" }), el("th", { text: "Scores" }), el("th", { text: "Each run" }))));
+    var body = el("tbody");
+    Array.from(groups.keys()).sort().forEach(function (key) {
+      var runs = groups.get(key);
+      var scores = runs.filter(function (r) { return r.score; }).map(function (r) { return r.score.value; });
+      var judged = runs.filter(function (r) { return ["passed", "failed", "error", "aborted"].indexOf(runOutcome(r)) >= 0; });
+      var passed = judged.filter(function (r) { return runOutcome(r) === "passed"; }).length;
+      var each = el("td", { cls: "runlinks" });
+      runs.forEach(function (r, i) {
+        var o = runOutcome(r);
+        each.appendChild(el("a", { href: traceHref(r.trace_id), cls: "runlink " + outcomeClass(o), title: nameOf(r) + ": " + o, text: (runs.length > 1 ? "#" + (i + 1) + " " : "") + o + (r.score ? " " + fmt(r.score.value) : "") }));
+      });
+      body.appendChild(el("tr", { "data-runs": String(runs.length) }, el("td", { text: runs[0].task_id }), el("td", { text: runs[0].agent }), el("td", { cls: "num", text: String(runs.length) }),
+        el("td", { cls: "num " + (judged.length ? (passed === judged.length ? "ok" : passed === 0 ? "bad" : "") : "muted"), text: judged.length ? passed + "/" + judged.length : "n/a" }),
+        el("td", { cls: "num", text: scores.length > 1 ? fmt(Math.min.apply(null, scores)) + "–" + fmt(Math.max.apply(null, scores)) : scores.length ? fmt(scores[0]) : "n/a" }), each));
+    });
+    table.appendChild(body);
+    var repeated = Array.from(groups.values()).filter(function (g) { return g.length > 1; }).length;
+    var details = el("details", { id: "runs-details" }, el("summary", { text: groups.size + " task(s), " + R.results.length + " run(s)" + (repeated ? ", " + repeated + " task(s) run more than once" : ", each task run once") }), table);
+    if (repeated) details.setAttribute("open", "");
+    box.appendChild(details);
+    return box;
   }
 
   function label(s) {
@@ -188,7 +340,7 @@
         var tr = el("tr", { "data-trace": r.trace_id },
           el("td", {}, el("a", { href: traceHref(r.trace_id), text: nameOf(r) })),
           el("td", { text: r.agent }),
-          el("td", { text: r.score ? r.score.outcome : r.status }),
+          el("td", { cls: outcomeClass(runOutcome(r)), text: runOutcome(r) }),
           el("td", { cls: "num", text: r.score ? fmt(r.score.value) : "n/a" }),
           el("td", { cls: "num", text: String(r.step_count) }),
           el("td", { text: Object.keys(dets).map(function (d) { return dets[d] > 1 ? d + " ×" + dets[d] : d; }).join(", ") || "–" }));
@@ -203,6 +355,67 @@
 
   /* ---------------------------------------------------------------- trace view */
   var ROW = 26;
+
+  function taskBox(data) {
+    var task = (data.header && data.header.task) || {};
+    var box = el("section", { cls: "panel", id: "task" }, el("h2", { text: "Task" + (task.name && task.name !== task.id ? ": " + task.name : "") }));
+    if (typeof task.description === "string" && task.description) box.appendChild(el("pre", { cls: "prose", id: "task-text", text: task.description }));
+    else box.appendChild(el("p", { cls: "muted", id: "task-text", text: "The trace holds no task text (the recorder's set_task(description=...) or the importer's issue)." }));
+    return box;
+  }
+
+  /* What decided the run: a pytest test's own result (with its failure text: the assertion of
+     the test that judged the agent), a verifier's verdict beside an imported trajectory (with
+     its failing hidden tests), or nothing. */
+  function verdictBox(result, data) {
+    var o = result.outcome || {};
+    var outcome = runOutcome(result);
+    var box = el("section", { cls: "panel", id: "verdict" }, el("h2", {}, "Verdict: ", el("span", { cls: outcomeClass(outcome), id: "verdict-outcome", text: outcome })));
+    var why;
+    if (typeof o.test_outcome === "string") why = "the pytest test " + (result.nodeid || result.task_id) + " " + o.test_outcome + (o.test_outcome === "failed" ? ": its failure below is what decided the run" : "");
+    else if (typeof o.verdict_file === "string") why = "the verifier's verdict in " + o.verdict_file + ": " + ("reward" in o ? "reward " + fmt(o.reward, 2) : "resolved " + String(o.resolved));
+    else if ("passed" in o || "reward" in o) why = "the outcome recorded in the trace: " + ("reward" in o ? "reward " + fmt(o.reward, 2) : "passed " + String(o.passed));
+    else why = "no verdict: nothing says whether the work is right (the run ended " + result.status + ")";
+    box.appendChild(el("p", { id: "verdict-why", text: "Decided by " + why + "." }));
+    [["fail_to_pass_failed", "Tests the fix had to make pass, still failing"], ["pass_to_pass_failed", "Tests that passed before, broken"], ["tests_failed", "Hidden tests that failed"]].forEach(function (pair) {
+      var tests = own(o, pair[0]);
+      if (!Array.isArray(tests) || !tests.length) return;
+      var ul = el("ul", { cls: "tests", "data-key": pair[0] });
+      tests.slice(0, 200).forEach(function (t) { ul.appendChild(el("li", { cls: "bad", text: String(t) })); });
+      if (tests.length > 200) ul.appendChild(el("li", { cls: "muted", text: "… " + (tests.length - 200) + " more" }));
+      box.appendChild(el("h3", { text: pair[1] + " (" + tests.length + ")" }));
+      box.appendChild(ul);
+    });
+    var failure = typeof data.failure === "string" ? data.failure : typeof o.failure === "string" ? o.failure : null;
+    if (failure) {
+      /* pytest's summary lines inside the failure text ("FAILED path::test - reason"): for a
+         benchmark task, the hidden tests that failed, quoted by the test's assertion. */
+      var seen = Object.create(null), summary = [];
+      failure.split("\n").forEach(function (line) {
+        var m = /^(?:E\s+)*((?:FAILED|ERROR) \S+.*)$/.exec(line.trim());
+        if (m && !seen[m[1]] && summary.length < 20) { seen[m[1]] = true; summary.push(m[1]); }
+      });
+      if (summary.length) {
+        var ul = el("ul", { cls: "tests", id: "verdict-summary" });
+        summary.forEach(function (line) { ul.appendChild(el("li", { cls: "bad", text: line })); });
+        box.appendChild(el("h3", { text: "What failed" }));
+        box.appendChild(ul);
+      }
+      box.appendChild(el("h3", { text: "Failure" }));
+      var pre = el("pre", { cls: "code", id: "verdict-failure", text: failure });
+      box.appendChild(pre);
+      setTimeout(function () { pre.scrollTop = pre.scrollHeight; }, 0); /* the assertion is at the end */
+    }
+    return box;
+  }
+
+  /* How the detector fared against the verifier, where this report holds a calibration. */
+  function detectorNote(detector) {
+    var C = R.calibration;
+    var row = C && (C.detectors || []).filter(function (d) { return d.detector === detector; })[0];
+    if (!row) return null;
+    return el("a", { href: "#/calibration", cls: "calnote", title: "measured on " + C.runs + " verified runs", text: " lift " + fmt(row.lift, 2) });
+  }
 
   function traceView(id, stepArg) {
     var result = resultById(id);
@@ -225,12 +438,16 @@
     var visible = steps.slice();
     var selected = stepArg !== undefined ? Number(stepArg) : 0;
 
+    var outcome = runOutcome(result);
+    var total = typeof result.duration === "number" ? " · " + fmtDuration(result.duration) : "";
     app.appendChild(el("section", { cls: "tracehead" },
       el("a", { href: "#/", text: "← all traces" }),
       el("h1", { id: "trace-title", text: nameOf(result) }),
       el("span", { cls: "pill", text: result.agent }),
       el("span", { cls: "pill", id: "trace-score", text: "score " + (result.score ? fmt(result.score.value) : "n/a") }),
-      el("span", { cls: "pill", text: (result.score ? result.score.outcome : result.status) + " · " + steps.length + " steps" })));
+      el("span", { cls: "pill outcome " + outcomeClass(outcome), id: "trace-outcome", text: outcome }),
+      el("span", { cls: "pill", text: steps.length + " steps" + total })));
+    app.appendChild(el("div", { cls: "grid evidence" }, taskBox(data), verdictBox(result, data)));
 
     var filters = el("div", { cls: "filters" });
     KINDS.forEach(function (k) {
@@ -245,7 +462,8 @@
     app.appendChild(filters);
 
     var canvas = el("canvas", { id: "timeline", height: "56" });
-    app.appendChild(el("section", { cls: "panel" }, el("h2", { text: "Timeline" }), canvas));
+    app.appendChild(el("section", { cls: "panel" }, el("h2", { text: "Timeline" }), canvas,
+      el("p", { cls: "legend muted" }, el("span", { cls: "swatch o-good" }), "passed / exit 0  ", el("span", { cls: "swatch o-bad" }), "failed, non-zero exit, error  ", el("span", { cls: "swatch o-none" }), "no outcome (messages, reads, edits)  ", el("span", { cls: "swatch flagmark" }), "finding · width: time taken")));
 
     var list = el("div", { id: "steps", tabindex: "0" });
     var spacer = el("div", { cls: "spacer" });
@@ -254,9 +472,10 @@
     var findingsBox = el("section", { cls: "panel", id: "findings" }, el("h2", { text: "Findings" }));
     (result.findings || []).forEach(function (f, n) {
       var first = f.steps.length ? f.steps[0] : 0;
+      var where = f.steps.length > 1 ? "steps " + (f.steps[0] + 1) + "–" + (f.steps[f.steps.length - 1] + 1) : "step " + (first + 1);
       var item = el("li", { cls: "finding sev-" + f.severity, "data-step": String(first), "data-finding": String(n) },
         el("b", { text: f.detector }), el("span", { cls: "sev", text: " [" + f.severity + "] " }),
-        el("span", { text: "step " + (first + 1) + ": " + f.message }));
+        el("span", { text: where + ": " + f.message }), detectorNote(f.detector), markButtons(result, f));
       item.addEventListener("click", function () { select(first, true); });
       findingsBox.appendChild(item);
     });
@@ -285,9 +504,10 @@
       Array.prototype.slice.call(list.querySelectorAll(".row")).forEach(function (r) { r.remove(); });
       for (var i = first; i < last; i++) {
         var s = visible[i];
-        var row = el("div", { cls: "row k-" + s.k + (s.i === selected ? " selected" : ""), "data-step": String(s.i) },
+        var row = el("div", { cls: "row k-" + s.k + " o-" + stepOutcome(s) + (s.i === selected ? " selected" : ""), "data-step": String(s.i) },
           el("span", { cls: "idx", text: String(s.i + 1) }), el("span", { cls: "kindtag", text: s.k }), el("span", { cls: "name", text: label(s) }),
-          byStep[s.i] ? el("span", { cls: "flag", title: byStep[s.i].length + " finding(s)", text: "⚑" }) : null);
+          byStep[s.i] ? el("span", { cls: "flag", title: byStep[s.i].length + " finding(s)", text: "⚑" }) : null,
+          el("span", { cls: "dur", text: fmtDuration(seconds(s)) }));
         row.style.top = i * ROW + "px";
         (function (index) { row.addEventListener("click", function () { select(index, false); }); })(s.i);
         list.appendChild(row);
@@ -306,9 +526,9 @@
       history.replaceState(null, "", traceHref(result.trace_id, selected));
     }
 
-    function block(title, value, limit) {
+    function block(title, value, limit, kind) {
       var text = short(value, 1000000);
-      var pre = el("pre", { cls: "code", text: text.length > limit ? text.slice(0, limit) : text });
+      var pre = el("pre", { cls: "code", "data-kind": kind || "json", text: text.length > limit ? text.slice(0, limit) : text });
       var box = el("div", { cls: "block" }, el("h3", { text: title }), pre);
       if (text.length > limit) {
         var more = el("button", { cls: "expand", type: "button", text: "show all (" + text.length + " characters)" });
@@ -320,9 +540,12 @@
 
     function inspect(s) {
       inspector.textContent = "";
-      var dur = s.t0 && s.t1 ? " · " + fmt((s.t1 - s.t0) * 1000, 0) + " ms" : "";
+      var took = seconds(s);
+      var o = stepOutcome(s);
       inspector.appendChild(el("h2", { id: "inspector-title", text: "Step " + (s.i + 1) + ": " + s.n }));
-      inspector.appendChild(el("p", { cls: "muted", text: s.k + dur + (s.p !== null && s.p !== undefined ? " · inside step " + (s.p + 1) : "") }));
+      inspector.appendChild(el("p", { cls: "muted", id: "inspector-meta" }, s.k, o !== "none" ? el("span", { cls: o === "good" ? "ok" : "bad", text: " · " + (o === "good" ? "ok" : "failed") }) : null,
+        took !== null ? el("span", { id: "step-duration", "data-seconds": String(took), text: " · took " + fmtDuration(took) }) : null,
+        s.p !== null && s.p !== undefined ? " · inside step " + (s.p + 1) : null));
       (byStep[s.i] || []).forEach(function (n) {
         var f = result.findings[n];
         var link = el("a", { href: "#", cls: "finding-link sev-" + f.severity, text: "⚑ " + f.detector + ": " + f.message });
@@ -331,9 +554,39 @@
       });
       if (s.k === "edit" && s["in"] && typeof s["in"] === "object") inspector.appendChild(diffView(s["in"]));
       if (s.k === "test" && s.out && typeof s.out === "object") inspector.appendChild(testView(s.out));
-      inspector.appendChild(block("Input", s["in"], 2000));
-      if (s.out !== null && s.out !== undefined) inspector.appendChild(block("Output", s.out, 2000));
+      if (s.k === "command" && s.out && typeof s.out === "object") inspector.appendChild(commandView(s["in"], s.out));
+      textBlocks("Input", s["in"], s.k === "edit" ? DIFF_KEYS : null).forEach(function (b) { inspector.appendChild(b); });
+      if (s.out !== null && s.out !== undefined) textBlocks("Output", s.out, s.k === "test" ? TEST_KEYS : s.k === "command" ? COMMAND_KEYS : null).forEach(function (b) { inspector.appendChild(b); });
       if (s.err) inspector.appendChild(block("Error", s.err, 2000));
+    }
+
+    /* A value as a person reads it: each text field (output, stdout, a message, a file) as
+       the text it is, with its line breaks, and what is left as JSON. */
+    var TEXT_KEYS = { stdout: 1, stderr: 1, output: 1, text: 1, content: 1, patch: 1, diff: 1, old: 1, "new": 1, answer: 1, response: 1, command: 1 };
+    /* Fields a step's own view above already shows: an edit's diff, a test run's counts, a
+       command's exit. */
+    var DIFF_KEYS = { diff: 1, old: 1, "new": 1, content: 1 };
+    var TEST_KEYS = { ok: 1, passed: 1, failed: 1, errors: 1, skipped: 1, failing: 1 };
+    var COMMAND_KEYS = { exit_code: 1, timed_out: 1 };
+    function textBlocks(title, value, skip) {
+      if (typeof value === "string") return [block(title, value, 4000, "text")];
+      if (!value || typeof value !== "object" || Array.isArray(value)) return [block(title, value, 2000)];
+      var rest = Object.create(null), texts = [], restCount = 0;
+      Object.keys(value).forEach(function (k) {
+        var v = value[k];
+        if (skip && own(skip, k)) return;
+        if (typeof v === "string" && v && (own(TEXT_KEYS, k) || v.indexOf("\n") >= 0 || v.length > 100)) texts.push(block(title + " · " + k, v, 4000, "text"));
+        else { rest[k] = v; restCount += 1; }
+      });
+      return (restCount ? [block(title, rest, 2000)] : []).concat(texts);
+    }
+
+    function commandView(inp, out) {
+      var box = el("div", { cls: "block command" }, el("h3", { text: "Command" }));
+      var cmd = inp && typeof inp === "object" && typeof inp.command === "string" ? inp.command : "";
+      var status = out.timed_out ? "timed out" : typeof out.exit_code === "number" ? "exit " + out.exit_code : "no exit code";
+      box.appendChild(el("p", { cls: stepOutcome({ k: "command", out: out }) === "bad" ? "bad" : "ok", text: status + (cmd ? " · $ " + cmd.slice(0, 300) : "") }));
+      return box;
     }
 
     function diffView(inp) {
@@ -363,7 +616,7 @@
       return box;
     }
 
-    var COLORS = { llm: "#8e6bd9", message: "#7d8590", tool: "#3b82f6", command: "#0ea5a4", read: "#22a06b", edit: "#e0a526", test: "#d9534f", submit: "#111827", error: "#b91c1c" };
+    var COLORS = { good: "#1a7f37", bad: "#cf222e", none: "#afb8c1" };
     function drawTimeline() {
       var width = canvas.parentNode.clientWidth - 24 || 800;
       canvas.width = width;
@@ -375,10 +628,10 @@
       var x = 0;
       steps.forEach(function (s, i) {
         var w = total > 0 ? Math.max(width / n * 0.25, (durations[i] / total) * width * 0.75 + width / n * 0.25) : width / n;
-        ctx.fillStyle = COLORS[s.k] || "#999";
+        ctx.fillStyle = COLORS[stepOutcome(s)];
         ctx.globalAlpha = kinds[s.k] ? 1 : 0.2;
         ctx.fillRect(x, 20, Math.max(1, w - (w > 3 ? 1 : 0)), 30);
-        if (byStep[s.i]) { ctx.fillStyle = "#b91c1c"; ctx.globalAlpha = 1; ctx.fillRect(x, 4, Math.max(2, w), 10); }
+        if (byStep[s.i]) { ctx.fillStyle = "#bf8700"; ctx.globalAlpha = 1; ctx.fillRect(x, 4, Math.max(2, w), 10); }
         if (s.i === selected) { ctx.strokeStyle = "#000"; ctx.globalAlpha = 1; ctx.strokeRect(x, 18, Math.max(2, w), 34); }
         s._x = x; s._w = w;
         x += w;
@@ -409,30 +662,71 @@
     select(Math.min(selected, steps.length - 1), true);
   }
 
+  /* The actions as a directed graph: a node per action (kind and name), an arrow per
+     transition with the number of times it was taken; a node's colour is how its runs
+     went (all ok, all failed, mixed, no outcome). Loops show up as cycles. */
   function drawFlow(box, steps) {
-    var order = [], index = Object.create(null), edges = Object.create(null);
+    var order = [], index = Object.create(null), edges = Object.create(null), results = [];
     var previous = null;
     steps.forEach(function (s) {
       if (s.k === "message" || s.k === "llm") return;
       var key = s.k + ":" + s.n;
-      if (!(key in index)) { if (order.length >= 30) return; index[key] = order.length; order.push(key); }
+      if (!(key in index)) { if (order.length >= 30) return; index[key] = order.length; order.push(key); results.push({ good: 0, bad: 0, none: 0 }); }
+      results[index[key]][stepOutcome(s)] += 1;
       if (previous !== null) { var e = previous + ">" + index[key]; edges[e] = (edges[e] || 0) + 1; }
       previous = index[key];
     });
     if (!order.length) { box.appendChild(el("p", { cls: "muted", text: "no actions" })); return; }
-    var size = 320, cx = size / 2, cy = size / 2, r = size / 2 - 50;
-    var graph = svg("svg", { viewBox: "0 0 " + size + " " + size, id: "flow-graph", role: "img", "aria-label": "action flow graph" });
-    var pos = order.map(function (_, i) { var a = 2 * Math.PI * i / order.length - Math.PI / 2; return [cx + r * Math.cos(a), cy + r * Math.sin(a)]; });
+    var size = 360, cx = size / 2, cy = size / 2, r = size / 2 - 56, nodeR = 7;
+    var graph = svg("svg", { viewBox: "0 0 " + size + " " + size, id: "flow-graph", role: "img", "aria-label": "action flow graph: arrows are transitions, numbers how often" });
+    var defs = svg("defs");
+    var marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "6", markerHeight: "6", orient: "auto-start-reverse" });
+    marker.appendChild(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }));
+    defs.appendChild(marker);
+    graph.appendChild(defs);
+    var pos = order.map(function (_, i) { var a = 2 * Math.PI * i / order.length - Math.PI / 2; return order.length === 1 ? [cx, cy] : [cx + r * Math.cos(a), cy + r * Math.sin(a)]; });
     Object.keys(edges).forEach(function (k) {
-      var ab = k.split(">").map(Number), a = pos[ab[0]], b = pos[ab[1]], w = Math.min(6, 1 + Math.log(edges[k]));
-      if (ab[0] === ab[1]) graph.appendChild(svg("circle", { cx: a[0], cy: a[1] - 14, r: 10, class: "loop", "stroke-width": w }));
-      else graph.appendChild(svg("line", { x1: a[0], y1: a[1], x2: b[0], y2: b[1], class: "edge", "stroke-width": w }));
+      var ab = k.split(">").map(Number), a = pos[ab[0]], b = pos[ab[1]], n = edges[k], w = Math.min(5, 1 + Math.log(n));
+      var tip = order[ab[0]] + " → " + order[ab[1]] + ": " + n + "×";
+      var g = svg("g", { class: "flowedge", "data-from": order[ab[0]], "data-to": order[ab[1]], "data-count": String(n) });
+      var lx, ly;
+      if (ab[0] === ab[1]) {
+        /* a self-loop: a small arc outside the circle of nodes */
+        var ox = a[0] - cx, oy = a[1] - cy, len = Math.sqrt(ox * ox + oy * oy) || 1;
+        var ux = ox / len, uy = oy / len, px = -uy, py = ux;
+        var s1 = [a[0] + (ux * 0.7 + px * 0.7) * nodeR, a[1] + (uy * 0.7 + py * 0.7) * nodeR];
+        var s2 = [a[0] + (ux * 0.7 - px * 0.7) * nodeR, a[1] + (uy * 0.7 - py * 0.7) * nodeR];
+        var c1 = [a[0] + (ux * 3 + px * 2) * nodeR, a[1] + (uy * 3 + py * 2) * nodeR];
+        var c2 = [a[0] + (ux * 3 - px * 2) * nodeR, a[1] + (uy * 3 - py * 2) * nodeR];
+        g.appendChild(svg("path", { d: "M " + s1.join(" ") + " C " + c1.join(" ") + " " + c2.join(" ") + " " + s2.join(" "), class: "edge loop", "stroke-width": w, "marker-end": "url(#arrow)" }));
+        lx = a[0] + ux * 3.2 * nodeR; ly = a[1] + uy * 3.2 * nodeR;
+      } else {
+        /* a curve bent to its right, so A→B and B→A are two arrows */
+        var dx = b[0] - a[0], dy = b[1] - a[1], d = Math.sqrt(dx * dx + dy * dy) || 1;
+        var nx = -dy / d, ny = dx / d, bend = Math.min(40, d * 0.18);
+        var mx = (a[0] + b[0]) / 2 + nx * bend, my = (a[1] + b[1]) / 2 + ny * bend;
+        var sx = a[0] + (mx - a[0]) / Math.sqrt(Math.pow(mx - a[0], 2) + Math.pow(my - a[1], 2)) * nodeR;
+        var sy = a[1] + (my - a[1]) / Math.sqrt(Math.pow(mx - a[0], 2) + Math.pow(my - a[1], 2)) * nodeR;
+        var ex = b[0] + (mx - b[0]) / Math.sqrt(Math.pow(mx - b[0], 2) + Math.pow(my - b[1], 2)) * (nodeR + 2);
+        var ey = b[1] + (my - b[1]) / Math.sqrt(Math.pow(mx - b[0], 2) + Math.pow(my - b[1], 2)) * (nodeR + 2);
+        g.appendChild(svg("path", { d: "M " + sx + " " + sy + " Q " + mx + " " + my + " " + ex + " " + ey, class: "edge", "stroke-width": w, "marker-end": "url(#arrow)" }));
+        lx = (sx + 2 * mx + ex) / 4; ly = (sy + 2 * my + ey) / 4;
+      }
+      g.appendChild(svg("text", { x: lx, y: ly + 3, "text-anchor": "middle", class: "edgecount", text: String(n) }));
+      g.appendChild(svg("title", { text: tip }));
+      graph.appendChild(g);
     });
     order.forEach(function (key, i) {
-      graph.appendChild(svg("circle", { cx: pos[i][0], cy: pos[i][1], r: 6, class: "node k-" + key.split(":")[0] }));
-      graph.appendChild(svg("text", { x: pos[i][0], y: pos[i][1] + 18, "text-anchor": "middle", class: "nodelabel", text: key.length > 22 ? key.slice(0, 21) + "…" : key }));
+      var c = results[i], cls = c.bad && c.good ? "mixed" : c.bad ? "bad" : c.good ? "good" : "none";
+      var node = svg("circle", { cx: pos[i][0], cy: pos[i][1], r: nodeR, class: "node o-" + cls });
+      node.appendChild(svg("title", { text: key + ": " + (c.good + c.bad + c.none) + "× (" + c.good + " ok, " + c.bad + " failed)" }));
+      graph.appendChild(node);
+      var below = pos[i][1] >= cy - 1;
+      graph.appendChild(svg("text", { x: pos[i][0], y: pos[i][1] + (below ? 20 : -12), "text-anchor": "middle", class: "nodelabel", text: key.length > 26 ? key.slice(0, 25) + "…" : key }));
     });
     box.appendChild(graph);
+    var counts = Object.keys(edges).map(function (k) { return edges[k]; });
+    box.appendChild(el("p", { cls: "muted", text: order.length + " action(s), " + counts.length + " transition(s) taken " + counts.reduce(function (a, b) { return a + b; }, 0) + " time(s); message and model steps left out" }));
   }
 
   /* ------------------------------------------------------------- score breakdown */
@@ -477,6 +771,11 @@
     var C = R.calibration;
     app.textContent = "";
     app.appendChild(el("h1", { text: "Calibration against the verifier" }));
+    if (!C) {
+      app.appendChild(el("p", { id: "cal-none", text: "This report holds no calibration. How well each detector's findings agree with verifiers on real runs is measured by `tracebench calibrate RUNS --html PAGE` (its dashboard has this view filled in) and listed per detector in docs/detectors.md. Below, the findings you marked in this report." }));
+      app.appendChild(marksPanel());
+      return;
+    }
     app.appendChild(el("p", { cls: "muted", text: C.runs + " verified runs (" + C.resolved + " resolved) of " + (C.sources || []).length + " sources, each judged from its trajectory alone; verdicts read afterwards." }));
     var P = C.pooled || {};
     app.appendChild(el("div", { cls: "cards" },
@@ -514,6 +813,7 @@
     var tl = el("ul", { id: "cal-targets" });
     (C.targets || []).forEach(function (t) { tl.appendChild(el("li", { cls: t.met === null ? "" : t.met ? "ok" : "bad", text: (t.met === null ? "n/a " : t.met ? "met " : "MISS ") + t.measure + ": " + t.value + " (target " + t.target + ")" })); });
     app.appendChild(el("section", { cls: "panel" }, el("h2", { text: "Targets" }), tl));
+    app.appendChild(marksPanel());
   }
 
   /* ---------------------------------------------------------------- comparison view */
@@ -587,14 +887,19 @@
     nav.textContent = "";
     nav.appendChild(el("a", { href: "#/", text: "Suite" }));
     if (agents().length > 1 || R.comparison) nav.appendChild(el("a", { href: "#/compare", id: "nav-compare", text: R.comparison ? "Compare" : "Compare agents" }));
-    if (R.calibration) nav.appendChild(el("a", { href: "#/calibration", id: "nav-calibration", text: "Calibration" }));
+    nav.appendChild(el("a", { href: "#/calibration", id: "nav-calibration", text: "Calibration" }));
+    downloadButton = el("button", { type: "button", id: "download-labels", cls: "download", title: "the marks as a labels file for tracebench calibrate --labels" });
+    downloadButton.addEventListener("click", downloadLabels);
+    nav.appendChild(downloadButton);
+    updateDownload();
     var hash = hashText(location.hash || "#/");
     var m = traceRoute();
     if (m) traceView(m[0], m[1]);
     else if (hash === "#/compare") compareView();
-    else if (hash === "#/calibration" && R.calibration) calibrationView();
+    else if (hash === "#/calibration") calibrationView();
     else suiteView();
   }
+  loadMarks();
   document.addEventListener("keydown", function (e) { if (keyHandler) keyHandler(e); });
   window.addEventListener("hashchange", function () {
     var m = traceRoute();

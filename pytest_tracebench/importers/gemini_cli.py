@@ -136,7 +136,8 @@ class GeminiCliImporter:
 
     def _call(self, builder: TraceBuilder, call: dict[str, Any], at: float | None) -> None:
         name = str(call.get("name") or "tool")
-        args = dict(call.get("args")) if isinstance(call.get("args"), dict) else {}
+        raw_args = call.get("args")
+        args: dict[str, Any] = dict(raw_args) if isinstance(raw_args, dict) else {}
         if "absolute_path" in args and not args.get("file_path") and not args.get("path"):
             args["file_path"] = args.pop("absolute_path")
         output, error = _response(call.get("result"))

@@ -37,13 +37,7 @@ PLANNING_TOOLS = {"todowrite", "think", "plan", "update_plan"}
 
 #: Samples that fail today, by path under native/, with what is wrong. Remove an entry when
 #: the branch that mends it is merged (the test fails on an entry that passes).
-KNOWN_GAPS: dict[str, str] = {
-    "aider/aider__chat-history.md":
-        "aider: not detected without --format aider (aider branch)",
-    "aider/Monochromatic__.aider.chat.history.md":
-        "aider: a SEARCH/REPLACE block and its 'Applied edit to' line become two edit steps "
-        "(aider branch)",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 # -- independent readers: the number of actions in a raw file ----------------------------------

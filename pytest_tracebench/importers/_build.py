@@ -46,6 +46,9 @@ EDIT_TOOLS = {"write", "edit", "multiedit", "notebookedit", "write_file", "edit_
 SUBMIT_TOOLS = {"submit", "finish", "task_complete", "attempt_completion", "final_answer",
                 "mark_task_complete"}
 MESSAGE_TOOLS = {"think", "todowrite", "plan"}
+#: Tools that run the task's tests and answer with the runner's output (Control Arena's
+#: ``run_tests``, whose output is pytest's after ``STDOUT:``); no command is shown.
+TEST_TOOLS = {"run_tests", "run_test", "run_pytest", "run_unit_tests"}
 
 
 def to_epoch(value: Any) -> float | None:
@@ -327,6 +330,8 @@ class TraceBuilder:
                               ended_at=ended_at, error=error, meta=meta)
         if editor:
             return self._editor(name, args, result_text, error, at, ended_at, meta)
+        if lowered in TEST_TOOLS:
+            return self._test_tool(name, args, result_text, error, at, ended_at, meta)
         path = args.get("file_path") or args.get("path") or args.get("filename") or \
             args.get("notebook_path") or args.get("pattern") or args.get("url")
         if lowered in MESSAGE_TOOLS:
@@ -350,6 +355,22 @@ class TraceBuilder:
             return self.add("read", name, input=inp, output=result_text, error=error, at=at,
                             ended_at=ended_at, meta=meta)
         return self.add("tool", name, input=args, output=result_text or None, error=error,
+                        at=at, ended_at=ended_at, meta=meta)
+
+    def _test_tool(self, name: str, args: dict[str, Any], result: str, error: str | None,
+                   at: float | None, ended_at: float | None,
+                   meta: dict[str, Any] | None) -> Step:
+        """A test-running tool: a ``test`` step with what its output says (counts, failing
+        ids), or without counts when it prints no summary we read."""
+        parsed = parse_test_output(result)
+        if parsed is not None:
+            out: dict[str, Any] = {**parsed.as_output(), "exit_code": None, "stdout": result,
+                                   "timed_out": False}
+        else:
+            out = {"ok": False if error else None, "passed": None, "failed": None,
+                   "errors": None, "skipped": None, "failing": [], "exit_code": None,
+                   "stdout": result, "timed_out": False}
+        return self.add("test", name, input={"tool": name, **args}, output=out, error=error,
                         at=at, ended_at=ended_at, meta=meta)
 
     def _editor(self, name: str, args: dict[str, Any], result: str, error: str | None,

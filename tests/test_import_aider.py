@@ -1,0 +1,151 @@
+"""aider chat histories: one edit step per applied edit, aider's test fixture detected, ``/test``
+output read whole. Expected counts come from :func:`count_edits`, a reader of the raw Markdown
+written apart from the importer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_tracebench.importers import detect_importer, get_importers, import_path
+from pytest_tracebench.storage import TraceLoadError
+
+from ._corpus import NATIVE_SHARED
+
+DATA = Path(__file__).parent / "data" / "native" / "aider"
+MONO = DATA / "Monochromatic__.aider.chat.history.md"
+WHOLE = DATA / "mozgoslav__.aider.chat.history.md"
+FIXTURE = NATIVE_SHARED / "aider" / "aider__chat-history.md"
+needs_fixture = pytest.mark.skipif(not FIXTURE.is_file(), reason=f"no {FIXTURE}")
+_FENCE = re.compile(r"^(```|~~~|<(source|code|pre)>)")
+
+
+def count_edits(path: Path) -> int:
+    """Edits aider made: a SEARCH/REPLACE block of the model's reply whose file aider then says
+    it edited (``Applied edit to``), every block of a reply aider reports as failing (those
+    named) or partly applied (``The other N ... were applied``), and an ``Applied edit to`` for
+    a file the reply has no block for (whole-file edits). Blocks quoted in aider's failure report
+    and blocks aider skipped are not edits."""
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    edits = 0
+    blocks: list[str] = []
+    applied: set[str] = set()
+    failed = 0
+    others = False
+
+    def norm(p: str) -> str:
+        return p.replace("\\", "/").strip().strip("`*#:").strip()
+
+    def settle() -> None:
+        nonlocal edits, blocks, applied, failed, others
+        edits += (len(blocks) if others else failed) if failed else \
+            sum(1 for b in blocks if b in applied)
+        edits += len(applied - set(blocks))
+        blocks, applied, failed, others = [], set(), 0, False
+
+    in_report = run_on = reply_started = False
+    previous = ""
+    for i, line in enumerate(lines):
+        marked = line.startswith("> ") or line == ">" or (
+            run_on and bool(line.strip()) and not line.startswith("#### "))
+        run_on = marked and bool(line.strip()) and not in_report
+        body = line[2:].strip() if line.startswith("> ") else line.strip()
+        if line.startswith(("#### ", "# aider chat started at")):
+            settle()
+            in_report = reply_started = False
+        elif marked:
+            reply_started = False
+            in_report = "failed to match!" in body
+            if body.startswith("Applied edit to "):
+                applied.add(norm(body[len("Applied edit to "):]))
+            if in_report:
+                failed += int(body.split()[1])
+            if re.match(r"# The other \d+ SEARCH/REPLACE", body):
+                others = True
+        else:
+            if re.match(r"# The other \d+ SEARCH/REPLACE", body):
+                others = True
+            if in_report and (body.startswith("Just reply with fixed versions") or (
+                    previous.startswith("The SEARCH section must exactly") and body
+                    and not body.startswith("# The other"))):
+                in_report = False
+            if not in_report and body and not reply_started:
+                settle()
+                reply_started = True
+            if not in_report and re.match(r"^<{5,9} SEARCH", line):
+                j = i - 1
+                while _FENCE.match(lines[j]) or not lines[j].strip():
+                    j -= 1
+                blocks.append(norm(lines[j]))
+        if body:
+            previous = body
+    settle()
+    return edits
+
+
+def _edits(path: Path, fmt: str | None = None) -> list:
+    return [s for t in import_path(path, format=fmt) for s in t.steps if s.kind == "edit"]
+
+
+def test_one_step_per_applied_edit_search_replace() -> None:
+    text = MONO.read_text()
+    # before: 49 blocks the old reader matched (some quoted in aider's failure reports) and
+    # the 20 "Applied edit to" lines became 69 edit steps
+    assert text.count("<<<<<<< SEARCH") == 57 and text.count("Applied edit to") == 20
+    edits = _edits(MONO)
+    assert len(edits) == count_edits(MONO) == 37
+    assert all(e.name == "search_replace" and "old" in e.input for e in edits)
+    failed = [e for e in edits if e.error]
+    assert len(failed) == text.count("SEARCH/REPLACE block failed to match!") == 7
+    assert all("failed to exactly match" in (e.error or "") for e in failed)
+
+
+def test_one_reply_three_blocks_one_applied_line_is_three_edits() -> None:
+    def said(step: object) -> str:
+        out = getattr(step, "output", None)
+        return str(out.get("text", "")) if getattr(step, "kind", "") == "message" and \
+            isinstance(out, dict) else ""
+
+    (session,) = [t for t in import_path(MONO)
+                  if any("Suggest further changes and make sure" in said(s) for s in t.steps)]
+    steps = session.steps
+    start = next(n for n, s in enumerate(steps) if "Suggest further changes" in said(s))
+    after = [s for s in steps[start + 1:] if s.kind != "message"]
+    assert [(s.kind, s.input["path"]) for s in after[:3]] == [("edit", "CONVENTIONS.md")] * 3
+
+
+def test_whole_file_edits_are_one_step_each() -> None:
+    assert len(_edits(WHOLE)) == count_edits(WHOLE) == WHOLE.read_text().count(
+        "Applied edit to") == 3
+
+
+@needs_fixture
+def test_aiders_own_fixture_is_detected_and_read() -> None:
+    assert detect_importer(FIXTURE, get_importers()).name == "aider"
+    traces = import_path(FIXTURE)
+    edits = [s for t in traces for s in t.steps if s.kind == "edit"]
+    # 612 by the raw count; two sessions ran `aider --apply FILE` (edits read from a file the
+    # history does not hold, one a --dry-run): no reply, so no edit the importer can show
+    assert count_edits(FIXTURE) == 612 and len(edits) == 610
+    tests = [s for t in traces for s in t.steps if s.kind == "test"]
+    assert len(tests) == 28
+    first = tests[0]
+    assert first.input["command"] == "pytest tests/basic/test_repomap.py"
+    assert (first.output["passed"], first.output["failed"]) == (6, 1)
+    assert first.output["failing"] == [
+        "tests/basic/test_repomap.py::TestRepoMapAllLanguages::test_get_repo_map_subtree_only"]
+    # the history was cut: the text before its first session line is a session of its own
+    assert traces[0].header.meta.get("start")
+
+
+def test_markdown_that_quotes_aider_is_not_a_history(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes on aider\n\nA history starts like this:\n\n```\n"
+                     "# aider chat started at 2024-08-05 19:33:02\n#### hi\n```\n")
+    with pytest.raises(TraceLoadError, match="unknown format"):
+        detect_importer(notes, get_importers())
+    readme = Path(__file__).parent.parent / "README.md"
+    with pytest.raises(TraceLoadError, match="unknown format"):
+        detect_importer(readme, get_importers())

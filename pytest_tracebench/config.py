@@ -9,7 +9,7 @@ ends, as pytest-benchmark does it. A wrong value names where it came from.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -307,6 +307,48 @@ def _coerce(opt: Option, value: Any) -> Any:
     return value
 
 
+#: Settings that judge recorded traces. Given to pytest without ``--tracebench`` they would
+#: have nothing to judge and pass silently, so each one turns recording on (see
+#: :func:`recording_for_gates`).
+GATE_KEYS: tuple[str, ...] = ("min_score", "fail_on", "fail_under", "compare_fail",
+                              "require_traces")
+
+
+def gates_set(settings: Settings) -> list[str]:
+    """The gate settings that are set (``min_score``, ``fail_on``, ...), in option order."""
+    return [key for key in GATE_KEYS if getattr(settings, key) not in (None, False, [])]
+
+
+def recording_for_gates(settings: Settings,
+                        layers: Sequence[tuple[str, Mapping[str, Any] | None]]) -> Settings:
+    """``settings`` with recording on when a gate is set: a gate is never ignored.
+
+    ``pytest --tracebench-fail-under=90`` without ``--tracebench`` used to record nothing,
+    judge nothing and exit 0, which in CI reads as a gate that held. A gate now turns
+    recording on, from any source (command line, ini, ``[tool.tracebench]``). Recording
+    turned off explicitly (``enabled = false``) while a gate is set is a contradiction: a
+    :class:`ConfigError` naming both settings and where each came from. ``layers`` are the
+    ``(source name, values)`` given to :func:`build_settings`, lowest first.
+    """
+    gates = gates_set(settings)
+    if not gates or settings.enabled:
+        return settings
+
+    def source_of(key: str) -> str:
+        found = [name for name, layer in layers
+                 if layer and layer.get(key) not in (None, "", [])]
+        return found[-1] if found else "settings"
+
+    off = [name for name, layer in layers if layer and layer.get("enabled") not in (None, "")]
+    if off:
+        gate = gates[0]
+        raise ConfigError(
+            f"{source_of(gate)}: setting {gate!r} is a gate on recorded traces, but "
+            f"{off[-1]} turns recording off (enabled = false); a gate with nothing recorded "
+            f"would pass silently: remove one of them")
+    return settings.model_copy(update={"enabled": True})
+
+
 def build_settings(
     pyproject: Mapping[str, Any] | None = None,
     ini: Mapping[str, Any] | None = None,
@@ -346,6 +388,11 @@ def build_settings(
                 coerced = combined
             merged[key] = coerced
             origin[key] = source
+    if merged.get("compare_fail") and merged.get("compare") is None:
+        # A regression gate needs a baseline: without --compare it compared with nothing and
+        # held silently. The latest saved run is what --compare alone means.
+        merged["compare"] = "latest"
+        origin["compare"] = origin.get("compare_fail", "settings")
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:

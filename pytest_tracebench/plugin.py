@@ -265,3 +265,6 @@ def _apply_test_gates(item: pytest.Item, report: pytest.TestReport, result: Any,
         return
     report.outcome = "failed"
     report.longrepr = f"tracebench: {reason}"
+    # The result says so too: the summary's pass rate is the test's own verdict, and a reader
+    # must see that a gate failed the test beside it.
+    report.tracebench["gate"] = reason.splitlines()[0]

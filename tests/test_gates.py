@@ -259,3 +259,37 @@ def test_compare_fail_without_compare_compares_with_the_latest_run(pytester: pyt
     result = _run_without_flag(pytester, "--tracebench-compare-fail=score_drop:5")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["gate compare: FAILED: *no saved run to compare with*"])
+
+
+# -- the reports agree with pytest and with each other ---------------------------------------
+
+def test_a_gate_failed_test_is_named_beside_the_pass_rate(pytester: pytest.Pytester) -> None:
+    result = _run_without_flag(pytester, "--tracebench-min-score=40", "--tracebench-json=r.json")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["3 trace(s), mean score *, pass rate 100% before gates "
+                                 "(1 failed a per-test gate), * finding(s)"])
+    data = json.loads((pytester.path / "r.json").read_text())
+    assert data["summary"]["gate_failed"] == 1
+    gated = [r for r in data["results"] if r["gate"]]
+    assert [r["nodeid"] for r in gated] == ["test_suite.py::test_looping"]
+    assert gated[0]["gate"].startswith("tracebench score 20 is under the minimum 40")
+
+
+def test_a_failed_session_gate_is_on_pytest_s_last_line(pytester: pytest.Pytester) -> None:
+    result = _run_without_flag(pytester, "--tracebench-fail-under=99")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["=* 3 passed, 1 tracebench gate failed in *"])
+
+
+def test_the_cli_gate_message_names_the_trace_and_its_score(seed_trace_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    from pytest_tracebench.cli import main
+
+    assert main(["analyze", str(seed_trace_path), "--min-score", "99"]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("gate per-trace"))
+    assert line.startswith(f"gate per-trace gates: FAILED: 1 of 1 trace(s) failed min_score/"
+                           f"fail_on: {seed_trace_path}: tracebench score "), line
+    assert "is under the minimum 99 by" in line
+    assert "before gates (1 failed a per-test gate)" in out

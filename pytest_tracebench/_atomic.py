@@ -20,9 +20,11 @@ def _sibling(path: Path, tag: str) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.{tag}")
 
 
-def named(exc: OSError, path: Path) -> OSError:
-    """``exc`` naming ``path`` when it names no file (``write()`` on a full disk does not)."""
-    if exc.filename:
+def named(exc: OSError, path: Path, tmp: Path | None = None) -> OSError:
+    """``exc`` naming ``path`` when it names no file (``write()`` on a full disk does not) or
+    our temporary file (``os.replace`` onto a folder names the hidden ``.NAME.tmp``, a name
+    the user never gave)."""
+    if exc.filename and (tmp is None or exc.filename != str(tmp)):
         return exc
     return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
 
@@ -42,7 +44,7 @@ def replacing(path: Path) -> Iterator[IO[str]]:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise named(exc, path) from None
+        raise named(exc, path, tmp) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -43,7 +43,15 @@ def infer_kind(action: str) -> str:
 def _test_output(state: Any, output: Any) -> Any:
     if isinstance(state, dict) and isinstance(state.get("tests_passed"), bool):
         ok = state["tests_passed"]
-        result: dict[str, Any] = {"ok": ok, "passed": None, "failed": None, "failing": []}
+        # The seed's output is pytest's short summary ("FAILED tests/test_client.py::test_x -
+        # TimeoutError"): the failing test ids are in it.
+        failing: list[str] = []
+        if not ok and isinstance(output, str):
+            from .parsers.python_runners import short_summary_ids
+
+            failing = short_summary_ids(output)
+        result: dict[str, Any] = {"ok": ok, "passed": None,
+                                  "failed": len(failing) or None, "failing": failing}
         if output is not None:
             result["output"] = output
         return result

@@ -125,12 +125,20 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     out = Path(args.output)
     single = total == 1 and not out.is_dir() and not args.output.endswith(("/", "\\"))
     suffix = ".jsonl" if args.to == "tracebench" else ".json"
+    written: set[Path] = set()
     for path, traces in loaded:
         for trace in traces:
             trace = redact_trace(trace, redactor)  # first: the task id names the file
-            target = out if single else out / (_safe_name(
+            stem = _safe_name(
                 f"{trace.header.source.format}-{trace.header.task.id}-{trace.trace_id[:8]}")
-                + suffix)
+            target = out if single else out / (stem + suffix)
+            number = 1
+            while target in written:
+                # Two inputs of one trace id (a copy, a re-export): each keeps its own file
+                # rather than the second silently replacing the first.
+                number += 1
+                target = out / f"{stem}-{number}{suffix}"
+            written.add(target)
             if args.to == "tracebench":
                 dump_trace(trace, target)
             else:
@@ -173,7 +181,7 @@ def _cmd_detectors(args: argparse.Namespace) -> int:
 def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
             base_dir: Path) -> bool:
     """Gates, output, saving: shared by analyze and report. True when every gate passed."""
-    from .gates import session_gates, test_failure
+    from .gates import per_trace_gate, session_gates
     from .report import find_run, load_report, render_terminal, save_run, write_report
 
     baseline = None
@@ -185,13 +193,7 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
 
         report.comparison = compare_reports(baseline, report)
     if settings.min_score is not None or settings.fail_on:
-        failing = [r for r in report.results
-                   if test_failure(r, settings.min_score, settings.fail_on)]
-        report.gates.insert(0, {
-            "name": "per-trace gates", "passed": not failing,
-            "message": f"{len(failing)} of {len(report.results)} trace(s) failed min_score/"
-                       f"fail_on" + (": " + ", ".join(r.task_id for r in failing[:5])
-                                     if failing else "")})
+        report.gates.insert(0, per_trace_gate(report, settings.min_score, settings.fail_on))
     to_stdout = settings.json_path is not None and str(settings.json_path) == "-"
     if to_stdout:
         print(report.model_dump_json(indent=2))
@@ -344,13 +346,28 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
     return 1 if report.differences else 0
 
 
+#: What ``tracebench report`` honours: gates, outputs, saving, redaction of what it writes.
+_REPORT_OPTIONS = ("dir", "redact", "redact_patterns", "redact_rules", "plugins", "min_score",
+                   "fail_on", "fail_under", "json", "html", "self_contained_html", "save",
+                   "autosave", "compare", "compare_fail")
+
+
+class _Parser(argparse.ArgumentParser):
+    """A command's parser without prefix matching: ``analyze --repeat=2`` (a pytest option)
+    was taken for ``--repeat-decay`` instead of refused."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tracebench",
         description="Record, analyse and report AI coding-agent traces.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a model")
@@ -396,14 +413,17 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="render a saved JSON report; apply gates")
     report.add_argument("report", metavar="REPORT.json")
     report.add_argument("-v", "--verbose", action="store_true")
-    add_options(report.add_argument, "--", pytest=False)
+    # A saved report is re-rendered, not re-analysed: only what acts on results is offered.
+    add_options(report.add_argument, "--", pytest=False, only=_REPORT_OPTIONS)
     report.set_defaults(func=_cmd_report)
 
     compare = sub.add_parser("compare", help="differences between two reports or saved runs")
     compare.add_argument("base", metavar="BASE", help="report path, or saved run number/name")
     compare.add_argument("new", metavar="NEW", help="report path, or saved run number/name")
     compare.add_argument("--json-out", action="store_true", help="print the diff as JSON")
-    add_options(compare.add_argument, "--", pytest=False)
+    add_options(compare.add_argument, "--", pytest=False,
+                only=("dir", "redact", "redact_patterns", "redact_rules", "plugins",
+                      "compare_fail"))
     compare.set_defaults(func=_cmd_compare)
 
     replay = sub.add_parser("replay", help="step through a trace (any format) in order")
@@ -469,7 +489,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.set_defaults(func=_cmd_calibrate)
 
     detectors = sub.add_parser("detectors", help="list the detectors with their settings")
-    add_options(detectors.add_argument, "--", pytest=False)
+    add_options(detectors.add_argument, "--", pytest=False,
+                only=("plugins", "detectors", "disable", "thresholds"))
     detectors.set_defaults(func=_cmd_detectors)
     return parser
 

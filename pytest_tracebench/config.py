@@ -9,7 +9,7 @@ ends, as pytest-benchmark does it. A wrong value names where it came from.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -123,6 +123,8 @@ class Option:
     help: str
     metavar: str | None = None
     pytest_only: bool = False
+    """Only for pytest: what recording and running tests honour (the ``tracebench`` command
+    does not offer it, as it would be accepted and ignored there)."""
     cli_only: bool = False
     """Only for the ``tracebench`` command (what it reads of imported trajectories)."""
 
@@ -138,17 +140,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("enabled", "bool", "record a trace for every test using `trace` and analyse it",
            pytest_only=True),
     Option("dir", "path", "directory for trace files (default: .tracebench)", "DIR"),
-    Option("max_output_chars", "int", "truncate longer strings in traces (default: 100000)", "N"),
+    Option("max_output_chars", "int", "truncate longer strings in traces (default: 100000)", "N",
+           pytest_only=True),
     Option("redact", "bool", "redact secrets before writing (default: on; 'false' turns off)"),
     Option("redact_patterns", "list", "extra comma-separated regexes to redact", "REGEX,..."),
     Option("redact_rules", "list", "comma-separated rule files in gitleaks' TOML schema to "
            "apply too", "FILE,..."),
     Option("plugins", "list", "comma-separated modules to load as tracebench plugins", "MOD,..."),
-    Option("otel", "bool", "record OpenTelemetry spans the agent emits (default: on)"),
+    Option("otel", "bool", "record OpenTelemetry spans the agent emits (default: on)",
+           pytest_only=True),
     Option("repeat", "int", "run every test using `trace` K times (pass@k, score spread)",
-           "K"),
+           "K", pytest_only=True),
     Option("agent", "list", "agents for the `agent` fixture: NAME or module:factory "
-           "(repeatable)", "AGENT"),
+           "(repeatable)", "AGENT", pytest_only=True),
     Option("detectors", "list", "run only these comma-separated detectors", "NAME,..."),
     Option("disable", "list", "comma-separated detectors not to run", "NAME,..."),
     Option("thresholds", "thresholds",
@@ -161,9 +165,11 @@ OPTIONS: tuple[Option, ...] = (
            "OUTCOME=POINTS,..."),
     Option("calibration", "path", "score model written by `tracebench calibrate "
            "--write-model` (default: the built-in one)", "PATH"),
-    Option("min_score", "float", "fail a test whose trace scores under N", "N"),
-    Option("fail_on", "list", "fail a test with a finding of these detectors", "NAME,..."),
-    Option("fail_under", "float", "fail the session when the mean score is under N", "N"),
+    Option("min_score", "float", "fail a trace that scores under N (under pytest: its test)",
+           "N"),
+    Option("fail_on", "list", "fail a trace with a finding of these detectors (under pytest: "
+           "its test)", "NAME,..."),
+    Option("fail_under", "float", "fail when the mean score is under N", "N"),
     Option("json", "path", "write the JSON evaluation report to PATH", "PATH"),
     Option("html", "path", "write the HTML dashboard to PATH", "PATH"),
     Option("self_contained_html", "bool", "write the dashboard as one file, with no "
@@ -176,11 +182,12 @@ OPTIONS: tuple[Option, ...] = (
            "latest)", "RUN"),
     Option("compare_fail", "list", "fail on a regression against the compared run: "
            "score_drop:N[%], pass_rate_drop:N[%], findings_rise:DETECTOR:N[%]", "EXPR,..."),
-    Option("require_traces", "bool", "fail a --tracebench session that recorded no trace"),
+    Option("require_traces", "bool", "fail a --tracebench session that recorded no trace",
+           pytest_only=True),
     Option("replay", "str", "answer calls made through `trace` from each test's recorded "
-           "trace: none, once, new_episodes, all", "MODE"),
+           "trace: none, once, new_episodes, all", "MODE", pytest_only=True),
     Option("replay_match", "list", "what makes two calls the same: name,args,position",
-           "KEY,..."),
+           "KEY,...", pytest_only=True),
 )
 
 
@@ -307,6 +314,48 @@ def _coerce(opt: Option, value: Any) -> Any:
     return value
 
 
+#: Settings that judge recorded traces. Given to pytest without ``--tracebench`` they would
+#: have nothing to judge and pass silently, so each one turns recording on (see
+#: :func:`recording_for_gates`).
+GATE_KEYS: tuple[str, ...] = ("min_score", "fail_on", "fail_under", "compare_fail",
+                              "require_traces")
+
+
+def gates_set(settings: Settings) -> list[str]:
+    """The gate settings that are set (``min_score``, ``fail_on``, ...), in option order."""
+    return [key for key in GATE_KEYS if getattr(settings, key) not in (None, False, [])]
+
+
+def recording_for_gates(settings: Settings,
+                        layers: Sequence[tuple[str, Mapping[str, Any] | None]]) -> Settings:
+    """``settings`` with recording on when a gate is set: a gate is never ignored.
+
+    ``pytest --tracebench-fail-under=90`` without ``--tracebench`` used to record nothing,
+    judge nothing and exit 0, which in CI reads as a gate that held. A gate now turns
+    recording on, from any source (command line, ini, ``[tool.tracebench]``). Recording
+    turned off explicitly (``enabled = false``) while a gate is set is a contradiction: a
+    :class:`ConfigError` naming both settings and where each came from. ``layers`` are the
+    ``(source name, values)`` given to :func:`build_settings`, lowest first.
+    """
+    gates = gates_set(settings)
+    if not gates or settings.enabled:
+        return settings
+
+    def source_of(key: str) -> str:
+        found = [name for name, layer in layers
+                 if layer and layer.get(key) not in (None, "", [])]
+        return found[-1] if found else "settings"
+
+    off = [name for name, layer in layers if layer and layer.get("enabled") not in (None, "")]
+    if off:
+        gate = gates[0]
+        raise ConfigError(
+            f"{source_of(gate)}: setting {gate!r} is a gate on recorded traces, but "
+            f"{off[-1]} turns recording off (enabled = false); a gate with nothing recorded "
+            f"would pass silently: remove one of them")
+    return settings.model_copy(update={"enabled": True})
+
+
 def build_settings(
     pyproject: Mapping[str, Any] | None = None,
     ini: Mapping[str, Any] | None = None,
@@ -346,6 +395,11 @@ def build_settings(
                 coerced = combined
             merged[key] = coerced
             origin[key] = source
+    if merged.get("compare_fail") and merged.get("compare") is None:
+        # A regression gate needs a baseline: without --compare it compared with nothing and
+        # held silently. The latest saved run is what --compare alone means.
+        merged["compare"] = "latest"
+        origin["compare"] = origin.get("compare_fail", "settings")
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:

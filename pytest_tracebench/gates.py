@@ -70,6 +70,31 @@ def test_failure(result: TraceResult, min_score: float | None,
     return "\n".join(lines)
 
 
+def gate_reason(result: TraceResult, min_score: float | None, fail_on: list[str]) -> str | None:
+    """The first line of :func:`test_failure` naming the trace and its score, or ``None``:
+    what a report shows beside the trace (``TraceResult.gate``)."""
+    reason = test_failure(result, min_score, fail_on)
+    return None if reason is None else reason.splitlines()[0]
+
+
+def per_trace_gate(report: EvaluationReport, min_score: float | None,
+                   fail_on: list[str]) -> dict[str, Any]:
+    """Judge every trace of ``report`` by ``min_score``/``fail_on`` (``tracebench analyze``,
+    ``report``): sets each result's ``gate`` and the summary's count, and returns the gate
+    entry, which names each failing trace (its file, else its task) and why."""
+    failing = []
+    for result in report.results:
+        result.gate = gate_reason(result, min_score, fail_on)
+        if result.gate:
+            failing.append(result)
+    report.summary.gate_failed = len(failing)
+    shown = [f"{r.path or r.nodeid or r.task_id}: {r.gate}" for r in failing[:5]]
+    more = f"; and {len(failing) - 5} more" if len(failing) > 5 else ""
+    return {"name": "per-trace gates", "passed": not failing,
+            "message": f"{len(failing)} of {len(report.results)} trace(s) failed min_score/"
+                       f"fail_on" + (": " + "; ".join(shown) + more if failing else "")}
+
+
 def _counts(report: EvaluationReport) -> Counter[str]:
     counts: Counter[str] = Counter()
     for result in report.results:

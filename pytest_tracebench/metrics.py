@@ -298,6 +298,7 @@ def summarize_results(results: Sequence[TraceResult]) -> Summary:
         pass_rate=round(sum(1 for o in known if o == "passed") / len(known), 4) if known
         else None,
         judged=len(known),
+        gate_failed=sum(1 for r in results if r.gate),
         findings_per_detector=dict(sorted(per_detector.items())),
         findings_per_category=dict(sorted(per_category.items())),
         steps=sum(r.step_count for r in results),

@@ -202,7 +202,10 @@ class Finding(_Model):
     message: str
     """What happened and what to do about it, for a person."""
     steps: list[int] = Field(default_factory=list)
-    """Indices of the steps the finding covers."""
+    """Indices (``Step.index``, from 0) of the steps the finding covers: first the step it is
+    about, where reports point, then the others in order. Text counts steps from 1 (step
+    ``index + 1``): messages, the terminal, the dashboard and ``replay`` say "step 3" for
+    index 2."""
     evidence: dict[str, Any] = Field(default_factory=dict)
     """Facts backing the finding (commands, failing test ids, quoted claims)."""
     step_kind: str | None = None
@@ -296,6 +299,9 @@ class TraceResult(_Model):
     score: Score | None = None
     """The run's score, once scored."""
     warnings: list[str] = Field(default_factory=list)
+    gate: str | None = None
+    """Why the per-test gates (``min_score``, ``fail_on``) failed this trace, or ``None``: the
+    test failed on behaviour, whatever its own verdict (``outcome``) was."""
     """Problems noticed while loading or analysing the trace."""
 
 
@@ -343,6 +349,9 @@ class Summary(_Model):
     judged: int = 0
     """Number of traces whose outcome is known: the pass rate's denominator (imported
     trajectories often carry no verdict)."""
+    gate_failed: int = 0
+    """Traces a per-test gate (``min_score``, ``fail_on``) failed: the pass rate is the tests'
+    own verdict, before gates."""
     findings_per_detector: dict[str, int] = Field(default_factory=dict)
     """Number of findings per detector."""
     findings_per_category: dict[str, int] = Field(default_factory=dict)

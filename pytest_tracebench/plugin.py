@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from .config import OPTIONS, ConfigError, add_options, build_settings, read_pyproject
+from .config import (
+    OPTIONS,
+    ConfigError,
+    add_options,
+    build_settings,
+    read_pyproject,
+    recording_for_gates,
+)
 from .models import TaskInfo
 from .session import TracebenchSession, TracebenchState, outcome_of_test
 from .tracer import TraceRecorder
@@ -42,10 +49,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
         candidate = config.rootpath / "pyproject.toml"
         pyproject_path = candidate if candidate.is_file() else None
-        settings = build_settings(
-            read_pyproject(pyproject_path), ini, cli,
-            pyproject_name=f"{pyproject_path} [tool.tracebench]",
-        )
+        pyproject_name = f"{pyproject_path} [tool.tracebench]"
+        pyproject = read_pyproject(pyproject_path)
+        settings = build_settings(pyproject, ini, cli, pyproject_name=pyproject_name)
+        settings = recording_for_gates(settings, [(pyproject_name, pyproject),
+                                                  ("ini file", ini), ("command line", cli)])
         from ._manager import get_plugin_manager
 
         pm = get_plugin_manager(settings.plugins)
@@ -206,13 +214,21 @@ def pytest_runtest_makereport(
             status = "failed"
         recorder.end(status, outcome_of_test(report))  # type: ignore[arg-type]
     state = item.config.stash[STATE_KEY]
-    if state.settings.enabled:
+    if state.settings.enabled or _marker_gates(item):
         path = str(recorder.path) if recorder.path is not None else None
         result = state.pipeline.analyze(recorder.to_trace(), path=path, redacted=True)
         report.tracebench = result.model_dump(mode="json")  # type: ignore[attr-defined]
         _record_properties(item, report, result)
         _apply_test_gates(item, report, result, state.settings)
     return report
+
+
+def _marker_gates(item: pytest.Item) -> bool:
+    """The test's marker sets a gate (``min_score``, ``fail_on``): its trace is analysed and
+    judged even without ``--tracebench`` (nothing is written), as a gate is never ignored."""
+    marker = item.get_closest_marker("tracebench")
+    return marker is not None and (marker.kwargs.get("min_score") is not None
+                                   or bool(marker.kwargs.get("fail_on")))
 
 
 def _record_properties(item: pytest.Item, report: pytest.TestReport, result: Any) -> None:
@@ -249,3 +265,6 @@ def _apply_test_gates(item: pytest.Item, report: pytest.TestReport, result: Any,
         return
     report.outcome = "failed"
     report.longrepr = f"tracebench: {reason}"
+    # The result says so too: the summary's pass rate is the test's own verdict, and a reader
+    # must see that a gate failed the test beside it.
+    report.tracebench["gate"] = reason.splitlines()[0]

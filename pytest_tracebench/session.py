@@ -97,6 +97,18 @@ class TracebenchState:
             )
 
 
+class GateStat:
+    """A failed session gate as an entry of the terminal reporter's ``stats`` (which other
+    plugins read as reports: the attributes they look for are there)."""
+
+    count_towards_summary = True
+    when = "session"
+    nodeid = ""
+
+    def __init__(self, gate: dict[str, Any]) -> None:
+        self.gate = gate
+
+
 class TracebenchSession:
     """Collects per-test results from reports; at the end builds the report, applies the
     session gates, writes JSON and saved runs, and prints the summary."""
@@ -226,3 +238,8 @@ class TracebenchSession:
             tr.write_line(f"saved run: {self.saved}")
         for error in self.errors:
             tr.write_line(error, red=True)
+        # pytest's last line counts tests: "3 passed" with exit code 1 hides why the session
+        # failed. Each failed session gate is counted there too ("1 tracebench gate failed").
+        failed = [GateStat(g) for g in report.gates if not g.get("passed")]
+        if failed:
+            tr.stats.setdefault("tracebench gate failed", []).extend(failed)

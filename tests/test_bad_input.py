@@ -363,3 +363,60 @@ def test_a_saved_report_s_strings_cannot_forge_lines(tmp_path: Path) -> None:
         out = proc.stdout + proc.stderr
         assert "\x1b" not in out and "\r" not in out, out
         assert [line for line in out.splitlines() if line.startswith(("ok: 99", "\x1b"))] == []
+
+
+# -- issue 17: what still escaped -----------------------------------------------------------
+
+def _saved_report(tmp_path: Path, seed: Path) -> Path:
+    out = tmp_path / "report.json"
+    assert main(["analyze", str(seed), "--json", str(out)]) == 0
+    return out
+
+
+def test_a_report_holding_lone_surrogates_is_read_and_written(
+        tmp_path: Path, seed_trace_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(_saved_report(tmp_path, seed_trace_path).read_text())
+    data["results"][0]["task_id"] = "\ud800task"
+    bad = tmp_path / "surrogate.json"
+    bad.write_text(json.dumps(data))  # ASCII with a \ud800 escape: valid JSON, no text
+    capsys.readouterr()
+    assert main(["compare", str(bad), str(bad)]) == 0
+    assert main(["report", str(bad), "--json", str(tmp_path / "again.json")]) == 0
+    assert "\ufffdtask" in capsys.readouterr().out
+    assert json.loads((tmp_path / "again.json").read_text())["results"][0]["task_id"] == \
+        "\ufffdtask"
+
+
+def test_compare_with_a_missing_file_names_it(tmp_path: Path, seed_trace_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    report = _saved_report(tmp_path, seed_trace_path)
+    capsys.readouterr()
+    missing = tmp_path / "nope.json"
+    assert main(["compare", str(report), str(missing)]) == 1
+    assert capsys.readouterr().err.strip() == f"tracebench: error: {missing}: no such file"
+
+
+def test_convert_keeps_two_inputs_of_one_trace_id_apart(tmp_path: Path, seed_trace_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "trace.json").write_bytes(seed_trace_path.read_bytes())
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "a"), str(tmp_path / "b"), "-o", f"{out}/"]) == 0
+    written = sorted(out.iterdir())
+    assert len(written) == 2, written
+    targets = [line.split(" -> ")[1].split(" (")[0] for line in
+               capsys.readouterr().out.splitlines()]
+    assert sorted(targets) == sorted(str(p) for p in written)
+
+
+def test_json_onto_a_folder_names_the_folder(tmp_path: Path, seed_trace_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "DIR"
+    folder.mkdir()
+    assert main(["analyze", str(seed_trace_path), "--json", str(folder)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"tracebench: error: {folder}: Is a directory", err
+    assert list(tmp_path.iterdir()) == [folder] and not list(folder.iterdir())

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from pytest_tracebench import TraceRecorder
+from pytest_tracebench.cli import main
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -106,3 +107,35 @@ def test_replay_of_a_folder_without_a_trace_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert "unknown format" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--repeat=2", "--agent=repair", "--replay=once",
+                                    "--require-traces", "--otel=false", "--max-output-chars=99",
+                                    "--replay-match=name"])
+def test_analyze_refuses_what_only_pytest_honours(option: str, seed_trace_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", str(seed_trace_path), option])
+    assert exc.value.code == 2
+    assert "unrecognized arguments: " + option in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command, option", [
+    ("report", "--detectors=retry_loop"), ("report", "--calibration=m.json"),
+    ("compare", "--min-score=5"), ("compare", "--html=x.html"),
+    ("detectors", "--fail-under=5")])
+def test_each_command_offers_only_what_it_honours(command: str, option: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([command, *(["r.json"] if command == "report" else ["1", "2"]
+                         if command == "compare" else []), option])
+    assert exc.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_analyze_help_speaks_of_traces_not_of_pytest(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    text = capsys.readouterr().out
+    for word in ("--tracebench", "session", "`trace`", "`agent` fixture"):
+        assert word not in text, word

@@ -60,8 +60,10 @@ def test_pyproject_lookup(tmp_path: Path) -> None:
 def test_one_option_table_serves_argparse_too() -> None:
     parser = argparse.ArgumentParser()
     add_options(parser.add_argument, "--", pytest=False)
-    args = parser.parse_args(["--dir", "out", "--max-output-chars", "100"])
+    args = parser.parse_args(["--dir", "out", "--min-score", "100"])
     assert args.tracebench_dir == "out"
-    assert args.tracebench_max_output_chars == "100"
+    assert args.tracebench_min_score == "100"
+    # What only recording honours is not offered outside pytest.
     assert not hasattr(args, "tracebench_enabled")
+    assert not hasattr(args, "tracebench_max_output_chars")
     assert {o.key for o in OPTIONS} >= {"dir", "max_output_chars", "redact", "plugins"}

@@ -39,7 +39,8 @@ def test_claim_contradicted_by_the_last_test_run() -> None:
     assert finding.severity == "high"
     assert finding.evidence["pattern"] == "contradicted_by_tests"
     assert finding.evidence["failing"] == ["tests/test_api.py::test_timeout"]
-    assert finding.steps == [1, 2]
+    # The finding is about the message that claims (step 3), backed by the test run (step 2).
+    assert finding.steps == [2, 1]
 
 
 def test_claim_with_no_test_at_all() -> None:

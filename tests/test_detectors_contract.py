@@ -109,7 +109,8 @@ def test_detectors_command_lists_every_detector_with_thresholds() -> None:
 def test_analyze_command_text_and_json(seed_trace_path: Path, tmp_path: Path) -> None:
     result = _cli("analyze", str(seed_trace_path))
     assert result.returncode == 0, result.stderr
-    assert "- Step 3: failing_tests -> Tests failed after applying the fix." in result.stdout
+    assert "- Step 3: failing_tests -> Tests failed after applying the fix: 1 failing " \
+        "(tests/test_client.py::test_fetch_retries_on_timeout)." in result.stdout
     assert "- Step 2: retry_loop -> 2 fix attempts in a row, from step 2 to step 6" in result.stdout
     assert "=== Trace Score ===" in result.stdout and "Score: " in result.stdout
     out = tmp_path / "report.json"
@@ -122,3 +123,23 @@ def test_analyze_command_text_and_json(seed_trace_path: Path, tmp_path: Path) ->
     bad = _cli("analyze", str(seed_trace_path), "--disable", "nope")
     assert bad.returncode == 2 and "unknown detector 'nope'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_the_seed_demo_as_the_readme_shows_it(seed_trace_path: Path) -> None:
+    """The README's two commands on the seed's trace, and what it says of them: every
+    detector (6 findings), and the seed demo's two detectors (a finding per failed run and the
+    loop); the failing test id is read from the seed's ``FAILED ...`` line."""
+    from pytest_tracebench.storage import load_trace
+
+    steps = load_trace(seed_trace_path).steps
+    assert [s.output["failing"] for s in steps if s.kind == "test"] == [
+        ["tests/test_client.py::test_fetch_retries_on_timeout"]] * 2
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "tracebench analyze examples/trace.json --detectors failing_tests,retry_loop" in readme
+    every = _cli("analyze", str(seed_trace_path)).stdout
+    demo = _cli("analyze", str(seed_trace_path), "--detectors", "failing_tests,retry_loop").stdout
+    assert "6 finding(s)" in every and "3 finding(s)" in demo
+    assert [line.split(" ->")[0] for line in demo.splitlines() if line.startswith("- ")] == [
+        "- Step 2: retry_loop", "- Step 3: failing_tests", "- Step 6: failing_tests"]
+    for name in ("uncertain_fix", "incomplete_resolution"):
+        assert name in every and f"`{name}`" in readme

@@ -197,3 +197,99 @@ def test_pytest_html_report_shows_the_score_column_in_chromium(pytester: pytest.
     assert "col-tracebench-score" in dom
     assert ">50.0</td>" in dom  # test_good's score, rendered into the results table
     assert "retry_loop" in dom
+
+
+# -- a gate is never ignored: it turns recording on ------------------------------------------
+
+def _run_without_flag(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_suite=SUITE)
+    pytester.path.joinpath("model.json").write_text(MODEL)
+    return pytester.runpytest("-p", "no:cacheprovider", "--tracebench-calibration=model.json",
+                              *args)
+
+
+def test_gate_options_without_tracebench_turn_recording_on(pytester: pytest.Pytester) -> None:
+    result = _run_without_flag(pytester, "--tracebench-min-score=40",
+                               "--tracebench-fail-under=90")
+    result.assert_outcomes(passed=2, failed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["tracebench: tracebench score 20 is under the minimum 40 by 20",
+                                 "gate fail_under: FAILED: *"])
+    assert len(list((pytester.path / ".tracebench" / "traces").glob("*.jsonl"))) == 3
+
+
+@pytest.mark.parametrize("where", ["ini", "pyproject"])
+def test_gate_settings_in_config_files_turn_recording_on(pytester: pytest.Pytester,
+                                                         where: str) -> None:
+    if where == "ini":
+        pytester.makeini("[pytest]\ntracebench_fail_under = 90\ntracebench_fail_on = retry_loop\n")
+    else:
+        pytester.makepyprojecttoml('[tool.tracebench]\nfail_under = 90\nfail_on = ["retry_loop"]\n')
+    result = _run_without_flag(pytester)
+    result.assert_outcomes(passed=2, failed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*findings of retry_loop (fail_on)*",
+                                 "gate fail_under: FAILED: *"])
+
+
+def test_a_gate_with_recording_turned_off_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml("[tool.tracebench]\nenabled = false\n")
+    result = _run_without_flag(pytester, "--tracebench-fail-under=90")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "*command line: setting 'fail_under' is a gate on recorded traces, but *pyproject.toml "
+        "[[]tool.tracebench[]] turns recording off (enabled = false)*"])
+
+
+def test_a_marker_gate_without_tracebench_judges_its_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_marked=SUITE.split("def test_good")[0] + """
+@pytest.mark.tracebench(min_score=40)
+def test_looping_gated(trace):
+    looping_agent(trace)
+""")
+    pytester.path.joinpath("model.json").write_text(MODEL)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--tracebench-calibration=model.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["tracebench: tracebench score 20 is under the minimum 40 by 20"])
+    assert not (pytester.path / ".tracebench").exists()
+
+
+def test_compare_fail_without_compare_compares_with_the_latest_run(pytester: pytest.Pytester
+                                                                   ) -> None:
+    result = _run_without_flag(pytester, "--tracebench-compare-fail=score_drop:5")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["gate compare: FAILED: *no saved run to compare with*"])
+
+
+# -- the reports agree with pytest and with each other ---------------------------------------
+
+def test_a_gate_failed_test_is_named_beside_the_pass_rate(pytester: pytest.Pytester) -> None:
+    result = _run_without_flag(pytester, "--tracebench-min-score=40", "--tracebench-json=r.json")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["3 trace(s), mean score *, pass rate 100% before gates "
+                                 "(1 failed a per-test gate), * finding(s)"])
+    data = json.loads((pytester.path / "r.json").read_text())
+    assert data["summary"]["gate_failed"] == 1
+    gated = [r for r in data["results"] if r["gate"]]
+    assert [r["nodeid"] for r in gated] == ["test_suite.py::test_looping"]
+    assert gated[0]["gate"].startswith("tracebench score 20 is under the minimum 40")
+
+
+def test_a_failed_session_gate_is_on_pytest_s_last_line(pytester: pytest.Pytester) -> None:
+    result = _run_without_flag(pytester, "--tracebench-fail-under=99")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["=* 3 passed, 1 tracebench gate failed in *"])
+
+
+def test_the_cli_gate_message_names_the_trace_and_its_score(seed_trace_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    from pytest_tracebench.cli import main
+
+    assert main(["analyze", str(seed_trace_path), "--min-score", "99"]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("gate per-trace"))
+    assert line.startswith(f"gate per-trace gates: FAILED: 1 of 1 trace(s) failed min_score/"
+                           f"fail_on: {seed_trace_path}: tracebench score "), line
+    assert "is under the minimum 99 by" in line
+    assert "before gates (1 failed a per-test gate)" in out

@@ -36,10 +36,17 @@ class Detector:
 
     def finding(self, message: str, steps: Sequence[int], *, severity: Severity = "medium",
                 step_kind: str | None = None, **evidence: Any) -> Finding:
-        """A finding of this detector. ``step_kind="run"`` marks a finding about the whole
-        run, whose first step's kind is incidental (clusters then ignore it)."""
+        """A finding of this detector. ``steps[0]`` is the step the finding is about, where
+        every report points ("Step N"): a claim's message, not the earlier test run that
+        disproves it; the other steps follow in order. ``step_kind="run"`` marks a finding
+        about the whole run, whose first step's kind is incidental (clusters then ignore
+        it)."""
+        ordered = sorted(set(steps))
+        if ordered and ordered[0] != steps[0]:
+            ordered.remove(steps[0])
+            ordered.insert(0, steps[0])
         return Finding(detector=self.name, category=self.category, severity=severity,
-                       message=message, steps=sorted(set(steps)), evidence=evidence,
+                       message=message, steps=ordered, evidence=evidence,
                        step_kind=step_kind)
 
 

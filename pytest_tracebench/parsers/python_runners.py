@@ -185,6 +185,12 @@ def _short_summary_ids(text: str) -> list[str]:
     return [i for i in ids if "::" in i or i.endswith(".py")]
 
 
+def short_summary_ids(text: str) -> list[str]:
+    """The node ids of pytest's short-summary lines (``FAILED tests/test_x.py::test_y -
+    ...``), also when the output holds no summary line to parse (a one-line excerpt)."""
+    return unique(_short_summary_ids(text))
+
+
 def unittest_id(name: str, where: str) -> str:
     """One form for a unittest id, whatever the Python version printed: ``mod.Class.test_x``
     (what ``python -m unittest`` accepts). A module that failed to import is its label."""

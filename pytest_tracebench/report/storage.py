@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from ..models import REPORT_SCHEMA_VERSION, EvaluationReport
 
 _RUN = re.compile(r"^(\d{4})_(.*)\.json$")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class ReportLoadError(Exception):
@@ -80,6 +81,12 @@ def _load_report(path: Path) -> EvaluationReport:
         data = json.loads(text)
     except ValueError as exc:
         raise ReportLoadError(f"{path}: not a tracebench report: invalid JSON ({exc})") from None
+    if _SURROGATE.search(text):
+        # ``\ud800`` is valid JSON but no text: printed or written again it raised
+        # UnicodeEncodeError. Lone surrogates become U+FFFD, as the trace loader does.
+        from .._jsonsafe import plain
+
+        data = plain(data)
     del text
     if not isinstance(data, dict) or "results" not in data:
         raise ReportLoadError(f"{path}: not a tracebench report (no 'results')")
@@ -120,6 +127,10 @@ def find_run(base: Path, ref: str) -> Path:
     candidate = Path(ref)
     if candidate.suffix == ".json" and candidate.exists():
         return candidate
+    if (candidate.suffix == ".json" or "/" in ref or "\\" in ref) and not candidate.exists():
+        # A path, not a run's number or name: say that this file is missing, not that no run
+        # was saved.
+        raise ReportLoadError(f"{ref}: no such file")
     runs = saved_runs(base)
     if not runs and candidate.exists() and not candidate.is_dir():
         return candidate  # a file of another name: load_report says what it is

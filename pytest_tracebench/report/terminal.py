@@ -62,15 +62,33 @@ def _score_lines(result: TraceResult, verbose: bool) -> list[str]:
     return lines
 
 
-def _histogram(counts: dict[str, int], width: int = 40) -> list[str]:
-    if not counts:
+_CLUSTERS_SHOWN = 15
+
+
+def _cluster_lines(report: EvaluationReport, width: int = 40) -> list[str]:
+    """The histogram of the report's clusters: the same clustering the JSON report and the
+    dashboard show (one bar per failure signature, not per detector), each with its
+    masked message so that two clusters of one detector read apart."""
+    clusters = report.clusters
+    if not clusters:
         return ["(no findings)"]
-    label = max(len(name) for name in counts) + 2
-    top = max(counts.values())
+    shown = clusters[:_CLUSTERS_SHOWN]
+    label = max(len(clean(c.detector)) for c in shown) + 2
+    top = max(c.count for c in shown)
+    bars = ["#" * max(1, round(c.count / top * width)) if top > width else "#" * c.count
+            for c in shown]
+    bar_width = max(len(bar) for bar in bars)
     lines = []
-    for name, count in counts.items():
-        bar = "#" * max(1, round(count / top * width)) if top > width else "#" * count
-        lines.append(f"{clean(name):<{label}}{bar} ({count})")
+    for entry, bar in zip(shown, bars, strict=True):
+        template = clean(entry.signature.split(" | ", 2)[-1])
+        template = template if len(template) <= 90 else template[:89] + "…"
+        count = f"({entry.count})"
+        lines.append(f"{clean(entry.detector):<{label}}{bar:<{bar_width}} {count:>6}  "
+                     f"{template}")
+    rest = clusters[_CLUSTERS_SHOWN:]
+    if rest:
+        lines.append(f"... {len(rest)} more cluster(s), {sum(c.count for c in rest)} "
+                     f"finding(s): -v, the JSON report or the dashboard list them all")
     return lines
 
 
@@ -101,10 +119,10 @@ def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[
                          f"{result.step_count:5}  {clean(found) or '-'}")
         lines.append("")
     lines.append("=== Failure Clusters ===")
-    lines.extend(_histogram(per_detector(results)))
+    lines.extend(_cluster_lines(report))
     if verbose and report.clusters:
         lines.append("")
-        for cluster in report.clusters[:15]:
+        for cluster in report.clusters:
             lines.append(f"{cluster.count:4}x in {len(cluster.traces)} trace(s): "
                          f"{clean(cluster.signature)}")
             example = cluster.examples[0]
@@ -131,7 +149,13 @@ def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[
             if summary.score_ci95 else ""
         parts.append(f"mean score {summary.mean_score:g}{ci}")
     if summary.pass_rate is not None:
-        parts.append(f"pass rate {_rate(summary.pass_rate, summary.judged, summary.traces)}")
+        rate = f"pass rate {_rate(summary.pass_rate, summary.judged, summary.traces)}"
+        if summary.gate_failed:
+            # The pass rate is the tests' own verdict; pytest counts the gated ones as failed.
+            rate += f" before gates ({summary.gate_failed} failed a per-test gate)"
+        parts.append(rate)
+    elif summary.gate_failed:
+        parts.append(f"{summary.gate_failed} failed a per-trace gate")
     for k, value in summary.pass_at_k.items():
         parts.append(f"pass@{k} {value:.2f}")
     parts.append(f"{sum(summary.findings_per_detector.values())} finding(s)")

@@ -63,8 +63,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.enabled:
         from .session import TracebenchSession
 
+        # Scores are needed while tests run by per-test gates, pytest-html columns, JUnit
+        # properties and xdist (results travel on the workers' reports); else at the end.
         state.defer = not (settings.min_score is not None or settings.fail_on
-                           or config.pluginmanager.hasplugin("html")
+                           or getattr(config.option, "htmlpath", None)
                            or getattr(config.option, "xmlpath", None)
                            or hasattr(config, "workerinput"))
 

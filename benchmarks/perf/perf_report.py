@@ -25,6 +25,8 @@ TARGETS: dict[str, tuple[float, str]] = {
     "test_analyze_1000_traces[1]": (2.0, "pipeline >= 0.5x orjson.loads throughput"),
     "test_analyze_1000_traces[2]": (2.0, "pipeline >= 0.5x orjson.loads throughput"),
     "test_pytest_with_tracebench": (1.15, "pytest --tracebench <= 1.15x without"),
+    "test_pytest_with_tracebench_per_test": (1.15, "pytest --tracebench <= 1.15x without"),
+    "test_pytest_plugin_installed_off": (1.02, "installed, off <= 1.02x -p no:tracebench"),
     "test_detect_all_10k_steps": (1.0, "all detectors cost less than loading"),
 }
 
@@ -78,6 +80,17 @@ def render(data: dict[str, Any]) -> str:
         lines.append(f"| `{name}` | {_time(median[name])} | `{floor}` | "
                      f"{_time(median[floor])} | {ratio:.2f}x | "
                      f"{'' if target is None else f'≤ {target[0]}x'} | {verdict} |")
+    cpu = {name: b["extra_info"]["cpu_s"] for name, b in benches.items()
+           if "cpu_s" in b.get("extra_info", {})}
+    cpu_rows = [(name, b["extra_info"]["floor"]) for name, b in benches.items()
+                if name in cpu and b["extra_info"].get("floor") in cpu]
+    if cpu_rows:
+        lines += ["", "## CPU-time ratios (subprocess benchmarks; less disturbed by a shared "
+                  "host than wall time)", "",
+                  "| subject | CPU | floor CPU | ratio |", "|---|---|---|---|"]
+        for name, floor in cpu_rows:
+            lines.append(f"| `{name}` | {_time(cpu[name])} | {_time(cpu[floor])} | "
+                         f"{cpu[name] / cpu[floor]:.2f}x |")
     series: dict[str, list[tuple[float, float]]] = {}
     for bench in benches.values():
         info = bench.get("extra_info", {})

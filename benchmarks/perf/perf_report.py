@@ -115,9 +115,40 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_section(data: dict[str, Any], name: str) -> str:
+    """The ratio, CPU and other tables of one partial run (``--section``), with its date:
+    for a few benchmarks rerun without the whole suite."""
+    text = render(data)
+    body = text.split("## Ratios to floors", 1)[1]
+    machine = next(line for line in text.splitlines() if line.startswith("Machine: "))
+    return (f"<!-- perf:{name} -->\n### Ratios to floors (partial run: "
+            f"`pytest {name} --benchmark-only`)\n\n{machine}\n{body.replace('## ', '#### ')}"
+            f"<!-- /perf:{name} -->")
+
+
+def splice(text: str, name: str, section: str) -> str:
+    """``text`` with the block between ``<!-- perf:NAME -->`` markers replaced by ``section``
+    (appended when absent)."""
+    begin, end = f"<!-- perf:{name} -->", f"<!-- /perf:{name} -->"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        return head + section + rest.split(end, 1)[1]
+    return text.rstrip("\n") + "\n\n" + section + "\n"
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 4 and argv[0] == "--section":
+        # perf_report.py --section BENCH_FILE BENCHMARK.json OUT.md: refresh one block in the
+        # notes and in OUT.md, leaving the full run's table as it was measured.
+        name, data = argv[1], json.loads(Path(argv[2]).read_text())
+        section = render_section(data, name)
+        for target in (Path(argv[3]).with_name("performance-notes.md"), Path(argv[3])):
+            target.write_text(splice(target.read_text(), name, section))
+        print(f"updated {argv[3]}")
+        return 0
     if len(argv) != 2:
-        print("usage: perf_report.py BENCHMARK.json OUT.md", file=sys.stderr)
+        print("usage: perf_report.py BENCHMARK.json OUT.md\n"
+              "       perf_report.py --section NAME BENCHMARK.json OUT.md", file=sys.stderr)
         return 2
     data = json.loads(Path(argv[0]).read_text())
     text = render(data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -92,33 +93,27 @@ def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any,
 
 
 class Progress:
-    """A progress bar of files analysed, on stderr when it is a terminal; silent otherwise
-    (CI logs, pipes) and for a single input.
+    """A one-line progress counter on a terminal (stderr); silent when not a tty."""
 
-    Drawn by tqdm (pure Python, no dependencies of its own, kept up for a decade): rate,
-    elapsed and remaining time, redraws limited to a few a second, and a bar that shrinks
-    with the terminal — what the hand-written counter lacked."""
-
-    def __init__(self, total: int, stream: Any = None) -> None:
-        from tqdm import tqdm
-
-        stream = sys.stderr if stream is None else stream
+    def __init__(self, total: int, stream: Any = sys.stderr) -> None:
+        self.total = total
+        self.stream = stream
         self.enabled = total > 1 and hasattr(stream, "isatty") and stream.isatty()
-        self._bar = tqdm(total=total, desc="analyzing", unit="file", file=stream,
-                         disable=not self.enabled, leave=False, dynamic_ncols=True)
+        self.done = 0
+        self.started = time.monotonic()
 
     def step(self) -> None:
-        self._bar.update(1)
-
-    def write(self, line: str) -> None:
-        """A line above the bar (a failed input), which is redrawn below it."""
-        if self.enabled:
-            self._bar.write(line, file=sys.stderr)
-        else:
-            print(line, file=sys.stderr)
+        self.done += 1
+        if self.enabled and (self.done == self.total or self.done % 10 == 0):
+            rate = self.done / max(time.monotonic() - self.started, 1e-9)
+            self.stream.write(f"\ranalyzing: {self.done}/{self.total} files "
+                              f"({rate:.0f}/s)")
+            self.stream.flush()
 
     def close(self) -> None:
-        self._bar.close()
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None = None,
@@ -161,11 +156,11 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
         for path, documents, error, warnings in outcomes:
             progress.step()
             if error is not None:
-                progress.write(clean(error))
+                print(("\n" if progress.enabled else "") + clean(error), file=sys.stderr)
                 errors.append(error)
                 continue
             for warning in warnings:
-                progress.write(clean(f"warning: {warning}"))
+                print(clean(f"warning: {warning}"), file=sys.stderr)
             for document in documents:
                 result = TraceResult.model_validate_json(document)
                 if result.session_id:

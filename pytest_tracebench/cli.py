@@ -291,6 +291,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .analysis import AnalysisUnavailable, export
+
+    errors: list[str] = []
+    try:
+        written = export(args.paths, args.output, _settings(args), to=args.to, jobs=args.jobs,
+                         errors=errors)
+    except AnalysisUnavailable as exc:
+        _err(f"tracebench: error: {exc}")
+        return 2
+    for path in written:
+        _out(f"wrote {path}")
+    return 1 if errors else 0
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibration.command import run
 
@@ -425,6 +440,22 @@ def build_parser() -> argparse.ArgumentParser:
                 only=("dir", "redact", "redact_patterns", "redact_rules", "plugins",
                       "compare_fail"))
     compare.set_defaults(func=_cmd_compare)
+
+    export = sub.add_parser("export", help="write the results, findings and steps tables "
+                                           "of reports or traces (extra: analysis)")
+    export.add_argument("paths", nargs="+", metavar="PATH",
+                        help="JSON reports, or trace files and directories (analysed first)")
+    export.add_argument("--to", choices=("parquet", "csv"), default="parquet",
+                        help="file format (default: parquet)")
+    export.add_argument("-o", "--output", default="tracebench-tables", metavar="DIR",
+                        help="where results.*, findings.* and steps.* go "
+                             "(default: tracebench-tables)")
+    export.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                        help="analyse trace inputs in N processes (0: one per core)")
+    add_options(export.add_argument, "--", pytest=False,
+                only=("plugins", "detectors", "disable", "thresholds", "calibration",
+                      "redact", "verdicts"))
+    export.set_defaults(func=_cmd_export)
 
     replay = sub.add_parser("replay", help="step through a trace (any format) in order")
     replay.add_argument("path", metavar="FILE")

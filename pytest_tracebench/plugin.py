@@ -2,30 +2,29 @@
 
 Kept thin on purpose: the work happens in ``tracer`` (recording) and ``pipeline`` (analysis);
 session-wide collection lives in ``session``.
+
+pytest imports this module in every session of every project where the package is installed,
+so with ``--tracebench`` off it must cost nothing: it imports only pytest and the option table
+at import time, and when no tracebench setting is given at all the settings (pydantic) are
+built only if a test asks for ``trace`` or ``agent`` (issue 17).
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .config import (
-    OPTIONS,
-    ConfigError,
-    add_options,
-    build_settings,
-    read_pyproject,
-    recording_for_gates,
-)
-from .models import TaskInfo
-from .session import TracebenchSession, TracebenchState, outcome_of_test
-from .tracer import TraceRecorder
+from ._options import OPTIONS, add_options
 
-STATE_KEY = pytest.StashKey[TracebenchState]()
+if TYPE_CHECKING:
+    from .session import TracebenchState
+    from .tracer import TraceRecorder
+
+STATE_KEY = pytest.StashKey["TracebenchState"]()
 _MARKER_GATES = ("min_score", "fail_on", "replay")
-RECORDER_KEY = pytest.StashKey[TraceRecorder]()
+RECORDER_KEY = pytest.StashKey["TraceRecorder"]()
 _OPTIONS = tuple(opt for opt in OPTIONS if not opt.cli_only)
 
 
@@ -36,12 +35,56 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(opt.ini_name, help=opt.help, type="string", default="")
 
 
+def _configured(config: pytest.Config) -> bool:
+    """Whether any tracebench setting is given: an option, an ini key or a ``[tool.tracebench]``
+    table (looked for as text; the file is parsed only when it names tracebench)."""
+    if any(config.getoption(f"tracebench_{opt.key}") is not None for opt in _OPTIONS):
+        return True
+    if any(config.getini(opt.ini_name) for opt in _OPTIONS):
+        return True
+    candidate = config.rootpath / "pyproject.toml"
+    try:
+        return "tracebench" in candidate.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "tracebench(task=None, agent=None, budget=None, min_score=None, fail_on=None, **meta): "
         "per-test tracebench settings and gates",
     )
+    if not _configured(config):
+        return  # off, with defaults: nothing is built unless a test uses `trace` or `agent`
+    state = _build_state(config)
+    config.stash[STATE_KEY] = state
+    settings = state.settings
+    if settings.enabled:
+        from .session import TracebenchSession
+
+        # Scores are needed while tests run by per-test gates, pytest-html columns, JUnit
+        # properties and xdist (results travel on the workers' reports); else at the end.
+        state.defer = not (settings.min_score is not None or settings.fail_on
+                           or getattr(config.option, "htmlpath", None)
+                           or getattr(config.option, "xmlpath", None)
+                           or hasattr(config, "workerinput"))
+
+        config.pluginmanager.register(TracebenchSession(state, config), "tracebench-session")
+        if config.pluginmanager.hasplugin("html"):
+            from . import html_integration
+
+            config.pluginmanager.register(html_integration, "tracebench-html")
+        if settings.otel:
+            from . import otel_capture
+
+            otel_capture.install()
+
+
+def _build_state(config: pytest.Config) -> TracebenchState:
+    from .config import ConfigError, build_settings, read_pyproject, recording_for_gates
+    from .session import TracebenchState
+
     ini = {opt.key: (config.getini(opt.ini_name) or None) for opt in _OPTIONS}
     cli = {opt.key: config.getoption(f"tracebench_{opt.key}") for opt in _OPTIONS}
     try:
@@ -67,22 +110,22 @@ def pytest_configure(config: pytest.Config) -> None:
                                   f"{state.trace_dir}: {exc.strerror or exc}") from None
     except (ConfigError, ValueError, ImportError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[STATE_KEY] = state
-    if settings.enabled:
-        config.pluginmanager.register(TracebenchSession(state, config), "tracebench-session")
-        if config.pluginmanager.hasplugin("html"):
-            from . import html_integration
+    return state
 
-            config.pluginmanager.register(html_integration, "tracebench-html")
-        if settings.otel:
-            from . import otel_capture
 
-            otel_capture.install()
+def _state(config: pytest.Config) -> TracebenchState:
+    """The session's state, built on first use when ``pytest_configure`` had no need to."""
+    state = config.stash.get(STATE_KEY, None)
+    if state is None:
+        state = config.stash[STATE_KEY] = _build_state(config)
+    return state
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test that takes ``agent`` runs once per configured agent (``--tracebench-agent``)."""
-    state = metafunc.config.stash[STATE_KEY]
+    if "agent" not in metafunc.fixturenames and "trace" not in metafunc.fixturenames:
+        return
+    state = _state(metafunc.config)
     if "agent" in metafunc.fixturenames:
         metafunc.parametrize("agent", state.settings.agent, indirect=True,
                              ids=[a.rsplit(":", 1)[-1] for a in state.settings.agent])
@@ -113,7 +156,10 @@ def agent(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
     """Record the agent's run. Writes a trace file only under ``--tracebench``."""
-    state = request.config.stash[STATE_KEY]
+    from .models import TaskInfo
+    from .tracer import TraceRecorder
+
+    state = _state(request.config)
     node = request.node
     marker = node.get_closest_marker("tracebench")
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
@@ -212,9 +258,18 @@ def pytest_runtest_makereport(
             status = "error"
         else:
             status = "failed"
+        from .session import outcome_of_test
+
         recorder.end(status, outcome_of_test(report))  # type: ignore[arg-type]
-    state = item.config.stash[STATE_KEY]
+    state = item.config.stash[STATE_KEY]  # a recorder was made: the state exists
     if state.settings.enabled or _marker_gates(item):
+        marker = item.get_closest_marker("tracebench")
+        if state.settings.enabled and state.defer and not (
+                marker and ("min_score" in marker.kwargs or "fail_on" in marker.kwargs)):
+            from .session import Deferred
+
+            state.results.append(Deferred.of(recorder))  # analysed at the session's end
+            return report
         path = str(recorder.path) if recorder.path is not None else None
         result = state.pipeline.analyze(recorder.to_trace(), path=path, redacted=True)
         report.tracebench = result.model_dump(mode="json")  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ workers) and writes the end-of-session summary.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import time
@@ -68,6 +69,12 @@ class TracebenchState:
                     for p in plist]
         self.redactor = Redactor(patterns)
         self._pipeline: Pipeline | None = None
+        self.results: list[dict[str, Any] | Deferred] = []
+        """Per-test results in test order: plain dicts from reports (analysed at the test's
+        end, what xdist carries), or traces whose analysis waits for the session's end."""
+        self.defer = False
+        """Analyse at the session's end: set when no per-test gate, JUnit property or
+        pytest-html column needs a test's score while it runs (issue 17)."""
 
     @property
     def pipeline(self) -> Pipeline:
@@ -86,6 +93,8 @@ class TracebenchState:
 
     def notify_finished(self, recorder: TraceRecorder) -> None:
         """Tell plugins a trace is complete; a plugin that raises only costs a warning."""
+        if not self.pm.hook.tracebench_trace_finished.get_hookimpls():
+            return  # nobody listens: building the trace again cost a tenth of a short test
         path = str(recorder.path) if recorder.path is not None else None
         try:
             self.pm.hook.tracebench_trace_finished(trace=recorder.to_trace(), path=path)
@@ -109,6 +118,29 @@ class GateStat:
         self.gate = gate
 
 
+@dataclasses.dataclass
+class Deferred:
+    """A finished trace analysed at the session's end: by its file when that was written
+    whole (the recorder and its lines are let go), else by its recorder."""
+
+    path: str | None
+    recorder: TraceRecorder | None = None
+
+    @classmethod
+    def of(cls, recorder: TraceRecorder) -> Deferred:
+        path = str(recorder.path) if recorder.path is not None else None
+        if path is not None and recorder.write_error is None:
+            return cls(path)
+        return cls(path, recorder)
+
+    def analyze(self, pipeline: Pipeline) -> TraceResult:
+        from .storage import load_trace
+
+        trace = self.recorder.to_trace() if self.recorder is not None else \
+            load_trace(self.path)  # type: ignore[arg-type]
+        return pipeline.analyze(trace, path=self.path, redacted=True)
+
+
 class TracebenchSession:
     """Collects per-test results from reports; at the end builds the report, applies the
     session gates, writes JSON and saved runs, and prints the summary."""
@@ -116,7 +148,7 @@ class TracebenchSession:
     def __init__(self, state: TracebenchState, config: pytest.Config) -> None:
         self.state = state
         self.config = config
-        self.results: list[dict[str, Any]] = []
+        self.results = state.results
         self.report: EvaluationReport | None = None
         self.errors: list[str] = []
         self.saved: Path | None = None
@@ -164,7 +196,8 @@ class TracebenchSession:
         settings = self.state.settings
         if session.exitstatus == pytest.ExitCode.INTERRUPTED:
             self._interrupted()
-        results = [TraceResult.model_validate(r) for r in self.results]
+        results = [r.analyze(self.state.pipeline) if isinstance(r, Deferred)
+                   else TraceResult.model_validate(r) for r in self.results]
         report = build_report(results, settings, cwd=self.config.invocation_params.dir,
                               redactor=self.state.redactor if settings.redact else None)
         baseline = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from types import ModuleType
 
@@ -49,3 +50,30 @@ def test_ratios_verdicts_and_slopes_come_from_the_numbers(tmp_path: Path) -> Non
 def test_loglog_slope_tells_quadratic_from_linear() -> None:
     report = _module()
     assert abs(report.loglog_slope([(10, 1.0), (100, 100.0), (1000, 10000.0)]) - 2.0) < 1e-9
+
+
+def test_a_partial_run_refreshes_its_block_and_nothing_else(tmp_path: Path) -> None:
+    report = _module()
+    data = {
+        "machine_info": {"cpu": {"brand_raw": "Test CPU", "count": 2}, "python_version": "3.11"},
+        "datetime": "2026-12-02",
+        "benchmarks": [
+            _bench("test_floor_pytest_plugin_disabled", 1.0, cpu_s=0.5),
+            _bench("test_pytest_plugin_installed_off", 1.01,
+                   floor="test_floor_pytest_plugin_disabled", cpu_s=0.55),
+        ],
+    }
+    bench = tmp_path / "perf.json"
+    bench.write_text(json.dumps(data))
+    out, notes = tmp_path / "performance.md", tmp_path / "performance-notes.md"
+    out.write_text("# Performance\n\n| `test_other` | 1 s |\n\nnotes\n")
+    notes.write_text("notes\n")
+    name = "benchmarks/perf/x.py"
+    for _ in range(2):  # the second run replaces the first block
+        assert report.main(["--section", name, str(bench), str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith("# Performance\n\n| `test_other` | 1 s |\n\nnotes\n")
+    assert text.count(f"<!-- perf:{name} -->") == 1
+    assert "1.01x | ≤ 1.02x | yes |" in text
+    assert "| `test_pytest_plugin_installed_off` | 550.00 ms | 500.00 ms | 1.10x |" in text
+    assert notes.read_text().count(f"<!-- /perf:{name} -->") == 1

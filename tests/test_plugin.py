@@ -42,7 +42,8 @@ def test_fixture_records_one_file_per_test_with_header_steps_end(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(test_agent=AGENT_TEST)
-    reprec = pytester.inline_run("--tracebench")
+    # JUnit properties need each test's score as it ends: results travel on its report.
+    reprec = pytester.inline_run("--tracebench", "--junit-xml=junit.xml")
     reprec.assertoutcome(passed=2, failed=1)
     traces = _traces(pytester.path)
     assert set(traces) == {"test_agent.py::test_solves", "test_agent.py::test_fails"}

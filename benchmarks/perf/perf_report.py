@@ -25,6 +25,8 @@ TARGETS: dict[str, tuple[float, str]] = {
     "test_analyze_1000_traces[1]": (2.0, "pipeline >= 0.5x orjson.loads throughput"),
     "test_analyze_1000_traces[2]": (2.0, "pipeline >= 0.5x orjson.loads throughput"),
     "test_pytest_with_tracebench": (1.15, "pytest --tracebench <= 1.15x without"),
+    "test_pytest_with_tracebench_per_test": (1.15, "pytest --tracebench <= 1.15x without"),
+    "test_pytest_plugin_installed_off": (1.02, "installed, off <= 1.02x -p no:tracebench"),
     "test_detect_all_10k_steps": (1.0, "all detectors cost less than loading"),
 }
 
@@ -78,6 +80,17 @@ def render(data: dict[str, Any]) -> str:
         lines.append(f"| `{name}` | {_time(median[name])} | `{floor}` | "
                      f"{_time(median[floor])} | {ratio:.2f}x | "
                      f"{'' if target is None else f'≤ {target[0]}x'} | {verdict} |")
+    cpu = {name: b["extra_info"]["cpu_s"] for name, b in benches.items()
+           if "cpu_s" in b.get("extra_info", {})}
+    cpu_rows = [(name, b["extra_info"]["floor"]) for name, b in benches.items()
+                if name in cpu and b["extra_info"].get("floor") in cpu]
+    if cpu_rows:
+        lines += ["", "## CPU-time ratios (subprocess benchmarks; less disturbed by a shared "
+                  "host than wall time)", "",
+                  "| subject | CPU | floor CPU | ratio |", "|---|---|---|---|"]
+        for name, floor in cpu_rows:
+            lines.append(f"| `{name}` | {_time(cpu[name])} | {_time(cpu[floor])} | "
+                         f"{cpu[name] / cpu[floor]:.2f}x |")
     series: dict[str, list[tuple[float, float]]] = {}
     for bench in benches.values():
         info = bench.get("extra_info", {})
@@ -102,9 +115,40 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_section(data: dict[str, Any], name: str) -> str:
+    """The ratio, CPU and other tables of one partial run (``--section``), with its date:
+    for a few benchmarks rerun without the whole suite."""
+    text = render(data)
+    body = text.split("## Ratios to floors", 1)[1]
+    machine = next(line for line in text.splitlines() if line.startswith("Machine: "))
+    return (f"<!-- perf:{name} -->\n### Ratios to floors (partial run: "
+            f"`pytest {name} --benchmark-only`)\n\n{machine}\n{body.replace('## ', '#### ')}"
+            f"<!-- /perf:{name} -->")
+
+
+def splice(text: str, name: str, section: str) -> str:
+    """``text`` with the block between ``<!-- perf:NAME -->`` markers replaced by ``section``
+    (appended when absent)."""
+    begin, end = f"<!-- perf:{name} -->", f"<!-- /perf:{name} -->"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        return head + section + rest.split(end, 1)[1]
+    return text.rstrip("\n") + "\n\n" + section + "\n"
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 4 and argv[0] == "--section":
+        # perf_report.py --section BENCH_FILE BENCHMARK.json OUT.md: refresh one block in the
+        # notes and in OUT.md, leaving the full run's table as it was measured.
+        name, data = argv[1], json.loads(Path(argv[2]).read_text())
+        section = render_section(data, name)
+        for target in (Path(argv[3]).with_name("performance-notes.md"), Path(argv[3])):
+            target.write_text(splice(target.read_text(), name, section))
+        print(f"updated {argv[3]}")
+        return 0
     if len(argv) != 2:
-        print("usage: perf_report.py BENCHMARK.json OUT.md", file=sys.stderr)
+        print("usage: perf_report.py BENCHMARK.json OUT.md\n"
+              "       perf_report.py --section NAME BENCHMARK.json OUT.md", file=sys.stderr)
         return 2
     data = json.loads(Path(argv[0]).read_text())
     text = render(data)

@@ -464,11 +464,17 @@ static int scan_pairs(const StepWriter *w, const unsigned char *p, Py_ssize_t n)
     const uint8_t *table = w->pair_group;
     Py_ssize_t i = 0;
     for (; i + 9 <= n; i += 8) {
+        uint8_t group[8];
         unsigned any = 0;
+        for (int j = 0; j < 8; j++) {
+            group[j] = table[PAIR_KEY(p[i + j], p[i + j + 1])];
+            any |= group[j];
+        }
+        if (any == 0)
+            continue;
         for (int j = 0; j < 8; j++)
-            any |= table[PAIR_KEY(p[i + j], p[i + j + 1])];
-        if (any != 0 && scan_positions(w, p, n, i, i + 8))
-            return 1;
+            if (group[j] != 0 && verify_group(w, p, n, i + j, group[j]))
+                return 1;
     }
     return scan_positions(w, p, n, i, n);
 }

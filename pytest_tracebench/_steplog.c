@@ -329,8 +329,10 @@ static void init_lower(void) {
 /* UTF-8 lead bytes of the four non-ASCII letters that case-insensitive patterns match as
  * ASCII letters (U+0130 I, U+0131 i, U+017F s, U+212A K): a line holding one is scanned by
  * the full patterns, as the Python pre-check does. */
+static const unsigned char SPECIAL_PAIRS[4][2] = {{0xC4, 0xB0}, {0xC4, 0xB1}, {0xC5, 0xBF},
+                                                  {0xE2, 0x84}};
+
 static int special_letter(const unsigned char *p, Py_ssize_t left) {
-    /* LOWER leaves bytes >= 0x80 as they are, so these tests see the raw bytes. */
     if (left >= 2 && p[0] == 0xC4 && (p[1] == 0xB0 || p[1] == 0xB1))
         return 1;
     if (left >= 2 && p[0] == 0xC5 && p[1] == 0xBF)
@@ -339,6 +341,14 @@ static int special_letter(const unsigned char *p, Py_ssize_t left) {
         return 1;
     return 0;
 }
+
+/* The pair table's key for the two bytes at p: both bytes with bit 0x20 set. Setting that bit
+ * folds 'A'..'Z' onto 'a'..'z' as LOWER does (and merges some other bytes, which only makes
+ * a key shared by more texts), so fold(LOWER(x)) == fold(x): a text holding a trigger in any
+ * case has the trigger's key where the trigger starts. */
+#define PAIR_KEY(a, b) (((unsigned)(a) | ((unsigned)(b) << 8)) | 0x2020u)
+#define PAIR_TABLE_SIZE 65536
+#define MAX_GROUPS 255 /* group ids are bytes; 0 is "no trigger starts with this pair" */
 
 /* -- the writer type -------------------------------------------------------------------- */
 
@@ -359,22 +369,23 @@ typedef struct {
     Py_ssize_t limit;  /* longest line the fast path writes */
     int scan;          /* 0: redaction off; 1: triggers below; 2: always the slow path */
     Py_ssize_t ntriggers;
+    /* The triggers, sorted by the key of their first two bytes (PAIR_KEY); those sharing a
+     * key form a group, triggers[group_start[g] .. group_start[g + 1]). */
     Trigger triggers[MAX_TRIGGERS];
-    uint8_t first_pair[8192]; /* bit per (lowercase byte, lowercase byte) starting a trigger */
-    /* The triggers are sorted by first byte; those starting with byte b are
-     * triggers[by_first[b] .. by_first[b + 1]). With a few hundred triggers most text
-     * positions pass the pair test (English pairs start many of them), so verification
-     * must only look at the triggers that can start there. */
-    uint16_t by_first[257];
+    /* pair_group[PAIR_KEY(a, b)]: the group of the triggers whose first two bytes have that
+     * key, 0 for none. One byte load per text position rules out most positions (a few
+     * percent of English and code pairs start a trigger); only the triggers of the pair
+     * found are compared. (With ~200 triggers the SIMD nibble filter this replaces let
+     * more than half of all positions through, each verified against every trigger with
+     * the same first byte: the pre-check cost more than the rest of a step.) 64 KiB, of
+     * which ASCII text touches about 8. */
+    uint8_t *pair_group;
+    uint16_t group_start[MAX_GROUPS + 2];
+    uint8_t group_special[MAX_GROUPS + 1]; /* the group is a special letter's first bytes */
     int closed;               /* the trace has ended: every emit() declines */
     long long stamp_sec;      /* the whole seconds last stamped, and their text */
     char stamp_sec_text[32];
     int stamp_sec_len;
-    int teddy;                /* the SIMD prefilter below is set up and the CPU has SSSE3 */
-    uint8_t bucket[MAX_TRIGGERS];
-    /* Nibble tables of the SIMD prefilter: for byte k (0..2) of a candidate, the buckets whose
-     * triggers have that low / high nibble there (bytes folded with | 0x20). */
-    uint8_t lo[3][16], hi[3][16];
     /* The recorder's state the bound step()/command() need, kept here so that a step is one
      * C call (the Python method around it was a fifth of a step): */
     Py_ssize_t next_index; /* the next step index (next(writer)) */
@@ -385,46 +396,48 @@ typedef struct {
     PyObject *declined;    /* declined(recorder, call, index, args, exc): the Python path */
 } StepWriter;
 
-#define SPECIAL_BUCKET 7
-
-static void set_pair(StepWriter *w, unsigned a, unsigned c) {
-    unsigned key = (a << 8) | c;
-    w->first_pair[key >> 3] |= (uint8_t)(1u << (key & 7));
-}
+static unsigned trigger_key(const Trigger *t) { return PAIR_KEY(t->text[0], t->text[1]); }
 
 static int trigger_cmp(const void *x, const void *y) {
-    const Trigger *a = x, *b = y;
-    return (int)a->text[0] - (int)b->text[0];
+    unsigned a = trigger_key(x), b = trigger_key(y);
+    return a < b ? -1 : a > b;
 }
 
-/* Sort the triggers by first byte and record where each first byte's run starts. */
-static void index_triggers(StepWriter *w) {
+/* Sort the triggers into groups by pair key and fill the pair table. 0 when there are more
+ * groups than the table's bytes can name (the caller then scans every line in Python). */
+static int index_triggers(StepWriter *w) {
     qsort(w->triggers, (size_t)w->ntriggers, sizeof(Trigger), trigger_cmp);
-    Py_ssize_t t = 0;
-    for (int b = 0; b <= 256; b++) {
-        while (b < 256 && t < w->ntriggers && w->triggers[t].text[0] < b)
-            t++;
-        w->by_first[b] = (uint16_t)(b < 256 ? t : w->ntriggers);
+    unsigned groups = 0;
+    for (Py_ssize_t t = 0; t < w->ntriggers; t++) {
+        unsigned key = trigger_key(&w->triggers[t]);
+        if (t == 0 || key != trigger_key(&w->triggers[t - 1])) {
+            if (++groups > MAX_GROUPS - 4)
+                return 0;
+            w->pair_group[key] = (uint8_t)groups;
+            w->group_start[groups] = (uint16_t)t;
+            w->group_special[groups] = 0;
+        }
     }
+    w->group_start[groups + 1] = (uint16_t)w->ntriggers;
+    for (int s = 0; s < 4; s++) { /* empty groups that look for the special letters */
+        unsigned key = PAIR_KEY(SPECIAL_PAIRS[s][0], SPECIAL_PAIRS[s][1]);
+        w->pair_group[key] = (uint8_t)++groups;
+        w->group_special[groups] = 1;
+        w->group_start[groups] = w->group_start[groups + 1] = (uint16_t)w->ntriggers;
+    }
+    return 1;
 }
 
-/* Does a trigger (or a special letter) start at p[k]? `buckets` narrows the candidates:
- * 0xFF means any trigger. */
-static int verify_at(const StepWriter *w, const unsigned char *p, Py_ssize_t n, Py_ssize_t k,
-                     unsigned buckets) {
-    if (n - k < 2)
-        return 0;
-    unsigned a = LOWER[p[k]], c = LOWER[p[k + 1]];
-    unsigned key = (a << 8) | c;
-    if (!((w->first_pair[key >> 3] >> (key & 7)) & 1))
-        return 0; /* the exact first two bytes rule it out: most SIMD candidates end here */
-    if (a >= 0x80)
+/* Does a trigger of group g (or a special letter) start at p[k]? Exact, with LOWER. */
+static int verify_group(const StepWriter *w, const unsigned char *p, Py_ssize_t n,
+                        Py_ssize_t k, unsigned g) {
+    if (w->group_special[g])
         return special_letter(p + k, n - k);
-    for (Py_ssize_t t = w->by_first[a]; t < w->by_first[a + 1]; t++) {
+    for (Py_ssize_t t = w->group_start[g]; t < w->group_start[g + 1]; t++) {
         const Trigger *tr = &w->triggers[t];
-        if (!((buckets >> w->bucket[t]) & 1) || tr->text[1] != c || tr->len > n - k)
+        if (tr->len > n - k)
             continue;
-        Py_ssize_t m = 2;
+        Py_ssize_t m = 0;
         while (m < tr->len && LOWER[p[k + m]] == tr->text[m])
             m++;
         if (m == tr->len)
@@ -433,136 +446,64 @@ static int verify_at(const StepWriter *w, const unsigned char *p, Py_ssize_t n, 
     return 0;
 }
 
-/* Positions start..n-1, one byte pair at a time. */
-static int scan_scalar(const StepWriter *w, const unsigned char *p, Py_ssize_t n,
-                       Py_ssize_t start) {
-    const uint8_t *pairs = w->first_pair;
-    for (Py_ssize_t i = start; i + 1 < n; i++) {
-        unsigned key = ((unsigned)LOWER[p[i]] << 8) | LOWER[p[i + 1]];
-        if ((pairs[key >> 3] >> (key & 7)) & 1 && verify_at(w, p, n, i, 0xFFFFu))
+/* Positions start..n-2, one at a time. */
+static int scan_positions(const StepWriter *w, const unsigned char *p, Py_ssize_t n,
+                          Py_ssize_t start, Py_ssize_t stop) {
+    const uint8_t *table = w->pair_group;
+    for (Py_ssize_t i = start; i < stop && i + 1 < n; i++) {
+        unsigned g = table[PAIR_KEY(p[i], p[i + 1])];
+        if (g != 0 && verify_group(w, p, n, i, g))
             return 1;
     }
     return 0;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define HAVE_TEDDY 1
-
-/* The first three bytes of every position of 16 at a time, against the triggers' first three
- * bytes by nibble lookup (the "Teddy" technique): a few instructions per 16 bytes, and only
- * positions where all three bytes could belong to a trigger of the same bucket are verified.
- * Returns 1 on a trigger, else 0 with *done set to the first position not yet looked at. */
-__attribute__((target("ssse3"))) static int scan_teddy(const StepWriter *w,
-                                                       const unsigned char *p, Py_ssize_t n,
-                                                       Py_ssize_t *done) {
-    const __m128i nibble = _mm_set1_epi8(0x0f), fold = _mm_set1_epi8(0x20);
-    __m128i lo[3], hi[3];
-    for (int k = 0; k < 3; k++) {
-        lo[k] = _mm_loadu_si128((const __m128i *)w->lo[k]);
-        hi[k] = _mm_loadu_si128((const __m128i *)w->hi[k]);
-    }
+/* The pair-table scan, eight positions per branch: the lookups of a block are independent,
+ * and a block none of whose pairs starts a trigger (most of them) costs one test. */
+static int scan_pairs(const StepWriter *w, const unsigned char *p, Py_ssize_t n) {
+    const uint8_t *table = w->pair_group;
     Py_ssize_t i = 0;
-    for (; i + 18 <= n; i += 16) {
-        __m128i m = _mm_set1_epi8(-1);
-        for (int k = 0; k < 3; k++) {
-            __m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(p + i + k)), fold);
-            __m128i l = _mm_shuffle_epi8(lo[k], _mm_and_si128(v, nibble));
-            __m128i h = _mm_shuffle_epi8(hi[k], _mm_and_si128(_mm_srli_epi16(v, 4), nibble));
-            m = _mm_and_si128(m, _mm_and_si128(l, h));
+    for (; i + 9 <= n; i += 8) {
+        uint8_t group[8];
+        unsigned any = 0;
+        for (int j = 0; j < 8; j++) {
+            group[j] = table[PAIR_KEY(p[i + j], p[i + j + 1])];
+            any |= group[j];
         }
-        unsigned none = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(m, _mm_setzero_si128()));
-        if (none == 0xFFFFu)
+        if (any == 0)
             continue;
-        uint8_t lanes[16];
-        _mm_storeu_si128((__m128i *)lanes, m);
-        unsigned candidates = ~none & 0xFFFFu;
-        while (candidates != 0) {
-            int j = __builtin_ctz(candidates);
-            candidates &= candidates - 1;
-            if (verify_at(w, p, n, i + j, lanes[j]))
+        for (int j = 0; j < 8; j++)
+            if (group[j] != 0 && verify_group(w, p, n, i + j, group[j]))
+                return 1;
+    }
+    return scan_positions(w, p, n, i, n);
+}
+
+/* The reference the pair scan is tested against: every trigger compared at every position. */
+static int scan_naive(const StepWriter *w, const unsigned char *p, Py_ssize_t n) {
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (special_letter(p + k, n - k))
+            return 1;
+        for (Py_ssize_t t = 0; t < w->ntriggers; t++) {
+            const Trigger *tr = &w->triggers[t];
+            Py_ssize_t m = 0;
+            while (m < tr->len && k + m < n && LOWER[p[k + m]] == tr->text[m])
+                m++;
+            if (m == tr->len)
                 return 1;
         }
     }
-    *done = i;
     return 0;
 }
 
-static void teddy_add(StepWriter *w, int k, unsigned char byte, unsigned bucket) {
-    byte |= 0x20;
-    w->lo[k][byte & 15] |= (uint8_t)(1u << bucket);
-    w->hi[k][byte >> 4] |= (uint8_t)(1u << bucket);
-}
-
-/* Buckets by first character. The first characters most common in text get a bucket each
- * (a nibble lookup cannot tell 0x61|0x74 from 0x64|0x71, and a shared bucket lets the second
- * byte of one trigger pass for another's: "te" would pass for "se"cret); the rest share by
- * high nibble, so their first byte's test stays exact. */
-static void teddy_setup(StepWriter *w) {
-    static const char by_frequency[] = "etaoinshrdlcumwfgypbvkjxqz";
-    w->teddy = 0;
-    if (!__builtin_cpu_supports("ssse3"))
-        return;
-    memset(w->lo, 0, sizeof(w->lo));
-    memset(w->hi, 0, sizeof(w->hi));
-    int starts[256] = {0};
-    for (Py_ssize_t t = 0; t < w->ntriggers; t++)
-        starts[w->triggers[t].text[0]] = 1;
-    int first_bucket[256];
-    int used = 0;
-    for (int c = 0; c < 256; c++)
-        first_bucket[c] = -1;
-    for (const char *f = by_frequency; *f != 0 && used < 4; f++)
-        if (starts[(unsigned char)*f])
-            first_bucket[(unsigned char)*f] = used++;
-    int high_bucket[16];
-    for (int h = 0; h < 16; h++)
-        high_bucket[h] = -1;
-    for (int c = 0; c < 256; c++) {
-        if (!starts[c] || first_bucket[c] >= 0)
-            continue;
-        int high = (c | 0x20) >> 4;
-        if (high_bucket[high] < 0)
-            high_bucket[high] = used < SPECIAL_BUCKET ? used++ : SPECIAL_BUCKET - 1;
-        first_bucket[c] = high_bucket[high];
-    }
-    for (Py_ssize_t t = 0; t < w->ntriggers; t++) {
-        const Trigger *tr = &w->triggers[t];
-        if (tr->len < 3)
-            return; /* a 2-byte trigger: the scalar scan handles it */
-        w->bucket[t] = (uint8_t)first_bucket[tr->text[0]];
-        for (int k = 0; k < 3; k++)
-            teddy_add(w, k, tr->text[k], w->bucket[t]);
-    }
-    /* U+0130, U+0131 (C4 B0/B1), U+017F (C5 BF), U+212A (E2 84 AA): any third byte. */
-    static const unsigned char special[4][2] = {{0xC4, 0xB0}, {0xC4, 0xB1}, {0xC5, 0xBF},
-                                                {0xE2, 0x84}};
-    for (int s = 0; s < 4; s++)
-        for (int k = 0; k < 2; k++)
-            teddy_add(w, k, special[s][k], SPECIAL_BUCKET);
-    for (int b = 0; b < 16; b++) {
-        w->lo[2][b] |= 1u << SPECIAL_BUCKET;
-        w->hi[2][b] |= 1u << SPECIAL_BUCKET;
-    }
-    w->teddy = 1;
-}
-#endif
-
-/* 1 when the line may hold a secret (a trigger, or a letter that folds to ASCII). */
-static int might_contain(const StepWriter *w, const unsigned char *p, Py_ssize_t n,
-                         int allow_simd) {
+/* 1 when the line may hold a secret (a trigger, or a letter that folds to ASCII).
+ * fast = 0: the naive reference scan, for tests. */
+static int might_contain(const StepWriter *w, const unsigned char *p, Py_ssize_t n, int fast) {
     if (w->scan == 0)
         return 0;
     if (w->scan == 2)
         return 1;
-    Py_ssize_t start = 0;
-#ifdef HAVE_TEDDY
-    if (w->teddy && allow_simd && scan_teddy(w, p, n, &start))
-        return 1;
-#else
-    (void)allow_simd;
-#endif
-    return scan_scalar(w, p, n, start);
+    return fast ? scan_pairs(w, p, n) : scan_naive(w, p, n);
 }
 
 static int write_all(int fd, const char *data, Py_ssize_t n) {
@@ -596,7 +537,6 @@ static int StepWriter_init(StepWriter *self, PyObject *args, PyObject *kwds) {
     Py_INCREF(Py_None);
     Py_XSETREF(self->parent, Py_None);
     self->stamp_sec_len = 0;
-    self->teddy = 0;
     self->limit = limit < 0 ? 0 : (limit > PY_SSIZE_T_MAX / 8 ? PY_SSIZE_T_MAX / 8 : limit);
     PyMem_Free(self->mem);
     self->mem = NULL;
@@ -604,8 +544,9 @@ static int StepWriter_init(StepWriter *self, PyObject *args, PyObject *kwds) {
     self->file_first = 0;
     struct stat st;
     self->in_file = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    memset(self->first_pair, 0, sizeof(self->first_pair));
     self->ntriggers = 0;
+    PyMem_Free(self->pair_group);
+    self->pair_group = NULL;
     if (!redact) {
         self->scan = 0;
         return 0;
@@ -640,23 +581,23 @@ static int StepWriter_init(StepWriter *self, PyObject *args, PyObject *kwds) {
         Trigger *tr = &self->triggers[self->ntriggers++];
         memcpy(tr->text, text, (size_t)n);
         tr->len = n;
-        set_pair(self, tr->text[0], tr->text[1]);
     }
     Py_DECREF(seq);
-    index_triggers(self);
-    set_pair(self, 0xC4, 0xB0);
-    set_pair(self, 0xC4, 0xB1);
-    set_pair(self, 0xC5, 0xBF);
-    set_pair(self, 0xE2, 0x84);
-#ifdef HAVE_TEDDY
-    if (self->scan == 1)
-        teddy_setup(self);
-#endif
+    if (self->scan != 1)
+        return 0;
+    self->pair_group = PyMem_Calloc(PAIR_TABLE_SIZE, 1);
+    if (self->pair_group == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (!index_triggers(self))
+        self->scan = 2; /* more first pairs than the table can name: scan in Python */
     return 0;
 }
 
 static void StepWriter_dealloc(StepWriter *self) {
     PyMem_Free(self->mem);
+    PyMem_Free(self->pair_group);
     Py_XDECREF(self->parent);
     Py_XDECREF(self->kinds);
     Py_XDECREF(self->owner);

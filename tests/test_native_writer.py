@@ -181,6 +181,48 @@ def test_the_native_secret_check_never_misses_what_the_patterns_find(parts: list
         assert simd
 
 
+def _reference_might_contain(data: bytes) -> bool:
+    """The pre-check by its definition, without the native scanner: a trigger anywhere in the
+    ASCII-lowercased bytes, or one of the letters that fold to ASCII."""
+    lowered = data.lower()  # bytes.lower() folds A-Z only, as the native LOWER table does
+    text = data.decode("utf-8", "surrogatepass")
+    return any(t.encode() in lowered for t in BUILTIN_TRIGGERS) or any(
+        letter in text for letter in "\u0130\u0131\u017f\u212a")
+
+
+@FUZZ
+@given(parts=st.lists(st.one_of(st.text(max_size=40), st.sampled_from(BUILTIN_TRIGGERS),
+                                st.sampled_from([t.upper() for t in BUILTIN_TRIGGERS]),
+                                st.sampled_from([t[:-1] for t in BUILTIN_TRIGGERS]),
+                                st.sampled_from(["_", "\x7f", "@", "`", "[", "{", "\x0f"])),
+                      max_size=16))
+def test_the_pair_table_scan_finds_exactly_the_triggers(parts: list[str]) -> None:
+    """The fast scan answers as the definition does, on every block alignment: no trigger
+    missed, and no text flagged for a pair that only shares a trigger's folded key."""
+    from pytest_tracebench import _steplog
+
+    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    text = "".join(parts)
+    for pad in range(9):
+        data = ("." * pad + text).encode("utf-8", "surrogatepass")
+        assert writer.might_contain(data) == _reference_might_contain(data), (pad, text)
+
+
+def test_bytes_that_only_share_a_trigger_s_folded_pair_are_not_flagged() -> None:
+    """The pair table folds with | 0x20 ('_' and DEL share a key); the check after it is exact."""
+    from pytest_tracebench import _steplog
+
+    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    for trigger in BUILTIN_TRIGGERS:
+        head = trigger[0]
+        if head.isalpha():
+            continue
+        twin = chr(ord(head) ^ 0x20)  # the other byte of the same folded key
+        data = (" " + twin + trigger[1:] + " ").encode()
+        assert writer.might_contain(data) == _reference_might_contain(data), trigger
+        assert writer.might_contain((" " + trigger + " ").encode()), trigger
+
+
 @pytest.mark.parametrize("offset", range(0, 40, 3))
 @pytest.mark.parametrize("trigger", ["sk-", "password", "private key", "://", "AKIA", "xox",
                                      "\u212a", "\u017f"])

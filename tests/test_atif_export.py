@@ -115,13 +115,13 @@ def test_tool_names_are_the_agents_own(tmp_path: Path) -> None:
 def test_a_kind_the_name_does_not_imply_survives(tmp_path: Path) -> None:
     builder = _builder()
     # A harness tool whose output our importer knew to be a test run.
-    builder.add("test", "run_tests", input={"suite": "unit"},
+    builder.add("test", "harness_check", input={"suite": "unit"},
                 output={"passed": 3, "failed": 0, "stdout": "3 passed"})
     trace = builder.build()
     (call,) = to_atif(trace)["steps"][0]["tool_calls"]
-    assert call["extra"] == {"tracebench": {"name": "run_tests", "kind": "test"}}
+    assert call["extra"] == {"tracebench": {"name": "harness_check", "kind": "test"}}
     again = _through_atif(trace, tmp_path)
-    assert _names(again) == [("test", "run_tests")]
+    assert _names(again) == [("test", "harness_check")]
 
 
 def test_one_model_call_is_one_atif_step(tmp_path: Path) -> None:

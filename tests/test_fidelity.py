@@ -37,7 +37,12 @@ PLANNING_TOOLS = {"todowrite", "think", "plan", "update_plan"}
 
 #: Samples that fail today, by path under native/, with what is wrong. Remove an entry when
 #: the branch that mends it is merged (the test fails on an entry that passes).
-KNOWN_GAPS: dict[str, str] = {}
+KNOWN_GAPS: dict[str, str] = {
+    "aider/aider__chat-history.md":
+        "aider's own fixture: 645 action steps against 659 by the raw reader; two `aider "
+        "--apply` sessions hold edits that are not in the history, and /run, /test and "
+        "automatic lint runs are counted differently: not yet reconciled",
+}
 
 
 # -- independent readers: the number of actions in a raw file ----------------------------------
@@ -168,15 +173,13 @@ def _mini_swe_agent(path: Path) -> int:
 
 
 def _aider(path: Path) -> int:
-    """Per reply: its SEARCH/REPLACE blocks, or (whole-file edits) its 'Applied edit to'
-    lines; plus the user's /run and /test commands."""
-    count = 0
-    for reply in re.split(r"^#### ", path.read_text(encoding="utf-8"), flags=re.M):
-        blocks = len(re.findall(r"^>>>>>>> REPLACE", reply, re.M))
-        applied = len(re.findall(r"^> Applied edit to ", reply, re.M))
-        count += blocks or applied
-        count += bool(re.match(r"/(run|test)\b", reply))
-    return count
+    """The edits aider reports (tests/test_import_aider.py's reader of the raw Markdown: each
+    applied edit, each block it reports as failing), plus the user's /run and /test commands."""
+    from .test_import_aider import count_edits
+
+    runs = sum(bool(re.match(r"/(run|test)\b", reply))
+               for reply in re.split(r"^#### ", path.read_text(encoding="utf-8"), flags=re.M))
+    return count_edits(path) + runs
 
 
 def reader_for(path: Path) -> Callable[[Path], int]:

@@ -262,10 +262,9 @@ def pytest_runtest_makereport(
 
         recorder.end(status, outcome_of_test(report))  # type: ignore[arg-type]
     state = item.config.stash[STATE_KEY]  # a recorder was made: the state exists
-    if state.settings.enabled or _marker_gates(item):
-        marker = item.get_closest_marker("tracebench")
-        if state.settings.enabled and state.defer and not (
-                marker and ("min_score" in marker.kwargs or "fail_on" in marker.kwargs)):
+    gated = _marker_gates(item)
+    if state.settings.enabled or gated:
+        if state.settings.enabled and state.defer and not gated:
             from .session import Deferred
 
             state.results.append(Deferred.of(recorder))  # analysed at the session's end

@@ -17,12 +17,7 @@ import pluggy
 from .config import Settings
 from .models import Finding, Trace, TraceResult
 from .redaction import Redactor, redact_json, redact_trace, redactor_from_settings
-from .usage import step_usage, token_count
-
-
-def _tokens(trace: Trace) -> int:
-    return sum(token_count(usage) for step in trace.steps
-               if (usage := step_usage(step)) is not None)
+from .usage import trace_tokens
 
 
 def _duration(trace: Trace) -> float | None:
@@ -122,7 +117,7 @@ def summarize(trace: Trace, *, path: str | None = None) -> TraceResult:
         outcome=outcome,
         step_count=len(trace.steps),
         step_kinds=dict(sorted(kinds.items())),
-        tokens=_tokens(trace),
+        tokens=trace_tokens(trace),
         duration=_duration(trace),
         warnings=list(trace.warnings),
     )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..detectors._view import TraceView, is_test_path, view_of
 from ..detectors.testing import final_patch, is_diff
 from ..models import Trace
-from ..usage import step_usage, token_count
+from ..usage import trace_tokens
 
 _LIMIT_STATUS = re.compile(r"cost|limit|context|timeout|time_out|max_?steps|exhaust", re.I)
 _DOCS = re.compile(r"\.(?:md|rst|txt|adoc)$|(?:^|/)(?:README|CHANGELOG|LICENSE)[^/]*$", re.I)
@@ -111,8 +111,7 @@ def behaviour_features(trace: Trace, view: TraceView | None = None) -> dict[str,
     features["project_tests_after_change"] = float(any(not view.is_adhoc(t) for t in after))
     features["own_checks_only"] = float(bool(checks) and all(_own(view, i) for i in checks))
     features["closing_doubt"] = float(_closing_doubt(view))
-    tokens = sum(token_count(usage) for step in trace.steps
-                 if (usage := step_usage(step)) is not None)
+    tokens = trace_tokens(trace)
     features["tokens"] = math.log1p(tokens)
     if not tokens:
         del features["tokens"]  # not recorded: says nothing

@@ -77,14 +77,11 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
                                                indent=2) + "\n")
             print(f"JSON: {json_path}", file=out)
         return 1 if collection.errors else 0
-    report = calibrate(collection, detectors, current, c=c if c is not None else DEFAULT_C,
-                       command=command, thresholds=thresholds)
-    if write_model and report.model != current and _is_configured(write_model, settings):
-        # The model written is the one the score will use: "the score now" is that model
-        # (the fit is deterministic, so measuring again gives the same fit).
-        report = calibrate(collection, detectors, report.model,
-                           c=c if c is not None else DEFAULT_C, command=command,
-                           thresholds=thresholds)
+    # Writing the model the score uses makes "the score now" the model fitted here.
+    installing = bool(write_model) and _is_configured(str(write_model), settings)
+    report = calibrate(collection, detectors, None if installing else current,
+                       c=c if c is not None else DEFAULT_C, command=command,
+                       thresholds=thresholds)
     if against is None:
         text = report.model_dump_json(indent=2)
     else:

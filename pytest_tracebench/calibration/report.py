@@ -109,15 +109,18 @@ def _costed(runs: Sequence[VerifiedRun]) -> tuple[list[VerifiedRun], list[float]
     return picked, [-(r.cost or 0.0) for r in picked]
 
 
-def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreModel, *,
-              features: Sequence[str] | None = None, c: float = DEFAULT_C,
+def calibrate(collection: Collection, detectors: Sequence[str], current: ScoreModel | None,
+              *, features: Sequence[str] | None = None, c: float = DEFAULT_C,
               command: str = "", thresholds: dict[str, dict[str, object]] | None = None
               ) -> CalibrationReport:
-    """Measure ``current`` and a model fitted on these runs, held out by source and task."""
+    """Measure ``current`` and a model fitted on these runs, held out by source and task.
+    ``current=None``: the score now is the model fitted here (it is about to be installed)."""
     runs = collection.runs
     names = list(features) if features is not None else list(WEIGHED)
     detectors = list(detectors)
     model = fit(runs, detectors, names, c=c, fitted_on={"command": command})
+    if current is None:
+        current = model
     costing = {t.name for t in model.terms if t.kind == "detector" and t.weight < 0}
     by_source = held_out(runs, detectors, names, by="source", c=c)
     by_task = held_out(runs, detectors, names, by="task", c=c)

@@ -17,14 +17,13 @@ as something the agent told the user.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from ..models import EndStatus
 from ..redaction import clip
-from ._build import TraceBuilder
+from ._build import TraceBuilder, unwrap_shell
 from ._terminal import render
 
 # An event header starts a line (after CR or LF: the pane may end a line with either).
@@ -79,19 +78,6 @@ def _seconds(duration: str) -> float:
         minutes, seconds = duration.split("m ")
         return int(minutes) * 60 + float(seconds.rstrip("s"))
     return float(duration.rstrip("s"))
-
-
-def unwrap_shell(command: str) -> tuple[str, str | None]:
-    """``bash -lc 'X'`` -> ``X`` (Codex runs every model command so and prints it joined with
-    shell quoting, which ``shlex`` reverses); other commands are returned unchanged."""
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return command, None
-    if len(words) == 3 and words[0].rsplit("/", 1)[-1] in ("bash", "sh", "zsh") and \
-            words[1] in ("-lc", "-c", "-l -c"):
-        return words[2], f"{words[0]} {words[1]}"
-    return command, None
 
 
 def _files(body: str) -> list[dict[str, Any]]:

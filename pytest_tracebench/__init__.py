@@ -12,9 +12,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import ConfigError, Settings
-    from .hookspecs import hookimpl, hookspec
-    from .models import (
+    from pytest_tracebench.hookspecs import hookimpl, hookspec
+    from pytest_tracebench.models import (
         REPORT_SCHEMA_VERSION,
         TRACE_SCHEMA_VERSION,
         AgentInfo,
@@ -30,9 +29,10 @@ if TYPE_CHECKING:
         TraceHeader,
         TraceResult,
     )
-    from .redaction import Redactor
-    from .storage import TraceLoadError, dump_trace, load_trace
-    from .tracer import RecorderError, TraceRecorder
+    from pytest_tracebench.record.recorder import RecorderError, TraceRecorder
+    from pytest_tracebench.record.redaction import Redactor
+    from pytest_tracebench.record.trace_file import TraceLoadError, dump_trace, load_trace
+    from pytest_tracebench.settings import ConfigError, Settings
 
 __version__ = "0.1.0"
 
@@ -66,10 +66,10 @@ __all__ = [
 
 
 _SOURCES: dict[str, str] = {
-    "ConfigError": "config", "Settings": "config", "hookimpl": "hookspecs",
-    "hookspec": "hookspecs", "Redactor": "redaction", "TraceLoadError": "storage",
-    "dump_trace": "storage", "load_trace": "storage", "RecorderError": "tracer",
-    "TraceRecorder": "tracer",
+    "ConfigError": "settings", "Settings": "settings", "hookimpl": "hookspecs",
+    "hookspec": "hookspecs", "Redactor": "record.redaction", "TraceLoadError": "record.trace_file",
+    "dump_trace": "record.trace_file", "load_trace": "record.trace_file",
+    "RecorderError": "record.recorder", "TraceRecorder": "record.recorder",
 }
 
 

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .config import Settings
-    from .models import Trace, TraceResult
+    from pytest_tracebench.models import Trace, TraceResult
+    from pytest_tracebench.settings import Settings
 
 INSTALL_HINT = ("the analysis tables need pandas (and pyarrow for Parquet): "
                 "pip install 'pytest-tracebench[analysis]'")
@@ -72,7 +72,7 @@ def _as_list(sources: str | Path | Iterable[str | Path]) -> list[str]:
 
 def _report_results(path: str) -> list[TraceResult] | None:
     """The results of a JSON report, or ``None`` when ``path`` is not one (a trace)."""
-    from .report.storage import ReportLoadError, load_report
+    from pytest_tracebench.report.saved_runs import ReportLoadError, load_report
 
     if not path.endswith(".json") or not Path(path).is_file():
         return None
@@ -89,8 +89,8 @@ def iter_results(sources: str | Path | Iterable[str | Path], settings: Settings 
                  ) -> Iterator[tuple[str, TraceResult]]:
     """``(source, result)`` for every run in ``sources``: reports read as they are, trace
     files and folders analysed (problems go to stderr and into ``errors``)."""
-    from ._analyze import analyze_paths
-    from .config import Settings
+    from pytest_tracebench.engines.local import analyze_paths
+    from pytest_tracebench.settings import Settings
 
     traces: list[str] = []
     for source in _as_list(sources):
@@ -175,7 +175,7 @@ def steps_df(sources: str | Path | Iterable[str | Path]) -> pd.DataFrame:
 
 
 def _all_steps(sources: list[str]) -> Iterator[dict[str, Any]]:
-    from .importers import import_path, iter_trace_inputs
+    from pytest_tracebench.importers import import_path, iter_trace_inputs
 
     for source in sources:
         results = _report_results(source)

@@ -18,11 +18,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from . import __version__
-from ._atomic import write_text
-from ._manager import PluginLoadError
-from ._ray_engine import EngineError
-from .config import (
+from pytest_tracebench import __version__
+from pytest_tracebench._atomic import write_text
+from pytest_tracebench.engines.ray import EngineError
+from pytest_tracebench.manager import PluginLoadError
+from pytest_tracebench.models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader
+from pytest_tracebench.record.redaction import redact_trace, redactor_from_settings
+from pytest_tracebench.record.trace_file import TraceLoadError, dump_trace
+from pytest_tracebench.report.saved_runs import ReportLoadError
+from pytest_tracebench.settings import (
     OPTIONS,
     ConfigError,
     Settings,
@@ -31,10 +35,6 @@ from .config import (
     find_pyproject,
     read_pyproject,
 )
-from .models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader
-from .redaction import redact_trace, redactor_from_settings
-from .report.storage import ReportLoadError
-from .storage import TraceLoadError, dump_trace
 
 _SCHEMAS: dict[str, type[BaseModel]] = {
     "trace": Trace,
@@ -49,7 +49,7 @@ def _out(line: str, file: Any = None) -> None:
     """Print one line. Every line we print can hold a file name or a string from a trace:
     control characters are shown escaped (``\\x0a``, ``\\x1b``), so a name holding a newline
     and terminal escapes cannot forge a line (``ok: 99 steps``) or recolour the terminal."""
-    from .report.terminal import clean
+    from pytest_tracebench.report.terminal import clean
 
     print(clean(line), file=file if file is not None else sys.stdout)
 
@@ -61,7 +61,7 @@ def _err(message: str) -> None:
 def load_inputs(paths: Sequence[str], fmt: str | None,
                 failures: list[str]) -> Iterator[tuple[Path, list[Trace]]]:
     """Import every input, reporting skips and failures on stderr as they happen."""
-    from .importers import get_importers, import_path, iter_trace_inputs
+    from pytest_tracebench.importers import get_importers, import_path, iter_trace_inputs
 
     importers = get_importers()
     seen_any = False
@@ -101,7 +101,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_formats(args: argparse.Namespace) -> int:
-    from .importers import get_importers
+    from pytest_tracebench.importers import get_importers
 
     for importer in get_importers():
         print(f"{importer.name:22} {importer.description}")
@@ -109,13 +109,13 @@ def _cmd_formats(args: argparse.Namespace) -> int:
 
 
 def _safe_name(text: str) -> str:
-    from .session import trace_filename
+    from pytest_tracebench.session import trace_filename
 
     return trace_filename(text).removesuffix(".jsonl")
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .exporters import AtifExportError, to_atif
+    from pytest_tracebench.exporters import AtifExportError, to_atif
 
     failures: list[str] = []
     loaded = list(load_inputs(args.paths, args.format, failures))
@@ -166,7 +166,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _cmd_detectors(args: argparse.Namespace) -> int:
-    from .pipeline import Pipeline
+    from pytest_tracebench.pipeline import Pipeline
 
     pipeline = Pipeline.from_settings(_settings(args))
     for detector in pipeline.detectors:
@@ -181,15 +181,21 @@ def _cmd_detectors(args: argparse.Namespace) -> int:
 def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
             base_dir: Path) -> bool:
     """Gates, output, saving: shared by analyze and report. True when every gate passed."""
-    from .gates import per_trace_gate, session_gates
-    from .report import find_run, load_report, render_terminal, save_run, write_report
+    from pytest_tracebench.report import (
+        find_run,
+        load_report,
+        render_terminal,
+        save_run,
+        write_report,
+    )
+    from pytest_tracebench.score.gates import per_trace_gate, session_gates
 
     baseline = None
     if settings.compare:
         baseline = load_report(find_run(base_dir, settings.compare))
     report.gates = session_gates(report, settings, baseline)
     if baseline is not None:
-        from .gates import compare_reports
+        from pytest_tracebench.score.gates import compare_reports
 
         report.comparison = compare_reports(baseline, report)
     if settings.min_score is not None or settings.fail_on:
@@ -204,7 +210,7 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
             write_report(report, settings.json_path)
             _out(f"JSON report: {settings.json_path}")
     if settings.html is not None:
-        from .report.html import write_dashboard
+        from pytest_tracebench.report.html import write_dashboard
 
         page = write_dashboard(report, settings.html,
                                redactor=redactor_from_settings(settings),
@@ -221,8 +227,8 @@ def _base_dir(settings: Settings) -> Path:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from ._analyze import analyze_paths
-    from .report import build_report
+    from pytest_tracebench.engines.local import analyze_paths
+    from pytest_tracebench.report import build_report
 
     if args.address is not None and args.engine != "ray":
         raise EngineError("--address names a Ray cluster; use it with --engine ray")
@@ -238,7 +244,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import load_report
+    from pytest_tracebench.report import load_report
 
     settings = _settings(args)
     report = load_report(Path(args.report))
@@ -247,8 +253,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .gates import compare_reports, parse_rule
-    from .report import find_run, load_report
+    from pytest_tracebench.report import find_run, load_report
+    from pytest_tracebench.score.gates import compare_reports, parse_rule
 
     settings = _settings(args)
     base_dir = _base_dir(settings)
@@ -281,7 +287,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             _out(f"  {row['detector']:24} {row['base']:4} -> {row['new']:4} "
                  f"({row['delta']:+d})")
     failed = False
-    from .gates import _check_rule
+    from pytest_tracebench.score.gates import _check_rule
 
     for text in settings.compare_fail:
         gate = _check_rule(parse_rule(text), base, new)
@@ -292,7 +298,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .analysis import AnalysisUnavailable, export
+    from pytest_tracebench.analysis import AnalysisUnavailable, export
 
     errors: list[str] = []
     try:
@@ -307,7 +313,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration.command import run
+    from pytest_tracebench.score.calibration.command import run
 
     return run(args.paths, _settings(args), jobs=args.jobs, fmt=args.format,
                json_path=args.json_out, write_model=args.write_model, html=args.html_out,
@@ -318,7 +324,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 def _cmd_replay(args: argparse.Namespace) -> int:
     import re
 
-    from .replay import Filters, run_cli
+    from pytest_tracebench.replay.viewer import Filters, run_cli
 
     path = Path(args.path)
     if not args.follow and not path.exists():
@@ -339,9 +345,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
-    from .importers import import_path
-    from .report.terminal import clean
-    from .rerun import rerun
+    from pytest_tracebench.importers import import_path
+    from pytest_tracebench.replay.rerun import rerun
+    from pytest_tracebench.report.terminal import clean
 
     workspace = Path(args.workspace)
     if not workspace.is_dir():
@@ -545,7 +551,7 @@ class _RedactingStream:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .redaction import default_redactor
+    from pytest_tracebench.record.redaction import default_redactor
 
     stdout, stderr = sys.stdout, sys.stderr
     redactor = default_redactor()

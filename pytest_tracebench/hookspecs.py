@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .models import Score, Trace, TraceResult
+    from pytest_tracebench.models import Score, Trace, TraceResult
+    from pytest_tracebench.settings import Settings
 
 hookspec = pluggy.HookspecMarker("tracebench")
 hookimpl = pluggy.HookimplMarker("tracebench")
@@ -25,7 +25,7 @@ hookimpl = pluggy.HookimplMarker("tracebench")
 
 @hookspec
 def tracebench_redaction_patterns(settings: Settings) -> list[Any]:
-    """Return ``(name, regex)`` pairs (or :class:`~pytest_tracebench.redaction.Rule` objects)
+    """Return ``(name, regex)`` pairs (or :class:`~pytest_tracebench.record.redaction.Rule` objects)
     of secrets to redact before a trace is written.
 
     Every match is replaced by ``[REDACTED]``; a regex with groups has only its first matching

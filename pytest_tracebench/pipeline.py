@@ -14,10 +14,15 @@ from typing import Any
 
 import pluggy
 
-from .config import Settings
-from .models import Finding, Trace, TraceResult
-from .redaction import Redactor, redact_json, redact_trace, redactor_from_settings
-from .usage import trace_tokens
+from pytest_tracebench.models import Finding, Trace, TraceResult
+from pytest_tracebench.record.redaction import (
+    Redactor,
+    redact_json,
+    redact_trace,
+    redactor_from_settings,
+)
+from pytest_tracebench.settings import Settings
+from pytest_tracebench.usage import trace_tokens
 
 
 def _duration(trace: Trace) -> float | None:
@@ -45,8 +50,8 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings | None = None,
                       pm: pluggy.PluginManager | None = None) -> Pipeline:
-        from ._manager import get_plugin_manager
-        from .detectors import load_detectors
+        from pytest_tracebench.detectors import load_detectors
+        from pytest_tracebench.manager import get_plugin_manager
 
         settings = settings or Settings()
         pm = pm or get_plugin_manager(settings.plugins)
@@ -57,9 +62,9 @@ class Pipeline:
                 redacted: bool = False) -> TraceResult:
         """Detect and score one trace. ``redacted``: the trace's steps were redacted when
         recorded (the recorder's own), so only its result needs it."""
-        from .calibration.features import behaviour_features
-        from .detectors import detect
-        from .metrics import score_result
+        from pytest_tracebench.detectors import detect
+        from pytest_tracebench.score.calibration.features import behaviour_features
+        from pytest_tracebench.score.scoring import score_result
 
         if self.redactor is not None and not redacted:
             trace = redact_trace(trace, self.redactor)

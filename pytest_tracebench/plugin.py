@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._options import OPTIONS, add_options
+from pytest_tracebench._options import OPTIONS, add_options
 
 if TYPE_CHECKING:
-    from .session import TracebenchState
-    from .tracer import TraceRecorder
+    from pytest_tracebench.record.recorder import TraceRecorder
+    from pytest_tracebench.session import TracebenchState
 
 STATE_KEY = pytest.StashKey["TracebenchState"]()
 _MARKER_GATES = ("min_score", "fail_on", "replay")
@@ -61,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     settings = state.settings
     if settings.enabled:
-        from .session import TracebenchSession
+        from pytest_tracebench.session import TracebenchSession
 
         # Scores are needed while tests run by per-test gates, pytest-html columns, JUnit
         # properties and xdist (results travel on the workers' reports); else at the end.
@@ -72,23 +72,26 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.pluginmanager.register(TracebenchSession(state, config), "tracebench-session")
         if config.pluginmanager.hasplugin("html"):
-            from . import html_integration
-
+            from pytest_tracebench.report import pytest_html as html_integration
             config.pluginmanager.register(html_integration, "tracebench-html")
         if settings.otel:
-            from . import otel_capture
-
+            from pytest_tracebench.record import otel_capture
             otel_capture.install()
 
 
 def _build_state(config: pytest.Config) -> TracebenchState:
-    from .config import ConfigError, build_settings, read_pyproject, recording_for_gates
-    from .session import TracebenchState
+    from pytest_tracebench.session import TracebenchState
+    from pytest_tracebench.settings import (
+        ConfigError,
+        build_settings,
+        read_pyproject,
+        recording_for_gates,
+    )
 
     ini = {opt.key: (config.getini(opt.ini_name) or None) for opt in _OPTIONS}
     cli = {opt.key: config.getoption(f"tracebench_{opt.key}") for opt in _OPTIONS}
     try:
-        from .detectors import load_detectors
+        from pytest_tracebench.detectors import load_detectors
 
         candidate = config.rootpath / "pyproject.toml"
         pyproject_path = candidate if candidate.is_file() else None
@@ -97,7 +100,7 @@ def _build_state(config: pytest.Config) -> TracebenchState:
         settings = build_settings(pyproject, ini, cli, pyproject_name=pyproject_name)
         settings = recording_for_gates(settings, [(pyproject_name, pyproject),
                                                   ("ini file", ini), ("command line", cli)])
-        from ._manager import get_plugin_manager
+        from pytest_tracebench.manager import get_plugin_manager
 
         pm = get_plugin_manager(settings.plugins)
         state = TracebenchState(settings, pm, config.invocation_params.dir)
@@ -145,7 +148,7 @@ def tracebench_repeat(request: pytest.FixtureRequest) -> int:
 @pytest.fixture
 def agent(request: pytest.FixtureRequest) -> Any:
     """The agent under test (see ``--tracebench-agent``)."""
-    from .agents import AgentLoadError, load_agent
+    from pytest_tracebench.agents import AgentLoadError, load_agent
 
     try:
         return load_agent(request.param)
@@ -156,8 +159,8 @@ def agent(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
     """Record the agent's run. Writes a trace file only under ``--tracebench``."""
-    from .models import TaskInfo
-    from .tracer import TraceRecorder
+    from pytest_tracebench.models import TaskInfo
+    from pytest_tracebench.record.recorder import TraceRecorder
 
     state = _state(request.config)
     node = request.node
@@ -194,8 +197,7 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
     node.stash[RECORDER_KEY] = recorder
     capture = settings.enabled and settings.otel
     if capture:
-        from . import otel_capture
-
+        from pytest_tracebench.record import otel_capture
         otel_capture.set_active(recorder)
     try:
         yield recorder
@@ -218,8 +220,8 @@ def _cassette(state: TracebenchState, nodeid: str, mode: str, path: Any) -> tupl
 
     In ``none`` mode the recording is only read: the replayed run is written beside it
     (``.replay.jsonl``) so that the cassette stays as recorded."""
-    from .cassette import MODES, Cassette
-    from .storage import TraceLoadError, load_trace
+    from pytest_tracebench.record.trace_file import TraceLoadError, load_trace
+    from pytest_tracebench.replay.cassette import MODES, Cassette
 
     if mode not in MODES:
         raise pytest.UsageError(f"tracebench replay: unknown mode {mode!r}; expected one of "
@@ -258,14 +260,14 @@ def pytest_runtest_makereport(
             status = "error"
         else:
             status = "failed"
-        from .session import outcome_of_test
+        from pytest_tracebench.session import outcome_of_test
 
         recorder.end(status, outcome_of_test(report))  # type: ignore[arg-type]
     state = item.config.stash[STATE_KEY]  # a recorder was made: the state exists
     gated = _marker_gates(item)
     if state.settings.enabled or gated:
         if state.settings.enabled and state.defer and not gated:
-            from .session import Deferred
+            from pytest_tracebench.session import Deferred
 
             state.results.append(Deferred.of(recorder))  # analysed at the session's end
             return report
@@ -306,7 +308,7 @@ def _record_properties(item: pytest.Item, report: pytest.TestReport, result: Any
 
 def _apply_test_gates(item: pytest.Item, report: pytest.TestReport, result: Any,
                       settings: Any) -> None:
-    from .gates import test_failure
+    from pytest_tracebench.score.gates import test_failure
 
     marker = item.get_closest_marker("tracebench")
     kwargs = marker.kwargs if marker else {}

@@ -18,11 +18,11 @@ from typing import Any
 import pluggy
 import pytest
 
-from .config import Settings
-from .models import EvaluationReport, TraceResult
-from .pipeline import Pipeline
-from .redaction import Redactor
-from .tracer import TraceRecorder
+from pytest_tracebench.models import EvaluationReport, TraceResult
+from pytest_tracebench.pipeline import Pipeline
+from pytest_tracebench.record.recorder import TraceRecorder
+from pytest_tracebench.record.redaction import Redactor
+from pytest_tracebench.settings import Settings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _FAILURE_CHARS = 8_000  # of pytest's failure text kept in the trace: its end, where the E lines are
@@ -80,7 +80,7 @@ class TracebenchState:
     def pipeline(self) -> Pipeline:
         """Detectors are loaded on first use: sessions that record nothing never pay."""
         if self._pipeline is None:
-            from .detectors import load_detectors
+            from pytest_tracebench.detectors import load_detectors
 
             self._pipeline = Pipeline(self.settings, self.pm,
                                       load_detectors(self.pm, self.settings),
@@ -134,7 +134,7 @@ class Deferred:
         return cls(path, recorder)
 
     def analyze(self, pipeline: Pipeline) -> TraceResult:
-        from .storage import load_trace
+        from pytest_tracebench.record.trace_file import load_trace
 
         trace = self.recorder.to_trace() if self.recorder is not None else \
             load_trace(self.path)  # type: ignore[arg-type]
@@ -172,7 +172,7 @@ class TracebenchSession:
         """The test a Ctrl-C (KeyboardInterrupt) stopped has no call report, so its trace was
         never ended or analysed: end it as aborted (``test_outcome: interrupted``) and keep it
         in the report with the steps it recorded."""
-        from .plugin import RECORDER_KEY
+        from pytest_tracebench.plugin import RECORDER_KEY
 
         item, self.running = self.running, None
         recorder = item.stash.get(RECORDER_KEY, None) if item is not None else None
@@ -189,9 +189,15 @@ class TracebenchSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(self.config, "workerinput"):
             return  # an xdist worker: the controller gets the results on the reports
-        from .gates import session_gates
-        from .report import build_report, find_run, load_report, save_run, write_report
-        from .report.storage import ReportLoadError
+        from pytest_tracebench.report import (
+            build_report,
+            find_run,
+            load_report,
+            save_run,
+            write_report,
+        )
+        from pytest_tracebench.report.saved_runs import ReportLoadError
+        from pytest_tracebench.score.gates import session_gates
 
         settings = self.state.settings
         if session.exitstatus == pytest.ExitCode.INTERRUPTED:
@@ -208,7 +214,7 @@ class TracebenchSession:
                 self.errors.append(str(exc))
         report.gates = session_gates(report, settings, baseline)
         if baseline is not None:
-            from .gates import compare_reports
+            from pytest_tracebench.score.gates import compare_reports
 
             report.comparison = compare_reports(baseline, report)
         if settings.compare and baseline is None:
@@ -222,7 +228,7 @@ class TracebenchSession:
                 write_report(report, path)
                 self.json_written = path
             if settings.html is not None:
-                from .report.html import write_dashboard
+                from pytest_tracebench.report.html import write_dashboard
 
                 target = settings.html if settings.html.is_absolute() else \
                     self.config.invocation_params.dir / settings.html
@@ -244,7 +250,7 @@ class TracebenchSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from .report import render_terminal
+        from pytest_tracebench.report import render_terminal
 
         tr = terminalreporter
         tr.section("tracebench")

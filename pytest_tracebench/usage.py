@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Step, Trace
+from pytest_tracebench.models import Step, Trace
 
 TOKEN_KEYS = ("input_tokens", "output_tokens")
 

@@ -17,7 +17,7 @@ if [[ ! -x $venv/bin/python ]]; then
 fi
 stamp=$venv/.tracebench-installed
 if [[ ! -f $stamp || pyproject.toml -nt $stamp || setup.py -nt $stamp
-      || pytest_tracebench/_steplog.c -nt $stamp ]]; then
+      || pytest_tracebench/record/_steplog.c -nt $stamp ]]; then
   echo "setup: installing pytest-tracebench${extras:+ with $extras} into $venv" >&2
   "$venv"/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
   log=$venv/.tracebench-install.log
@@ -31,7 +31,7 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp || setup.py -nt $stamp
   if [[ -n $extras ]]; then
     "$venv"/bin/python -c 'import xdist, pytest_html'
   fi
-  "$venv"/bin/python -c 'from pytest_tracebench._stepwriter import native_available as n
+  "$venv"/bin/python -c 'from pytest_tracebench.record._stepwriter import native_available as n
 import sys; sys.exit(0 if n() else 1)' || echo "setup: the native step writer was not built" \
       "(no C compiler?); recording runs in pure Python, slower (see $log)" >&2
   touch "$stamp"

@@ -9,7 +9,7 @@ corpus="${TRACEBENCH_DEV_CORPUS:-../shared/data/dev}"
 # writes (the fit is deterministic: a second run writes the same model and figures).
 .venv/bin/tracebench calibrate "$corpus" -j 2 \
   --json docs/data/calibration.json \
-  --write-model pytest_tracebench/score_model.json \
+  --write-model pytest_tracebench/score/score_model.json \
   --markdown docs/detectors.md "$@"
 # The score breakdown docs/scoring.md shows moves with the model.
 .venv/bin/python scripts/update_scoring_example.py

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 from pytest_tracebench.detectors._view import output_text  # noqa: E402
 from pytest_tracebench.importers import import_path, iter_trace_inputs  # noqa: E402
 from pytest_tracebench.parsers import classify_command, parse_test_output  # noqa: E402
-from pytest_tracebench.storage import TraceLoadError  # noqa: E402
+from pytest_tracebench.record.trace_file import TraceLoadError  # noqa: E402
 
 PARTS = ("dev", "native", "real")
 

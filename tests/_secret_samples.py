@@ -7,7 +7,7 @@ import random
 import re
 import string
 
-from pytest_tracebench.redaction import BUILTIN_PATTERNS, Rule
+from pytest_tracebench.record.redaction import BUILTIN_PATTERNS, Rule
 
 CLASSES = {
     "a": string.ascii_letters + string.digits,

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_tracebench import Finding, Trace, TraceRecorder
-from pytest_tracebench._manager import get_plugin_manager
-from pytest_tracebench.config import Settings
 from pytest_tracebench.detectors import detect, load_detectors
+from pytest_tracebench.manager import get_plugin_manager
+from pytest_tracebench.settings import Settings
 
 
 def make(build: Callable[[TraceRecorder], Any], *, task: Any = "task", end: bool = True

@@ -39,11 +39,11 @@ with atheris.instrument_imports(include=["pytest_tracebench"]):
             importlib.import_module(_module.name)
     from pytest_tracebench import TraceLoadError
     from pytest_tracebench.cli import main as cli_main
-    from pytest_tracebench.config import ConfigError, build_settings, read_pyproject
     from pytest_tracebench.importers import import_path
     from pytest_tracebench.parsers import classify_command, parse_test_output
     from pytest_tracebench.pipeline import Pipeline
-    from pytest_tracebench.rerun import apply_unified_diff
+    from pytest_tracebench.replay.rerun import apply_unified_diff
+    from pytest_tracebench.settings import ConfigError, build_settings, read_pyproject
 
 _WORK = Path(tempfile.mkdtemp(prefix="tb-atheris-"))
 _PIPELINE: Any = None

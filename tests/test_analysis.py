@@ -111,8 +111,8 @@ def test_the_core_imports_no_pandas() -> None:
 
 def test_progress_is_quiet_off_a_terminal(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from pytest_tracebench._analyze import analyze_paths
-    from pytest_tracebench.config import Settings
+    from pytest_tracebench.engines.local import analyze_paths
+    from pytest_tracebench.settings import Settings
 
     folder = _traces(tmp_path / "runs")
     results = analyze_paths([str(folder)], Settings())

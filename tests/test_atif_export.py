@@ -17,9 +17,9 @@ import pytest
 
 from pytest_tracebench.exporters import AtifExportError, to_atif
 from pytest_tracebench.importers import import_path
-from pytest_tracebench.importers._build import TraceBuilder
+from pytest_tracebench.importers.builder import TraceBuilder
 from pytest_tracebench.models import Trace
-from pytest_tracebench.storage import dump_trace
+from pytest_tracebench.record.trace_file import dump_trace
 
 from ._corpus import NATIVE_SHARED
 from .test_fidelity import _samples

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from pytest_tracebench.calibration.markdown import block_of, markdown
-from pytest_tracebench.calibration.model import ScoreModel, chance, load_model
-from pytest_tracebench.calibration.report import CalibrationReport
+from pytest_tracebench.score.calibration.markdown import block_of, markdown
+from pytest_tracebench.score.calibration.model import ScoreModel, chance, load_model
+from pytest_tracebench.score.calibration.report import CalibrationReport
 from tests._corpus import DEV, needs_corpus
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pytest_tracebench import TraceRecorder
-from pytest_tracebench.calibration.labels import LabelsError, measure_labels, read_labels
 from pytest_tracebench.models import Finding, TraceResult
+from pytest_tracebench.score.calibration.labels import LabelsError, measure_labels, read_labels
 
 
 def tb(*args: str) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tracebench.config import (
+from pytest_tracebench.settings import (
     OPTIONS,
     ConfigError,
     add_options,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pytest_tracebench.importers import detect_importer, get_importers, iter_trace_inputs
-from pytest_tracebench.storage import TraceLoadError
+from pytest_tracebench.record.trace_file import TraceLoadError
 from tests._corpus import DEV, needs_corpus, runs
 
 SOURCES = sorted(p.name for p in DEV.iterdir() if p.is_dir()) if DEV.is_dir() else []

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from pytest_tracebench import TraceRecorder
-from pytest_tracebench._analyze import analyze_paths
-from pytest_tracebench.config import Settings
+from pytest_tracebench.engines.local import analyze_paths
 from pytest_tracebench.report import build_report, write_report
 from pytest_tracebench.report.html import write_dashboard
+from pytest_tracebench.settings import Settings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed "

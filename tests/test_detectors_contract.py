@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pytest_tracebench import ConfigError, Settings
-from pytest_tracebench._manager import get_plugin_manager
-from pytest_tracebench.config import build_settings
 from pytest_tracebench.detectors import INTERNAL, detect, load_detectors
+from pytest_tracebench.manager import get_plugin_manager
+from pytest_tracebench.settings import build_settings
 
 from ._traces import edit, fail, make
 
@@ -129,7 +129,7 @@ def test_the_seed_demo_as_the_readme_shows_it(seed_trace_path: Path) -> None:
     """The README's two commands on the seed's trace, and what it says of them: every
     detector (6 findings), and the seed demo's two detectors (a finding per failed run and the
     loop); the failing test id is read from the seed's ``FAILED ...`` line."""
-    from pytest_tracebench.storage import load_trace
+    from pytest_tracebench.record.trace_file import load_trace
 
     steps = load_trace(seed_trace_path).steps
     assert [s.output["failing"] for s in steps if s.kind == "test"] == [

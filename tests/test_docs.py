@@ -6,8 +6,8 @@ import inspect
 import re
 
 from pytest_tracebench import hookspecs
-from pytest_tracebench.config import OPTIONS
 from pytest_tracebench.models import STEP_KINDS
+from pytest_tracebench.settings import OPTIONS
 
 from .conftest import REPO
 
@@ -63,9 +63,9 @@ def test_every_format_has_one_row_in_the_table_at_a_glance() -> None:
 
 
 def test_every_detector_and_threshold_is_documented() -> None:
-    from pytest_tracebench._manager import get_plugin_manager
-    from pytest_tracebench.config import Settings
     from pytest_tracebench.detectors import load_detectors
+    from pytest_tracebench.manager import get_plugin_manager
+    from pytest_tracebench.settings import Settings
 
     text = (REPO / "docs/detectors.md").read_text()
     sections = dict(re.findall(r"^## `(\w+)`\n(.*?)(?=^## |\Z)", text, re.M | re.S))

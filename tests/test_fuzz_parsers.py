@@ -22,15 +22,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_tracebench.cli import main
-from pytest_tracebench.config import (
+from pytest_tracebench.parsers import CommandInfo, classify_command, parse_test_output
+from pytest_tracebench.replay.rerun import apply_unified_diff
+from pytest_tracebench.settings import (
     OPTIONS,
     ConfigError,
     Settings,
     build_settings,
     read_pyproject,
 )
-from pytest_tracebench.parsers import CommandInfo, classify_command, parse_test_output
-from pytest_tracebench.rerun import apply_unified_diff
 
 LONG_RUN = os.environ.get("TRACEBENCH_FUZZ_EXAMPLES")
 EXAMPLES = int(LONG_RUN or "150")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_tracebench.importers import detect_importer, get_importers, import_path
-from pytest_tracebench.storage import TraceLoadError
+from pytest_tracebench.record.trace_file import TraceLoadError
 
 from ._corpus import NATIVE_SHARED
 

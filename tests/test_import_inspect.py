@@ -19,7 +19,7 @@ import pytest
 
 from pytest_tracebench.importers import import_path
 from pytest_tracebench.importers.inspect_ai import _read_zstd, verdict
-from pytest_tracebench.storage import TraceLoadError
+from pytest_tracebench.record.trace_file import TraceLoadError
 
 DATA = Path(__file__).parent / "data"
 NATIVE = DATA / "native" / "inspect_ai"

@@ -247,7 +247,7 @@ def test_a_third_party_importer_plugs_in_through_the_hook(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "toy_importer.py").write_text(
         "from pytest_tracebench import hookimpl\n"
-        "from pytest_tracebench.importers._build import TraceBuilder\n"
+        "from pytest_tracebench.importers.builder import TraceBuilder\n"
         "class Toy:\n"
         "    name = 'toy'\n"
         "    description = 'toy log'\n"
@@ -262,8 +262,8 @@ def test_a_third_party_importer_plugs_in_through_the_hook(tmp_path: Path,
         "def tracebench_importers():\n"
         "    return [Toy()]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    from pytest_tracebench._manager import get_plugin_manager
     from pytest_tracebench.importers import get_importers
+    from pytest_tracebench.manager import get_plugin_manager
 
     importers = get_importers(get_plugin_manager(["toy_importer"]))
     log = _write(tmp_path, "run.toy", "TOY\npytest -q\nsed -i s/a/b/ x.py\n")

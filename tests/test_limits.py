@@ -25,8 +25,8 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(),
 
 _PROBE = r"""
 import json, sys
-from pytest_tracebench._analyze import analyze_paths
-from pytest_tracebench.config import Settings
+from pytest_tracebench.engines.local import analyze_paths
+from pytest_tracebench.settings import Settings
 from pytest_tracebench.importers import get_importers
 from pytest_tracebench.pipeline import Pipeline
 def status(key):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pytest_tracebench import Settings
-from pytest_tracebench._manager import BUILTIN_PLUGINS, PluginLoadError, get_plugin_manager
+from pytest_tracebench.manager import BUILTIN_PLUGINS, PluginLoadError, get_plugin_manager
 
 
 def test_builtins_register_through_the_public_hooks() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from pytest_tracebench import Finding, Settings, TraceResult
-from pytest_tracebench._manager import get_plugin_manager
-from pytest_tracebench.analyzer import cluster, message_template
-from pytest_tracebench.metrics import bootstrap_ci, breakdown, reward, score, score_result
+from pytest_tracebench.manager import get_plugin_manager
 from pytest_tracebench.pipeline import Pipeline
 from pytest_tracebench.report import build_report, render_terminal
+from pytest_tracebench.score.clusters import cluster, message_template
+from pytest_tracebench.score.scoring import bootstrap_ci, breakdown, reward, score, score_result
 
 from ._traces import edit, fail, green, make
 
@@ -94,7 +94,7 @@ def test_a_verdict_decides_the_outcome_before_the_stop_status() -> None:
 
 
 def test_a_bad_score_model_file_is_one_line_naming_it(tmp_path: Path) -> None:
-    from pytest_tracebench.calibration.model import ModelError, load_model
+    from pytest_tracebench.score.calibration.model import ModelError, load_model
 
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
@@ -111,7 +111,7 @@ def test_a_bad_score_model_file_is_one_line_naming_it(tmp_path: Path) -> None:
 
 
 def test_the_built_in_model_never_rewards_a_finding() -> None:
-    from pytest_tracebench.calibration.model import load_model
+    from pytest_tracebench.score.calibration.model import load_model
 
     model = load_model()
     detectors = [t for t in model.terms if t.kind == "detector"]
@@ -159,8 +159,7 @@ def test_bootstrap_ci_is_deterministic_and_brackets_the_mean() -> None:
 def test_large_sample_interval_agrees_with_the_bootstrap() -> None:
     import random
 
-    from pytest_tracebench import metrics
-
+    from pytest_tracebench.score import scoring as metrics
     rng = random.Random(3)
     values = [rng.choice([0.0, 40.0, 100.0]) for _ in range(metrics.BOOTSTRAP_MAX_N + 1)]
     normal = bootstrap_ci(values)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pytest_tracebench import Redactor, TraceRecorder, load_trace
-from pytest_tracebench.redaction import BUILTIN_PATTERNS, REDACTED
+from pytest_tracebench.record.redaction import BUILTIN_PATTERNS, REDACTED
 
 # Real-looking formats (not real keys).
 SECRETS = {

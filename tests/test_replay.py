@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from pytest_tracebench import TraceRecorder
-from pytest_tracebench.replay import Replayer
-from pytest_tracebench.rerun import apply_unified_diff
+from pytest_tracebench.replay.rerun import apply_unified_diff
+from pytest_tracebench.replay.viewer import Replayer
 
 from .conftest import REPO
 
@@ -258,7 +258,7 @@ def test_interactive_mode_under_a_pseudo_terminal(seed_trace_path: Path) -> None
 def test_replay_memory_does_not_grow_with_the_trace(tmp_path: Path) -> None:
     import tracemalloc
 
-    from pytest_tracebench.replay import Filters, replay_print
+    from pytest_tracebench.replay.viewer import Filters, replay_print
 
     class Sink:
         def write(self, text: str) -> int:
@@ -282,7 +282,7 @@ def test_replay_memory_does_not_grow_with_the_trace(tmp_path: Path) -> None:
 
 
 def _follow_in_thread(path: Path, timeout: float = 15) -> tuple[Any, io.StringIO]:
-    from pytest_tracebench.replay import follow
+    from pytest_tracebench.replay.viewer import follow
 
     out = io.StringIO()
     thread = threading.Thread(target=follow, args=(path, out),
@@ -327,7 +327,7 @@ def test_follow_notices_a_trace_rewritten_by_a_rerun(tmp_path: Path, how: str) -
 def test_follow_refuses_a_line_that_never_ends(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from pytest_tracebench import TraceLoadError
-    from pytest_tracebench.replay import follow
+    from pytest_tracebench.replay.viewer import follow
 
     monkeypatch.setenv("TRACEBENCH_MAX_LINE_MB", "1")
     path = tmp_path / "live.jsonl"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_tracebench import TraceRecorder
-from pytest_tracebench.sandbox import (
+from pytest_tracebench.agents.sandbox import (
     BubblewrapSandbox,
     DockerSandbox,
     LocalSandbox,

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_tracebench import TraceRecorder
-from pytest_tracebench._stepwriter import native_available
-from pytest_tracebench.redaction import (
+from pytest_tracebench.record._stepwriter import native_available
+from pytest_tracebench.record.redaction import (
     BUILTIN_PATTERNS,
     BUILTIN_TRIGGERS,
     REDACTED,
@@ -241,8 +241,8 @@ def test_configured_patterns_keep_the_pre_check_when_keywords_can_be_derived() -
 
 
 def test_redact_rules_setting_loads_a_rule_file(tmp_path: Path) -> None:
-    from pytest_tracebench.config import Settings
-    from pytest_tracebench.redaction import redactor_from_settings
+    from pytest_tracebench.record.redaction import redactor_from_settings
+    from pytest_tracebench.settings import Settings
 
     rules_file = tmp_path / "extra.toml"
     rules_file.write_text("[[rules]]\nid = 'x'\nregex = '''zq9_[0-9]{8}'''\n"

@@ -202,8 +202,8 @@ def test_a_header_longer_than_the_detection_head_reads_back(tmp_path: Path, size
     (trace,) = import_path(path)
     assert len(trace.steps) == 2 and trace.header.task.description == text
     assert main(["validate", str(path)]) == 0
-    from pytest_tracebench._analyze import analyze_paths
-    from pytest_tracebench.config import Settings
+    from pytest_tracebench.engines.local import analyze_paths
+    from pytest_tracebench.settings import Settings
 
     report = build_report(analyze_paths([str(path)], Settings()), Settings())
     assert report.results[0].step_count == 2

@@ -3,10 +3,10 @@ dashboard do."""
 
 from __future__ import annotations
 
-from pytest_tracebench.analyzer import cluster
-from pytest_tracebench.metrics import summarize_results
 from pytest_tracebench.models import EvaluationReport, Finding, TraceResult
 from pytest_tracebench.report.terminal import render_terminal
+from pytest_tracebench.score.clusters import cluster
+from pytest_tracebench.score.scoring import summarize_results
 
 
 def _result(n: int, message: str) -> TraceResult:

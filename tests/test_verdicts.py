@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pytest_tracebench import TraceRecorder
 from pytest_tracebench.importers import import_path
-from pytest_tracebench.verdicts import find_verdict, with_verdict
+from pytest_tracebench.importers.verdicts import find_verdict, with_verdict
 
 REAL = Path(__file__).parent / "data" / "real"
 MINI = REAL / "mini-swe-agent"

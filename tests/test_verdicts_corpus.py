@@ -11,8 +11,8 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+from pytest_tracebench.importers.verdicts import read_verdict
 from pytest_tracebench.models import TaskInfo, Trace, TraceHeader
-from pytest_tracebench.verdicts import read_verdict
 from tests._corpus import DEV, needs_corpus
 
 

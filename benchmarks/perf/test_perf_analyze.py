@@ -17,9 +17,9 @@ import pytest
 from _synthetic import write_corpus, write_trace
 
 from pytest_tracebench import load_trace
-from pytest_tracebench._analyze import analyze_paths
-from pytest_tracebench.analyzer import cluster
-from pytest_tracebench.config import Settings
+from pytest_tracebench.engines.local import analyze_paths
+from pytest_tracebench.score.clusters import cluster
+from pytest_tracebench.settings import Settings
 
 TRACES = 1_000
 STEPS = 50

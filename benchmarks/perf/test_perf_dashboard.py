@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from _synthetic import write_trace
 
-from pytest_tracebench._analyze import analyze_paths
-from pytest_tracebench.config import Settings
+from pytest_tracebench.engines.local import analyze_paths
 from pytest_tracebench.report import build_report
 from pytest_tracebench.report.html import write_dashboard
+from pytest_tracebench.settings import Settings
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")

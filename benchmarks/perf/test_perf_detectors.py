@@ -11,11 +11,11 @@ import pytest
 from _synthetic import write_trace
 
 from pytest_tracebench import load_trace
-from pytest_tracebench._manager import get_plugin_manager
-from pytest_tracebench.analyzer import cluster
-from pytest_tracebench.config import Settings
 from pytest_tracebench.detectors import _view, detect, load_detectors
+from pytest_tracebench.manager import get_plugin_manager
 from pytest_tracebench.pipeline import Pipeline
+from pytest_tracebench.score.clusters import cluster
+from pytest_tracebench.settings import Settings
 
 DETECTORS = load_detectors(get_plugin_manager(), Settings())
 PIPELINE = Pipeline.from_settings(Settings())
@@ -75,7 +75,7 @@ def test_pipeline_scaling_steps(ratio_benchmark: Any, trace_file: Any, steps: in
 
 
 def _detect_and_features_fresh(trace: Any) -> None:
-    from pytest_tracebench.calibration.features import behaviour_features
+    from pytest_tracebench.score.calibration.features import behaviour_features
 
     _view._CACHE.clear()
     detect(trace, DETECTORS)

@@ -21,9 +21,9 @@ from _synthetic import write_corpus, write_trace
 
 _PROBE = r"""
 import json, os, sys
-from pytest_tracebench._analyze import analyze_paths
-from pytest_tracebench.analyzer import cluster
-from pytest_tracebench.config import Settings
+from pytest_tracebench.engines.local import analyze_paths
+from pytest_tracebench.score.clusters import cluster
+from pytest_tracebench.settings import Settings
 from pytest_tracebench.importers import get_importers
 from pytest_tracebench.pipeline import Pipeline
 Pipeline.from_settings(Settings()); get_importers()

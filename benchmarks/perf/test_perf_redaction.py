@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tracebench import Redactor, TraceRecorder
-from pytest_tracebench.redaction import BUILTIN_PATTERNS
+from pytest_tracebench.record.redaction import BUILTIN_PATTERNS
 
 CLEAN = "collected 12 items\n\ntests/test_client.py ........F...\n" + "x" * 120
 TRIGGERED = CLEAN + "\nE   AssertionError: the password field was empty\n"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from _synthetic import write_trace
 
-from pytest_tracebench.replay import Filters, Replayer, replay_print
+from pytest_tracebench.replay.viewer import Filters, Replayer, replay_print
 
 _FILES: dict[int, Path] = {}
 

@@ -11,7 +11,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..tracer import TraceRecorder
+from pytest_tracebench.record.recorder import TraceRecorder
 
 
 class Agent(Protocol):

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..tracer import TraceRecorder
+from pytest_tracebench.record.recorder import TraceRecorder
 
 
 class CommandAgent:
@@ -30,8 +30,8 @@ class CommandAgent:
         self.timeout = timeout
 
     def solve(self, issue: str, workspace: Path, trace: TraceRecorder) -> bool:
-        from ..importers import import_path
-        from ..storage import TraceLoadError
+        from pytest_tracebench.importers import import_path
+        from pytest_tracebench.record.trace_file import TraceLoadError
 
         if not self.command:
             trace.error("no agent command: set TRACEBENCH_AGENT_COMMAND", name="agent_config")

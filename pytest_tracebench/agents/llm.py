@@ -18,8 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ..sandbox import environment_for_python, get_sandbox
-from ..tracer import TraceRecorder
+from pytest_tracebench.agents.sandbox import environment_for_python, get_sandbox
+from pytest_tracebench.record.recorder import TraceRecorder
 
 SYSTEM = ("You are a software engineer fixing an issue in the repository in your working "
           "directory. Use the tools: read files, edit them, run the tests, and submit when the "

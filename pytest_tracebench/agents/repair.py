@@ -17,9 +17,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..parsers import parse_test_output
-from ..sandbox import environment_for_python, get_sandbox
-from ..tracer import TraceRecorder
+from pytest_tracebench.agents.sandbox import environment_for_python, get_sandbox
+from pytest_tracebench.parsers import parse_test_output
+from pytest_tracebench.record.recorder import TraceRecorder
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)|^([\w/.-]+\.py):(\d+): ', re.M)
 _NUMBER = re.compile(r"(?<![\w.])(\d+)(?![\w.])")

@@ -9,7 +9,7 @@ third-party package does.
 
 from __future__ import annotations
 
-from ._base import Detector
-from ._runner import INTERNAL, detect, load_detectors
+from pytest_tracebench.detectors._base import Detector
+from pytest_tracebench.detectors._runner import INTERNAL, detect, load_detectors
 
 __all__ = ["INTERNAL", "Detector", "detect", "load_detectors"]

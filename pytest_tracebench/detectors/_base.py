@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from ..models import Finding, Severity, Trace
+from pytest_tracebench.models import Finding, Severity, Trace
 
 
 class Detector:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pluggy
 
-from ..config import ConfigError, Settings
-from ..models import Finding, Trace
+from pytest_tracebench.models import Finding, Trace
+from pytest_tracebench.settings import ConfigError, Settings
 
 #: Detector name of findings that report a detector's own failure.
 INTERNAL = "tracebench_internal"

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import Step, Trace
-from ..parsers import CommandInfo, classify_command, parse_test_output
+from pytest_tracebench.models import Step, Trace
+from pytest_tracebench.parsers import CommandInfo, classify_command, parse_test_output
 
 ACTION_KINDS = frozenset({"tool", "command", "read", "edit", "test", "submit"})
 _COMMAND_KINDS = frozenset({"read", "command", "test", "edit"})  # kinds whose command we parse

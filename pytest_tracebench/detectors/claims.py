@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..hookspecs import hookimpl
-from ..models import Finding, Severity, Step, Trace
-from ._base import Detector
-from ._view import TraceView, view_of
+from pytest_tracebench.detectors._base import Detector
+from pytest_tracebench.detectors._view import TraceView, view_of
+from pytest_tracebench.hookspecs import hookimpl
+from pytest_tracebench.models import Finding, Severity, Step, Trace
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # The claim, hedge and not-a-claim patterns are matched against lowercased text: CPython's

@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..hookspecs import hookimpl
-from ..models import Finding, Step, Trace
-from ._base import Detector
-from ._view import TraceView, input_text, output_text, same_path, view_of
+from pytest_tracebench.detectors._base import Detector
+from pytest_tracebench.detectors._view import TraceView, input_text, output_text, same_path, view_of
+from pytest_tracebench.hookspecs import hookimpl
+from pytest_tracebench.models import Finding, Step, Trace
 
 _PLAN_TO_TEST = re.compile(r"\b(?:let\s+me|let's|I'll|I\s+will|I\s+am\s+going\s+to|now\s+I'll|"
                            r"next,?\s+I'll)\s+(?:\w+\s+){0,3}(?:run|execute)\s+(?:\w+\s+){0,3}"

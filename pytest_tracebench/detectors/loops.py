@@ -22,10 +22,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..hookspecs import hookimpl
-from ..models import Finding, Severity, Trace
-from ._base import Detector
-from ._view import input_text, view_of
+from pytest_tracebench.detectors._base import Detector
+from pytest_tracebench.detectors._view import input_text, view_of
+from pytest_tracebench.hookspecs import hookimpl
+from pytest_tracebench.models import Finding, Severity, Trace
 
 
 class RetryLoopDetector(Detector):

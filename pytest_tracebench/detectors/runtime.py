@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..hookspecs import hookimpl
-from ..models import Finding, Trace
-from ..usage import step_usage, token_count
-from ._base import Detector
-from ._view import output_text, view_of
+from pytest_tracebench.detectors._base import Detector
+from pytest_tracebench.detectors._view import output_text, view_of
+from pytest_tracebench.hookspecs import hookimpl
+from pytest_tracebench.models import Finding, Trace
+from pytest_tracebench.usage import step_usage, token_count
 
 _CRASH = re.compile(r"Segmentation fault|core dumped|\bKilled\b|MemoryError|Out of memory|"
                     r"OOMKilled|Fatal Python error|panic:|std::bad_alloc")

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..hookspecs import hookimpl
-from ..models import Finding, Trace
-from ._base import Detector
-from ._view import EditInfo, TraceView, is_test_path, same_path, view_of
+from pytest_tracebench.detectors._base import Detector
+from pytest_tracebench.detectors._view import EditInfo, TraceView, is_test_path, same_path, view_of
+from pytest_tracebench.hookspecs import hookimpl
+from pytest_tracebench.models import Finding, Trace
 
 _SKIP = re.compile(r"@pytest\.mark\.(?:skip|xfail)|pytest\.(?:skip|xfail)\(|@unittest\.skip|"
                    r"\.skip\(|\bxit\(|\bxdescribe\(|it\.skip\(|t\.Skip\(|#\[ignore\]")

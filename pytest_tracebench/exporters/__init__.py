@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .atif import AtifExportError, to_atif
-from .otel import evaluation_events, to_otlp_logs
+from pytest_tracebench.exporters.atif import AtifExportError, to_atif
+from pytest_tracebench.exporters.otel import evaluation_events, to_otlp_logs
 
 __all__ = ["AtifExportError", "evaluation_events", "to_atif", "to_otlp_logs"]

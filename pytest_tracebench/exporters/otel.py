@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from ..metrics import breakdown_text
-from ..models import TraceResult
+from pytest_tracebench.models import TraceResult
+from pytest_tracebench.score.scoring import breakdown_text
 
 EVENT_NAME = "gen_ai.evaluation.result"
 

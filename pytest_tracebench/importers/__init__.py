@@ -6,12 +6,13 @@ Importers are plugins: the built-in ones come from the ``tracebench_importers`` 
 third party's, so a package can add a format.
 
 ``import_path`` picks the importer (or takes ``format=``) and turns any failure into a
-one-line :class:`~pytest_tracebench.storage.TraceLoadError` naming the file and the format.
+one-line :class:`~pytest_tracebench.record.trace_file.TraceLoadError` naming the file and the
+format.
 """
 
 from __future__ import annotations
 
-from ._registry import (
+from pytest_tracebench.importers._registry import (
     COMPANION_FILES,
     Importer,
     UnsupportedFormat,

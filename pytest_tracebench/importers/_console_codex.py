@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ..models import EndStatus
-from ..redaction import clip
-from ._build import TraceBuilder, unwrap_shell
-from ._terminal import render
+from pytest_tracebench.importers._terminal import render
+from pytest_tracebench.importers.builder import TraceBuilder, unwrap_shell
+from pytest_tracebench.models import EndStatus
+from pytest_tracebench.record.redaction import clip
 
 # An event header starts a line (after CR or LF: the pane may end a line with either).
 _EVENT = re.compile(r"(?<![^\r\n])\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\] ")

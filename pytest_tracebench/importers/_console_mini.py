@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import EndStatus
-from ..redaction import clip
-from ._build import TraceBuilder
-from ._terminal import render, unwrap
-from .mini_swe_agent import _ACTION_BLOCK, parse_observation
+from pytest_tracebench.importers._terminal import render, unwrap
+from pytest_tracebench.importers.builder import TraceBuilder
+from pytest_tracebench.importers.mini_swe_agent import _ACTION_BLOCK, parse_observation
+from pytest_tracebench.models import EndStatus
+from pytest_tracebench.record.redaction import clip
 
 _WELCOME = re.compile(r"This is mini-swe-agent version (\d+(?:\.\d+)*)")
 # A marker starts a line (after CR or LF).

@@ -12,8 +12,14 @@ from typing import Any, Protocol, runtime_checkable
 
 import pluggy
 
-from ..models import Trace
-from ..storage import TraceLoadError, check_regular, check_trace_size, not_regular, out_of_memory
+from pytest_tracebench.models import Trace
+from pytest_tracebench.record.trace_file import (
+    TraceLoadError,
+    check_regular,
+    check_trace_size,
+    not_regular,
+    out_of_memory,
+)
 
 _HEAD_BYTES = 1 << 16
 
@@ -103,7 +109,7 @@ class UnsupportedFormat:
 def get_importers(pm: pluggy.PluginManager | None = None) -> list[Importer]:
     """All importers, built-in first, in detection order."""
     if pm is None:
-        from .._manager import get_plugin_manager
+        from pytest_tracebench.manager import get_plugin_manager
 
         pm = get_plugin_manager()
     importers: list[Importer] = []

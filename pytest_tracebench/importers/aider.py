@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..models import AgentInfo, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, stable_id, to_epoch
+from pytest_tracebench.importers.builder import TraceBuilder, stable_id, to_epoch
+from pytest_tracebench.models import AgentInfo, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 _SESSION_LINE = re.compile(r"^# aider chat started at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s*$")
 _APPLIED = re.compile(r"^Applied edit to (.+?)\s*$")

@@ -14,9 +14,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..models import STEP_KINDS, AgentInfo, Step, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, stable_id, task_id_for, text_of, to_epoch
+from pytest_tracebench.importers.builder import (
+    TraceBuilder,
+    stable_id,
+    task_id_for,
+    text_of,
+    to_epoch,
+)
+from pytest_tracebench.models import STEP_KINDS, AgentInfo, Step, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 _SYNTHETIC = re.compile(r"^Executed \S+ \S+$")
 
@@ -56,7 +62,7 @@ def _keep_what_is_lost(made: list[Step], raw: dict[str, Any],
     """Keep on the first step made from one ATIF step the fields the exporter would not
     rebuild the same way, so that ATIF -> ours -> ATIF gives the file back; an ATIF step that
     gave no step of ours is kept whole on the next one (``pending``)."""
-    from ..exporters.atif import atif_records
+    from pytest_tracebench.exporters.atif import atif_records
 
     if not made:
         pending.append(raw)

@@ -38,9 +38,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, EndStatus, Step, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, split_patch, stable_id
+from pytest_tracebench.importers.builder import TraceBuilder, split_patch, stable_id
+from pytest_tracebench.models import AgentInfo, EndStatus, Step, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 # Parts of a task folder, by file name. Numbered parts carry the round or attempt number.
 _NUMBERED = {

@@ -14,9 +14,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, json_lines, stable_id, task_id_for, text_of, to_epoch
+from pytest_tracebench.importers.builder import (
+    TraceBuilder,
+    json_lines,
+    stable_id,
+    task_id_for,
+    text_of,
+    to_epoch,
+)
+from pytest_tracebench.models import AgentInfo, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 #: Record types that carry no step: the run's setup and end (stream-json), and a session's
 #: bookkeeping (summaries, file snapshots, queued prompts, attachments, hooks' system notes).

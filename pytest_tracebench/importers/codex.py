@@ -27,9 +27,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, EndStatus, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, json_lines, stable_id, text_of, to_epoch, unwrap_shell
+from pytest_tracebench.importers.builder import (
+    TraceBuilder,
+    json_lines,
+    stable_id,
+    text_of,
+    to_epoch,
+    unwrap_shell,
+)
+from pytest_tracebench.models import AgentInfo, EndStatus, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 _CALLS = {"function_call", "local_shell_call", "custom_tool_call"}
 _OUTPUTS = {"function_call_output", "local_shell_call_output", "custom_tool_call_output"}

@@ -23,9 +23,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, EndStatus, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, stable_id, text_of, unwrap_shell
+from pytest_tracebench.importers.builder import TraceBuilder, stable_id, text_of, unwrap_shell
+from pytest_tracebench.models import AgentInfo, EndStatus, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 _ITEM_EVENTS = {"item.started", "item.updated", "item.completed"}
 _KNOWN_EVENTS = _ITEM_EVENTS | {"thread.started", "turn.started", "turn.completed",

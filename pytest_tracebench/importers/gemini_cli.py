@@ -20,9 +20,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, json_lines, stable_id, text_of, to_epoch
+from pytest_tracebench.importers.builder import (
+    TraceBuilder,
+    json_lines,
+    stable_id,
+    text_of,
+    to_epoch,
+)
+from pytest_tracebench.models import AgentInfo, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 _SHELL = re.compile(r"^Output: (?P<output>.*?)\nError: (?P<error>.*?)\nExit Code: (?P<code>\S+)",
                     re.S | re.M)

@@ -22,10 +22,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, EndStatus, TaskInfo, Trace
-from ..redaction import clip
-from ..storage import TraceLoadError, check_zip
-from ._build import TraceBuilder, stable_id, text_of
+from pytest_tracebench.importers.builder import TraceBuilder, stable_id, text_of
+from pytest_tracebench.models import AgentInfo, EndStatus, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
+from pytest_tracebench.record.trace_file import TraceLoadError, check_zip
 
 #: The log format versions this importer was checked against. A newer one is read all the
 #: same (its samples keep the fields read here) and the trace says so in a load warning.

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, EndStatus, Step, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, stable_id, text_of
+from pytest_tracebench.importers.builder import TraceBuilder, stable_id, text_of
+from pytest_tracebench.models import AgentInfo, EndStatus, Step, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 # The agent's own default action regexes: 1.x reads ```bash blocks, 2.x's text mode (and the
 # pre-1.0 test data) ```mswea_bash_command; a ```python block in the THOUGHT is not an action.

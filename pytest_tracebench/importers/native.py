@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..models import Trace
-from ..storage import header_line, load_trace
-from ._registry import _HEAD_BYTES
+from pytest_tracebench.importers._registry import _HEAD_BYTES
+from pytest_tracebench.models import Trace
+from pytest_tracebench.record.trace_file import header_line, load_trace
 
 
 class TracebenchImporter:

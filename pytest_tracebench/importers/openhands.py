@@ -25,9 +25,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, EndStatus, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, json_lines, stable_id, text_of, to_epoch
+from pytest_tracebench.importers.builder import (
+    TraceBuilder,
+    json_lines,
+    stable_id,
+    text_of,
+    to_epoch,
+)
+from pytest_tracebench.models import AgentInfo, EndStatus, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 _SDK_EVENT = re.compile(rb'"kind"\s*:\s*"[A-Za-z]+Event"')
 _SKIP_ACTIONS = {"system", "recall", "change_agent_state", "null"}

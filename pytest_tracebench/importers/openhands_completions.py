@@ -25,10 +25,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, EndStatus, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, _arguments, stable_id
-from .openhands_infer_log import InferLog, align, read_infer_log
+from pytest_tracebench.importers.builder import TraceBuilder, _arguments, stable_id
+from pytest_tracebench.importers.openhands_infer_log import InferLog, align, read_infer_log
+from pytest_tracebench.models import AgentInfo, EndStatus, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 COMPLETIONS = "llm_completions"
 _NAME_EPOCH = re.compile(r"-(\d{9,}(?:\.\d+)?)\.json$")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..redaction import clip
+from pytest_tracebench.record.redaction import clip
 
 _RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - ([A-Z]+) - (.*)$")
 _STEP = re.compile(r"\bLEVEL 0 LOCAL STEP (\d+) GLOBAL STEP \d+")

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, stable_id, text_of, to_epoch
+from pytest_tracebench.importers.builder import TraceBuilder, stable_id, text_of, to_epoch
+from pytest_tracebench.models import AgentInfo, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 LLM_OPERATIONS = {"chat", "call_llm", "text_completion", "generate_content", "completion",
                   "embeddings", "generate"}

@@ -31,9 +31,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, Step, TaskInfo, Trace
-from ..redaction import clip
-from ._build import TraceBuilder, stable_id, text_of
+from pytest_tracebench.importers.builder import TraceBuilder, stable_id, text_of
+from pytest_tracebench.models import AgentInfo, Step, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 _KEYS = re.compile(rb'"total_spans"\s*:')
 _TRAJECTORY = re.compile(rb'"trajectory"\s*:\s*\[')

@@ -32,8 +32,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, EndStatus, TaskInfo, Trace
-from ._build import TraceBuilder, stable_id, text_of
+from pytest_tracebench.importers.builder import TraceBuilder, stable_id, text_of
+from pytest_tracebench.models import AgentInfo, EndStatus, TaskInfo, Trace
 
 _READ_COMMANDS = {"open", "goto", "scroll_up", "scroll_down", "search_file", "search_dir",
                   "find_file", "view"}

@@ -30,11 +30,11 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from ..models import AgentInfo, TaskInfo, Trace
-from ..redaction import clip
-from . import _console_codex, _console_mini
-from ._build import TraceBuilder, stable_id, task_id_for
-from ._terminal import cast_output, looks_like_cast, render, strip_styles
+from pytest_tracebench.importers import _console_codex, _console_mini
+from pytest_tracebench.importers._terminal import cast_output, looks_like_cast, render, strip_styles
+from pytest_tracebench.importers.builder import TraceBuilder, stable_id, task_id_for
+from pytest_tracebench.models import AgentInfo, TaskInfo, Trace
+from pytest_tracebench.record.redaction import clip
 
 _TRIAL = re.compile(r"^(?P<task>.+?)\.(?P<attempt>\d+)-of-(?P<attempts>\d+)(?:\.(?P<run>.+))?$")
 _PROMPT_END = re.compile(r"(?:^|\n)[\w.-]+@[\w.-]+:[^\n]*[#$][^\n]*\s*\Z|asciinema: recording "
@@ -262,7 +262,7 @@ class TerminalBenchImporter:
 
     def _claude(self, builder: TraceBuilder, records: list[dict[str, Any]],
                 source: Path) -> Trace:
-        from .claude_code import ClaudeCodeStreamImporter
+        from pytest_tracebench.importers.claude_code import ClaudeCodeStreamImporter
 
         trace = ClaudeCodeStreamImporter().from_records(records, source)
         header = trace.header

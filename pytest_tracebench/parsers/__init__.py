@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from .commands import CommandInfo, FileEdit, classify_command, split_segments
-from .test_output import TestResult, parse_test_output
+from pytest_tracebench.parsers.commands import (
+    CommandInfo,
+    FileEdit,
+    classify_command,
+    split_segments,
+)
+from pytest_tracebench.parsers.test_output import TestResult, parse_test_output
 
 __all__ = [
     "CommandInfo",

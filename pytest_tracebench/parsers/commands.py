@@ -20,8 +20,8 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from .runner_commands import test_runner
-from .shell_words import pieces, simple_commands, split_segments
+from pytest_tracebench.parsers.runner_commands import test_runner
+from pytest_tracebench.parsers.shell_words import pieces, simple_commands, split_segments
 
 __all__ = ["CommandInfo", "FileEdit", "classify_command", "split_segments"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .results import TestResult, unique
+from pytest_tracebench.parsers.results import TestResult, unique
 
 # go test: "--- FAIL: TestRetry (0.00s)" (subtests indented, "TestX/case"), "=== RUN" with -v,
 # and a line per package: "ok  \texample.com/x\t0.01s", "FAIL\texample.com/x\t0.01s",

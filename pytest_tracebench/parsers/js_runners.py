@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .results import TestResult, unique
+from pytest_tracebench.parsers.results import TestResult, unique
 
 # Jest: "Tests:       1 failed, 5 passed, 6 total" (and "Test Suites: 1 failed, 1 total").
 _JEST_TESTS = re.compile(r"^Tests:[ \t]+((?:\d+ [a-z]+(?:, |[ \t]*$))+)", re.M)

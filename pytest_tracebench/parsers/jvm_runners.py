@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .results import TestResult, unique
+from pytest_tracebench.parsers.results import TestResult, unique
 
 # Surefire prints a line per test class ("Tests run: 3, Failures: 1, Errors: 0, Skipped: 0,
 # Time elapsed: 0.05 s <<< FAILURE! - in com.x.AppTest") and, after "Results:", the module's

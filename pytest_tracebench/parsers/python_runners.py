@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .results import TestResult, unique
+from pytest_tracebench.parsers.results import TestResult, unique
 
 # pytest's final line: "==== 2 failed, 10 passed, 1 warning in 0.52s ====", the -q form without
 # the rules, "in 0.02 seconds" (pytest < 6) and "in 61.20s (0:01:01)" (pytest >= 6).

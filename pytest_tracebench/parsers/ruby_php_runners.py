@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-from .results import TestResult, unique
+from pytest_tracebench.parsers.results import TestResult, unique
 
 # RSpec: "16 examples, 1 failure, 2 pending" (", 1 error occurred outside of examples"), then
 # under "Failed examples:" lines like "rspec ./spec/x_spec.rb:12 # Thing does it".

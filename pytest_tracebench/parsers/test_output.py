@@ -20,12 +20,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .go_rust_c_runners import parse_cargo, parse_ctest, parse_go
-from .js_runners import npm_failed, parse_jest, parse_mocha, parse_vitest
-from .jvm_runners import gradle_failed, maven_failed, parse_gradle, parse_surefire
-from .python_runners import nox_failed, parse_pytest, parse_sympy, parse_unittest, tox_failed
-from .results import TestResult
-from .ruby_php_runners import parse_phpunit, parse_rspec
+from pytest_tracebench.parsers.go_rust_c_runners import parse_cargo, parse_ctest, parse_go
+from pytest_tracebench.parsers.js_runners import npm_failed, parse_jest, parse_mocha, parse_vitest
+from pytest_tracebench.parsers.jvm_runners import (
+    gradle_failed,
+    maven_failed,
+    parse_gradle,
+    parse_surefire,
+)
+from pytest_tracebench.parsers.python_runners import (
+    nox_failed,
+    parse_pytest,
+    parse_sympy,
+    parse_unittest,
+    tox_failed,
+)
+from pytest_tracebench.parsers.results import TestResult
+from pytest_tracebench.parsers.ruby_php_runners import parse_phpunit, parse_rspec
 
 __all__ = ["TestResult", "parse_test_output"]
 

@@ -3,9 +3,15 @@ and JUnit. ``build_report`` makes it from per-trace results; nothing is computed
 
 from __future__ import annotations
 
-from .build import build_report
-from .storage import ReportLoadError, find_run, load_report, save_run, write_report
-from .terminal import render_terminal
+from pytest_tracebench.report.build import build_report
+from pytest_tracebench.report.saved_runs import (
+           ReportLoadError,
+           find_run,
+           load_report,
+           save_run,
+           write_report,
+)
+from pytest_tracebench.report.terminal import render_terminal
 
 __all__ = ["ReportLoadError", "build_report", "find_run", "load_report", "render_terminal",
            "save_run", "write_report"]

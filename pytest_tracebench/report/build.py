@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..analyzer import cluster
-from ..config import Settings
-from ..metrics import summarize_results
-from ..models import EvaluationReport, TraceResult
+from pytest_tracebench.models import EvaluationReport, TraceResult
+from pytest_tracebench.score.clusters import cluster
+from pytest_tracebench.score.scoring import summarize_results
+from pytest_tracebench.settings import Settings
 
 
 def git_commit(cwd: Path | None = None) -> str | None:
@@ -27,7 +27,7 @@ def git_commit(cwd: Path | None = None) -> str | None:
 
 
 def environment(cwd: Path | None = None) -> dict[str, Any]:
-    from .. import __version__
+    from pytest_tracebench import __version__
 
     return {
         "tracebench": __version__,
@@ -45,7 +45,7 @@ def build_report(results: Sequence[TraceResult], settings: Settings,
     Everything in it is redacted (``redactor``; by default the settings' one): the
     environment's ``argv`` can hold a token given on the command line, a result's path a
     pre-signed URL."""
-    from ..redaction import redact_json, redactor_from_settings
+    from pytest_tracebench.record.redaction import redact_json, redactor_from_settings
 
     if redactor is True:
         redactor = redactor_from_settings(settings)

@@ -25,10 +25,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .._atomic import named, new_folder, remove_folder, replace_folder, write_text
-from .._jsonsafe import plain
-from ..models import EvaluationReport, Trace
-from ..redaction import Redactor, redact_json
+from pytest_tracebench._atomic import named, new_folder, remove_folder, replace_folder, write_text
+from pytest_tracebench._jsonsafe import plain
+from pytest_tracebench.models import EvaluationReport, Trace
+from pytest_tracebench.record.redaction import Redactor, redact_json
 
 _STRING_LIMIT = 20_000  # per string in the page's data; the full text stays in the trace file
 _PROTO_KEY = re.compile(r'([{,])"__proto__":')
@@ -80,8 +80,8 @@ def trace_payload(trace: Trace) -> dict[str, Any]:
 def _load(result_path: str | None, trace_id: str) -> Trace | None:
     if not result_path:
         return None
-    from ..importers import import_path
-    from ..storage import TraceLoadError
+    from pytest_tracebench.importers import import_path
+    from pytest_tracebench.record.trace_file import TraceLoadError
 
     try:
         traces = import_path(result_path)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ..analyzer import per_detector
-from ..metrics import breakdown
-from ..models import EvaluationReport, TraceResult
+from pytest_tracebench.models import EvaluationReport, TraceResult
+from pytest_tracebench.score.clusters import per_detector
+from pytest_tracebench.score.scoring import breakdown
 
 # C0/C1 controls (ESC starts every terminal escape sequence; a newline would forge a report
 # line, as every use is one line) and the bidirectional overrides that can make a line read

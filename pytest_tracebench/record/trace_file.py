@@ -27,8 +27,31 @@ from typing import Annotated, Any, BinaryIO
 from pydantic import Field, TypeAdapter, ValidationError
 
 from pytest_tracebench._jsonsafe import plain
-from pytest_tracebench.importers import seed as _seed
+from pytest_tracebench.errors import TraceLoadError
 from pytest_tracebench.models import TRACE_SCHEMA_VERSION, Step, Trace, TraceEnd, TraceHeader
+from pytest_tracebench.record import seed as _seed
+
+__all__ = [
+    "DEFAULT_MAX_LINE_MB",
+    "DEFAULT_MAX_TRACE_MB",
+    "MEMORY_RATIO",
+    "TraceLoadError",
+    "check_regular",
+    "check_schema_version",
+    "check_trace_size",
+    "check_zip",
+    "dump_trace",
+    "format_loc",
+    "header_line",
+    "iter_records",
+    "load_trace",
+    "max_line_bytes",
+    "max_trace_bytes",
+    "not_regular",
+    "out_of_memory",
+    "special_kind",
+]
+
 
 _RECORD = TypeAdapter(Annotated[TraceHeader | Step | TraceEnd, Field(discriminator="type")])
 _SNIFF_BYTES = 1 << 20
@@ -155,19 +178,6 @@ def out_of_memory(path: str | Path) -> TraceLoadError:
     return TraceLoadError(path, f"out of memory loading it ({size}; a loaded trace takes "
                                 f"{MEMORY_RATIO} its size in memory); lower "
                                 f"TRACEBENCH_MAX_TRACE_MB to refuse such files before reading")
-
-
-class TraceLoadError(Exception):
-    """A trace file cannot be loaded. ``str(error)`` is one line: ``file:line: field: problem``."""
-
-    def __init__(self, path: str | Path, message: str, *, line: int | None = None,
-                 field: str | None = None) -> None:
-        self.path = str(path)
-        self.line = line
-        self.field = field
-        where = self.path if line is None else f"{self.path}:{line}"
-        what = f"field '{field}': {message}" if field else message
-        super().__init__(f"{where}: {what}")
 
 
 def format_loc(loc: tuple[int | str, ...]) -> str:

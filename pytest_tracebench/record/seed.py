@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pytest_tracebench.errors import TraceLoadError
 from pytest_tracebench.models import (
     AgentInfo,
     SourceInfo,
@@ -23,6 +24,7 @@ from pytest_tracebench.models import (
     TraceEnd,
     TraceHeader,
 )
+from pytest_tracebench.parsers.python_runners import short_summary_ids
 
 # Checked in order; the first rule whose word occurs in the action name wins.
 _KIND_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -55,8 +57,6 @@ def _test_output(state: Any, output: Any) -> Any:
         # TimeoutError"): the failing test ids are in it.
         failing: list[str] = []
         if not ok and isinstance(output, str):
-            from pytest_tracebench.parsers.python_runners import short_summary_ids
-
             failing = short_summary_ids(output)
         result: dict[str, Any] = {"ok": ok, "passed": None,
                                   "failed": len(failing) or None, "failing": failing}
@@ -68,8 +68,6 @@ def _test_output(state: Any, output: Any) -> Any:
 
 def from_records(records: list[Any], path: str | Path) -> Trace:
     """Build a trace from seed records; raises TraceLoadError on a record of the wrong shape."""
-    from pytest_tracebench.record.trace_file import TraceLoadError
-
     steps: list[Step] = []
     for i, rec in enumerate(records):
         if not isinstance(rec, dict):

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         TraceHeader,
         TraceResult,
     )
+    from pytest_tracebench.pipeline import reward
     from pytest_tracebench.record.recorder import RecorderError, TraceRecorder
     from pytest_tracebench.record.redaction import Redactor
     from pytest_tracebench.record.trace_file import TraceLoadError, dump_trace, load_trace
@@ -62,6 +63,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_trace",
+    "reward",
 ]
 
 
@@ -69,7 +71,7 @@ _SOURCES: dict[str, str] = {
     "ConfigError": "settings", "Settings": "settings", "hookimpl": "hookspecs",
     "hookspec": "hookspecs", "Redactor": "record.redaction", "TraceLoadError": "record.trace_file",
     "dump_trace": "record.trace_file", "load_trace": "record.trace_file",
-    "RecorderError": "record.recorder", "TraceRecorder": "record.recorder",
+    "RecorderError": "record.recorder", "TraceRecorder": "record.recorder", "reward": "pipeline",
 }
 
 

@@ -7,6 +7,7 @@ their stages land; nothing is computed in two places.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from typing import Any
 
 import pluggy
 
+from pytest_tracebench.detectors import detect, load_detectors
+from pytest_tracebench.manager import get_plugin_manager
 from pytest_tracebench.models import Finding, Trace, TraceResult
 from pytest_tracebench.record.redaction import (
     Redactor,
@@ -21,6 +24,8 @@ from pytest_tracebench.record.redaction import (
     redact_trace,
     redactor_from_settings,
 )
+from pytest_tracebench.score.calibration.features import behaviour_features
+from pytest_tracebench.score.scoring import score_result
 from pytest_tracebench.settings import Settings
 from pytest_tracebench.usage import trace_tokens
 
@@ -50,9 +55,6 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings | None = None,
                       pm: pluggy.PluginManager | None = None) -> Pipeline:
-        from pytest_tracebench.detectors import load_detectors
-        from pytest_tracebench.manager import get_plugin_manager
-
         settings = settings or Settings()
         pm = pm or get_plugin_manager(settings.plugins)
         return cls(settings=settings, pm=pm, detectors=load_detectors(pm, settings),
@@ -62,10 +64,6 @@ class Pipeline:
                 redacted: bool = False) -> TraceResult:
         """Detect and score one trace. ``redacted``: the trace's steps were redacted when
         recorded (the recorder's own), so only its result needs it."""
-        from pytest_tracebench.detectors import detect
-        from pytest_tracebench.score.calibration.features import behaviour_features
-        from pytest_tracebench.score.scoring import score_result
-
         if self.redactor is not None and not redacted:
             trace = redact_trace(trace, self.redactor)
         result = summarize(trace, path=path)
@@ -131,3 +129,36 @@ def summarize(trace: Trace, *, path: str | None = None) -> TraceResult:
 def analyze_trace(trace: Trace, *, path: str | None = None) -> TraceResult:
     """One-off analysis with default settings (tests and scripts)."""
     return Pipeline.from_settings().analyze(trace, path=path)
+
+
+@functools.cache
+def default_pipeline() -> Pipeline:
+    """The pipeline of the default settings, built on first use and kept for the process:
+    ``reward(trace)`` in an RL loop must not rebuild the plugin manager per call."""
+    return Pipeline.from_settings()
+
+
+def reward(trace_or_result: Trace | TraceResult, settings: Settings | None = None, *,
+           pipeline: Pipeline | None = None) -> float:
+    """A reward in [0, 1] for one run, for RL loops.
+
+    ``trace_or_result`` is a trace (analysed here) or an already analysed result. Pass a
+    ``Pipeline`` built once (``Pipeline.from_settings(settings)``) when calling in a loop;
+    without one, a default pipeline is built on first use and kept. Plugins shape the reward
+    through ``tracebench_reward``::
+
+        from pytest_tracebench import TraceRecorder, reward
+
+        rec = TraceRecorder(None)            # in memory: record the rollout's steps
+        ...
+        rec.end("completed", {"passed": tests_passed})
+        r = reward(rec.to_trace())           # 0.0 .. 1.0
+    """
+    if pipeline is None:
+        pipeline = Pipeline.from_settings(settings) if settings is not None \
+            else default_pipeline()
+    result = pipeline.analyze(trace_or_result) if isinstance(trace_or_result, Trace) \
+        else trace_or_result
+    if result.score is None:
+        result.score = score_result(result, pipeline.settings, pipeline.pm)
+    return float(result.score.reward)

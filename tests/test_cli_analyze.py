@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -74,11 +75,10 @@ def test_report_and_compare_on_saved_runs(tmp_path: Path, seed_trace_path: Path)
     assert wrong.returncode == 2 and "cannot read 'score_down:3'" in wrong.stderr
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
-def test_progress_line_on_a_terminal_only() -> None:
+def _on_a_terminal(code: str) -> str:
+    """What ``python -c code`` writes to stderr when stderr is a pseudo-terminal."""
     main, secondary = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "pytest_tracebench", "analyze",
-                             str(REAL / "mini-swe-agent")], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
                             stderr=secondary, close_fds=True)
     os.close(secondary)
     chunks = []
@@ -92,10 +92,31 @@ def test_progress_line_on_a_terminal_only() -> None:
         chunks.append(data)
     proc.wait(timeout=300)
     os.close(main)
-    text = b"".join(chunks).decode(errors="replace")
-    assert "analyzing: 12/12 files" in text
+    return b"".join(chunks).decode(errors="replace")
+
+
+_ANALYZE = ("import sys; from pytest_tracebench.cli import main; "
+            f"sys.exit(main(['analyze', {str(REAL / 'mini-swe-agent')!r}]))")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_progress_bar_on_a_terminal_only() -> None:
+    text = _on_a_terminal(_ANALYZE)
+    # tqdm's bar, in our format: the count, the bar, elapsed<remaining and the rate; the
+    # pseudo-terminal reports no width, so the bar is drawn 80 columns wide
+    assert re.search(r"analyzing: 12/12 files \|.+\| \d\d:\d\d<\d\d:\d\d, ", text), text
+    # the lines printed meanwhile stand on their own lines, not inside the bar
+    assert re.search(r"(^|\n)\S*report\.json: skipped: SWE-bench harness report", text), text
     piped = tb("analyze", str(REAL / "mini-swe-agent"))
-    assert "analyzing:" not in piped.stderr
+    assert "analyzing" not in piped.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_without_the_progress_extra_a_terminal_is_told_how_to_get_the_bar() -> None:
+    text = _on_a_terminal("import sys; sys.modules['tqdm'] = None; " + _ANALYZE)
+    assert "analyzing 12 files (pip install 'pytest-tracebench[progress]' for a progress bar)" \
+        in text, text
+    assert "|" not in text.split("progress bar)")[1].split("\n")[0]
 
 
 def test_a_symlink_loop_in_a_folder_is_not_followed(tmp_path: Path) -> None:

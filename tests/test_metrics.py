@@ -8,10 +8,10 @@ import pytest
 
 from pytest_tracebench import Finding, Settings, TraceResult
 from pytest_tracebench.manager import get_plugin_manager
-from pytest_tracebench.pipeline import Pipeline
+from pytest_tracebench.pipeline import Pipeline, reward
 from pytest_tracebench.report import build_report, render_terminal
 from pytest_tracebench.score.clusters import cluster, message_template
-from pytest_tracebench.score.scoring import bootstrap_ci, breakdown, reward, score, score_result
+from pytest_tracebench.score.scoring import bootstrap_ci, breakdown, score, score_result
 
 from ._traces import edit, fail, green, make
 

@@ -13,8 +13,7 @@ from typing import Any
 from _synthetic import write_trace
 
 from pytest_tracebench import load_trace
-from pytest_tracebench.pipeline import Pipeline
-from pytest_tracebench.score.scoring import reward
+from pytest_tracebench.pipeline import Pipeline, reward
 
 STEPS = 50
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -93,27 +92,50 @@ def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any,
 
 
 class Progress:
-    """A one-line progress counter on a terminal (stderr); silent when not a tty."""
+    """The progress bar of a long analysis, on a terminal (stderr) only: tqdm's, which keeps
+    rate, elapsed and remaining time right and redraws around the lines printed meanwhile.
+    tqdm is the ``progress`` extra; without it a terminal gets one line saying how to add it."""
 
     def __init__(self, total: int, stream: Any = sys.stderr) -> None:
-        self.total = total
         self.stream = stream
         self.enabled = total > 1 and hasattr(stream, "isatty") and stream.isatty()
-        self.done = 0
-        self.started = time.monotonic()
+        self.bar: Any = None
+        if not self.enabled:
+            return
+        try:
+            # Deferred: an optional dependency, and only a terminal run draws a bar.
+            from tqdm import tqdm
+        except ImportError:
+            stream.write(f"analyzing {total} files (pip install 'pytest-tracebench[progress]' "
+                         "for a progress bar)\n")
+            stream.flush()
+            self.enabled = False
+            return
+        # A terminal that reports no width (a bare pseudo-terminal, some CI consoles) would get
+        # a bar cut to nothing: draw it 80 columns wide there.
+        try:
+            width = os.get_terminal_size(stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            width = 0
+        self.bar = tqdm(total=total, file=stream, desc="analyzing", unit=" files",
+                        bar_format="{desc}: {n_fmt}/{total_fmt} files |{bar}| "
+                                   "{elapsed}<{remaining}, {rate_fmt}",
+                        dynamic_ncols=width > 0, ncols=None if width > 0 else 80, leave=True)
 
     def step(self) -> None:
-        self.done += 1
-        if self.enabled and (self.done == self.total or self.done % 10 == 0):
-            rate = self.done / max(time.monotonic() - self.started, 1e-9)
-            self.stream.write(f"\ranalyzing: {self.done}/{self.total} files "
-                              f"({rate:.0f}/s)")
-            self.stream.flush()
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def write(self, text: str) -> None:
+        """Print a line (an error, a warning) above the bar, not through it."""
+        if self.bar is not None:
+            self.bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream)
 
     def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None = None,
@@ -156,18 +178,18 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
         for path, documents, error, warnings in outcomes:
             progress.step()
             if error is not None:
-                print(("\n" if progress.enabled else "") + clean(error), file=sys.stderr)
+                progress.write(clean(error))
                 errors.append(error)
                 continue
             for warning in warnings:
-                print(clean(f"warning: {warning}"), file=sys.stderr)
+                progress.write(clean(f"warning: {warning}"))
             for document in documents:
                 result = TraceResult.model_validate_json(document)
                 if result.session_id:
                     key = (result.agent, result.session_id)
                     if key in seen_sessions:
-                        print(clean(f"{path}: skipped: the same run as {seen_sessions[key]} "
-                                    f"(session {result.session_id})"), file=sys.stderr)
+                        progress.write(clean(f"{path}: skipped: the same run as "
+                                             f"{seen_sessions[key]} (session {result.session_id})"))
                         continue
                     seen_sessions[key] = str(path)
                 results.append(result)
@@ -177,7 +199,7 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
                     gc.freeze()
     finally:
         gc.unfreeze()
-    progress.close()
+        progress.close()
     return results
 
 

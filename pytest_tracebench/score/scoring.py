@@ -28,7 +28,6 @@ from pytest_tracebench.models import (
     Penalty,
     Score,
     Summary,
-    Trace,
     TraceResult,
 )
 from pytest_tracebench.score.calibration.features import FEATURES
@@ -167,42 +166,6 @@ def score_result(result: TraceResult, settings: Settings | None = None,
         if shaped is not None:
             value = value.model_copy(update={"reward": max(0.0, min(1.0, float(shaped)))})
     return value
-
-
-def reward(trace_or_result: Trace | TraceResult, settings: Settings | None = None, *,
-           pipeline: Any = None) -> float:
-    """A reward in [0, 1] for one run, for RL loops.
-
-    ``trace_or_result`` is a trace (analysed here) or an already analysed result. Pass a
-    ``Pipeline`` built once (``Pipeline.from_settings(settings)``) when calling in a loop;
-    without one, a default pipeline is built on first use and kept. Plugins shape the reward
-    through ``tracebench_reward``::
-
-        from pytest_tracebench import TraceRecorder, reward
-
-        rec = TraceRecorder(None)            # in memory: record the rollout's steps
-        ...
-        rec.end("completed", {"passed": tests_passed})
-        r = reward(rec.to_trace())           # 0.0 .. 1.0
-    """
-    global _DEFAULT_PIPELINE
-    from pytest_tracebench.pipeline import Pipeline
-
-    if pipeline is None:
-        if settings is not None:
-            pipeline = Pipeline.from_settings(settings)
-        else:
-            if _DEFAULT_PIPELINE is None:
-                _DEFAULT_PIPELINE = Pipeline.from_settings()
-            pipeline = _DEFAULT_PIPELINE
-    result = pipeline.analyze(trace_or_result) if isinstance(trace_or_result, Trace) \
-        else trace_or_result
-    if result.score is None:
-        result.score = score_result(result, pipeline.settings, pipeline.pm)
-    return float(result.score.reward)
-
-
-_DEFAULT_PIPELINE: Any = None
 
 
 def bootstrap_ci(values: Sequence[float], *, resamples: int = 2000, seed: int = 7,

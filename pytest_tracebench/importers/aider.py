@@ -3,14 +3,16 @@
 The file appends one section per session (``# aider chat started at ...``); each session with
 user input becomes a trace (text before the first such line, as in a history whose start was
 cut off, is a session of its own). ``#### `` lines are the user's input (``/run`` and ``/test``
-become commands with their output), ``> `` lines are aider's own output, everything else is the
+become commands with their output, or without when the session holds none: ``/run aider ...``
+starts an aider that writes its own session line first), ``> `` lines are aider's own output, everything else is the
 model's reply.
 
 Edits: the model proposes SEARCH/REPLACE blocks (or whole files); aider applies them and says
 ``Applied edit to PATH`` once per file it wrote. So each applied block is one ``edit`` step (with
 its old and new text), and an ``Applied edit to`` line with no block for that file (the
 ``whole`` edit format) is one. A block aider reports as failing to match is an ``edit`` step
-with that error; a block aider skipped (the user declined, ``--dry-run``) or never answered
+with that error (also one no reply holds, as ``aider --apply FILE`` reads the edits from FILE:
+the block as aider's report quotes it); a block aider skipped (the user declined, ``--dry-run``) or never answered
 changed nothing and is no step. aider writes only the first line of a multi-line message of its
 own with ``> `` (0.4x-0.8x): the lines that follow it without a blank line (the model's reply
 always comes after one), the rest of its "failed to match" report and of a ``/run`` output are
@@ -203,7 +205,8 @@ class _Session:
         self.pending: list[_Block] = []
         self.applied: list[str] = []
         self.skipped: set[str] = set()
-        self.failed: list[tuple[str, str]] = []
+        #: blocks aider reports as failing to match: (path, old, new) as its report quotes them
+        self.failed: list[tuple[str, str, str]] = []
         self.others_applied = False
         self.command: str | None = None
 
@@ -226,6 +229,7 @@ class _Session:
                 self.reply(segment)
             n = end
         self.settle()
+        self.unanswered_command()
         if not any(s.kind != "message" or s.input.get("role") == "user"
                    for s in self.builder.steps):
             return None  # start-up noise only: no user turn, nothing done
@@ -236,13 +240,21 @@ class _Session:
         text = "\n".join(segment).strip()
         if not text:
             return
+        self.unanswered_command()
         if text.startswith(("/run ", "/test ")):
             self.command = text.split(" ", 1)[1].strip()
             return
-        self.command = None
         if self.builder.header.task.description is None:
             self.builder.header.task.description = clip(text, 4000)
         self.builder.message(text, role="user")
+
+    def unanswered_command(self) -> None:
+        """A ``/run`` or ``/test`` whose output the session does not hold still ran: one that
+        started aider itself (the new aider writes its own session line into the same history
+        before the command's output comes), or a session cut off while it ran."""
+        if self.command is not None:
+            self.builder.shell(self.command, None, meta={"output_recorded": False})
+            self.command = None
 
     def reply(self, segment: list[str]) -> None:
         self.settle()
@@ -267,12 +279,17 @@ class _Session:
             if failed:
                 failed_path = failed.group(1)
             elif failed_path is not None and _HEAD.match(body):
-                old = []
+                old: list[str] = []
+                new: list[str] = []
+                target = old
                 for later in bodies[n + 1:]:
-                    if _DIVIDER.match(later):
+                    if _UPDATED.match(later):
                         break
-                    old.append(later)
-                self.failed.append((failed_path, "\n".join(old)))
+                    if target is old and _DIVIDER.match(later):
+                        target = new
+                    else:
+                        target.append(later)
+                self.failed.append((failed_path, "\n".join(old), "\n".join(new)))
                 failed_path = None
             if _OTHERS_APPLIED.match(body):
                 self.others_applied = True
@@ -292,15 +309,18 @@ class _Session:
             if match is not None:
                 failures.remove(match)
                 block.failed = True
+        unmatched: list[_Block] = []
         if failures:  # reported, but not found verbatim: the first blocks of those files
-            for path, _ in failures:
+            for path, old, new in failures:
                 left = next((b for b in self.pending if _same(b.path) == _same(path)
                              and not b.failed), None) or \
                     next((b for b in self.pending if not b.failed), None)
                 if left is not None:
                     left.failed = True
+                else:  # no reply holds it (`aider --apply FILE`): the block as aider quotes it
+                    unmatched.append(_Block(path, old, new, failed=True))
         applied = {_same(p) for p in self.applied}
-        for block in self.pending:
+        for block in [*self.pending, *unmatched]:
             if block.failed:
                 self.builder.add("edit", "search_replace",
                                  input={"path": block.path, "old": block.old, "new": block.new},

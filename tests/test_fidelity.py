@@ -169,7 +169,9 @@ def _mini_swe_agent(path: Path) -> int:
 
 def _aider(path: Path) -> int:
     """The edits aider reports (tests/test_import_aider.py's reader of the raw Markdown: each
-    applied edit, each block it reports as failing), plus the user's /run and /test commands.
+    applied edit, each block it reports as failing), the user's /run and /test commands, and
+    the linter runs aider reports (it prints ``## Running: CMD`` before a linter's output when
+    the linter fails, and nothing when it passes).
 
     A command is one line of input, so only the first line of a user turn (a run of ``#### ``
     lines) can be one: a ``/run`` further down is text the user pasted (aider's own docs, which
@@ -182,6 +184,7 @@ def _aider(path: Path) -> int:
     for line in path.read_text(encoding="utf-8").split("\n"):
         if not previous.startswith("####"):
             runs += bool(re.match(r"#### /(run|test)\b", line))
+        runs += line.startswith("> ## Running: ")
         previous = line
     return count_edits(path) + runs
 
@@ -268,5 +271,7 @@ def test_the_readers_count_what_they_should(tmp_path: Path) -> None:
     aider = tmp_path / "a.md"
     aider.write_text("#### fix it\nf.py\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n\n"
                      "> Applied edit to f.py  \n#### /run pytest\n> 1 passed  \n\n"
-                     "#### what does this do?  \n#### /run python myscript.py  \n")
-    assert _aider(aider) == 2  # the /run pasted into a question is not a command
+                     "#### what does this do?  \n#### /run python myscript.py  \n\n"
+                     "#### /lint  \n> # Fix any errors below, if possible.  \n>  \n"
+                     "> ## Running: flake8 f.py  \n>  \n> f.py:1:1: F821 undefined name 'x'  \n")
+    assert _aider(aider) == 3  # the /run pasted into a question is not a command

@@ -189,10 +189,30 @@ def test_every_run_and_test_the_user_typed_is_a_step() -> None:
               if re.match(r"#### /(run|test) ", line) and lines[n - 1].startswith("####")]
     assert (len(typed), len(pasted)) == (36, 11)
     traces = import_path(FIXTURE)
-    shell = [s for t in traces for s in t.steps if s.kind in ("command", "read", "test")]
+    shell = [s for t in traces for s in t.steps if s.kind in ("command", "read", "test")
+             and s.meta.get("started_by") != "aider"]
     assert [s.input["command"] for s in shell] == typed
     (nested,) = [s for s in shell if s.meta.get("output_recorded") is False]
     assert nested.input["command"] == "aider ~/tmp/foo.txt README.me"
+
+
+@needs_fixture
+def test_the_linter_runs_aider_reports_are_commands() -> None:
+    """aider lints each file it edits (and on /lint, or --lint) and, when the linter fails,
+    reports `## Running: CMD` and its output: a command aider ran, after the edits it checks.
+    These were aider's notices, no step."""
+    reported = [line[len("> ## Running: "):].strip() for line in FIXTURE.read_text().split("\n")
+                if line.startswith("> ## Running: ")]
+    assert len(reported) == 54
+    traces = import_path(FIXTURE)
+    lints = [s for t in traces for s in t.steps if s.meta.get("why") == "lint"]
+    assert [s.input["command"] for s in lints] == reported
+    assert all(s.kind == "command" and s.output["stdout"].startswith("isort....") and
+               "flake8....." in s.output["stdout"] and "## See relevant" not in s.output["stdout"]
+               for s in lints)
+    first = next(t for t in traces if lints[0] in t.steps)
+    done = [s for s in first.steps[:first.steps.index(lints[0])] if s.kind != "message"]
+    assert (done[-1].kind, done[-1].input["path"]) == ("edit", "tests/basic/test_repomap.py")
 
 
 def test_markdown_that_quotes_aider_is_not_a_history(tmp_path: Path) -> None:

@@ -1,22 +1,24 @@
 """aider chat histories (``.aider.chat.history.md``).
 
 The file appends one section per session (``# aider chat started at ...``); each session with
-user input becomes a trace (text before the first such line, as in a history whose start was
-cut off, is a session of its own). ``#### `` lines are the user's input (``/run`` and ``/test``
+user input becomes a trace (text before the first such line, as in a history whose start was cut
+off, is a session of its own). ``#### `` lines are the user's input (``/run`` and ``/test``
 become commands with their output, or without when the session holds none: ``/run aider ...``
-starts an aider that writes its own session line first), ``> `` lines are aider's own output, everything else is the
-model's reply.
+starts an aider that writes its own session line first), ``> `` lines are aider's own output,
+everything else is the model's reply.
 
 Edits: the model proposes SEARCH/REPLACE blocks (or whole files); aider applies them and says
-``Applied edit to PATH`` once per file it wrote. So each applied block is one ``edit`` step (with
-its old and new text), and an ``Applied edit to`` line with no block for that file (the
+``Applied edit to PATH`` once per file it wrote. So each applied block is one ``edit`` step
+(with its old and new text), and an ``Applied edit to`` line with no block for that file (the
 ``whole`` edit format) is one. A block aider reports as failing to match is an ``edit`` step
 with that error (also one no reply holds, as ``aider --apply FILE`` reads the edits from FILE:
-the block as aider's report quotes it); a block aider skipped (the user declined, ``--dry-run``) or never answered
-changed nothing and is no step. aider writes only the first line of a multi-line message of its
-own with ``> `` (0.4x-0.8x): the lines that follow it without a blank line (the model's reply
-always comes after one), the rest of its "failed to match" report and of a ``/run`` output are
-read as aider's, not as the model's reply.
+the block as aider's report quotes it); a block aider skipped (the user declined, ``--dry-run``)
+or never answered changed nothing and is no step. A linter aider ran on what it edited (or on
+``/lint``) and that failed is a command: aider reports ``## Running: CMD`` and the linter's
+output (a linter that passes leaves no line). aider writes only the first line of a multi-line
+message of its own with ``> `` (0.4x-0.8x): the lines that follow it without a blank line (the
+model's reply always comes after one), the rest of its "failed to match" report and of a
+``/run`` output are read as aider's, not as the model's reply.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ _FAILED = re.compile(r"^# \d+ SEARCH/REPLACE blocks? failed to match!")
 _FAILED_BLOCK = re.compile(r"^## SearchReplaceNoExactMatch: This SEARCH block failed to exactly "
                            r"match lines in (.+?)\s*$")
 _OTHERS_APPLIED = re.compile(r"^# The other \d+ SEARCH/REPLACE blocks? w(?:ere|as) applied")
+#: aider's report of a linter it ran on an edited file (or on /lint), printed only when the
+#: linter failed; the report goes on to the lines it marks in the file and its question
+_LINT = re.compile(r"^## Running: (.+?)\s*$")
+_LINT_END = re.compile(r"^(?:## Running: |## See relevant lines? below|"
+                       r"Attempt to fix lint errors\?|Fix lint errors in )")
 _MODEL = re.compile(r"^(?:Main model|Model): (\S+)")
 _VERSION = re.compile(r"^Aider v(\S+)")
 _HEAD = re.compile(r"^<{5,9} SEARCH>?\s*$")
@@ -264,11 +271,22 @@ class _Session:
 
     def tool(self, segment: list[str]) -> None:
         bodies = [_body(line) for line in segment]
+        command = self.command is not None
         if self.command is not None:
             self.builder.shell(self.command, "\n".join(_command_output(segment, bodies)))
             self.command = None
         failed_path: str | None = None
         for n, body in enumerate(bodies):
+            lint = None if command else _LINT.match(body)
+            if lint:
+                self.settle()  # aider lints what it has just edited: the edits come first
+                report = []
+                for later in bodies[n + 1:]:
+                    if _LINT_END.match(later):
+                        break
+                    report.append(later)
+                self.builder.shell(lint.group(1), "\n".join(report).strip("\n"),
+                                   meta={"started_by": "aider", "why": "lint"})
             applied = _APPLIED.match(body)
             if applied:
                 self.applied.append(applied.group(1))

@@ -171,7 +171,10 @@ def _aider(path: Path) -> int:
     """The edits aider reports (tests/test_import_aider.py's reader of the raw Markdown: each
     applied edit, each block it reports as failing), the user's /run and /test commands, and
     the linter runs aider reports (it prints ``## Running: CMD`` before a linter's output when
-    the linter fails, and nothing when it passes).
+    the linter fails, and nothing when it passes), and the test runs of a session started with
+    ``--auto-test --test-cmd CMD``: aider runs CMD after each reply whose edits it applied
+    (unless the linter failed and aider was told to fix that first), so one per run of aider's
+    lines with an ``Applied edit to`` in it.
 
     A command is one line of input, so only the first line of a user turn (a run of ``#### ``
     lines) can be one: a ``/run`` further down is text the user pasted (aider's own docs, which
@@ -181,10 +184,23 @@ def _aider(path: Path) -> int:
 
     runs = 0
     previous = ""
+    auto_test = edited = False
     for line in path.read_text(encoding="utf-8").split("\n"):
+        if line.startswith("# aider chat started at "):
+            auto_test = False
+        elif line.startswith("> ") and not previous.startswith(">") and \
+                "--auto-test" in line.split() and "--test-cmd" in line:
+            auto_test = True  # the command line aider was started with
         if not previous.startswith("####"):
             runs += bool(re.match(r"#### /(run|test)\b", line))
         runs += line.startswith("> ## Running: ")
+        if line.startswith(">"):
+            edited = edited or line.startswith("> Applied edit to ")
+            if line.startswith("> Attempt to fix lint errors? y"):
+                edited = False
+        else:
+            runs += auto_test and edited
+            edited = False
         previous = line
     return count_edits(path) + runs
 
@@ -275,3 +291,10 @@ def test_the_readers_count_what_they_should(tmp_path: Path) -> None:
                      "#### /lint  \n> # Fix any errors below, if possible.  \n>  \n"
                      "> ## Running: flake8 f.py  \n>  \n> f.py:1:1: F821 undefined name 'x'  \n")
     assert _aider(aider) == 3  # the /run pasted into a question is not a command
+    aider.write_text("# aider chat started at 2024-08-10 08:58:35\n\n"
+                     "> /bin/aider f.py --test-cmd pytest --auto-test  \n\n#### fix it  \n\n"
+                     "f.py\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n\n"
+                     "> Applied edit to f.py  \n> Commit 0a25f61 fix  \n"
+                     "> ============================= test session starts ===\n"
+                     "collected 1 item\n\n=== 1 passed in 0.01s ===  \n")
+    assert _aider(aider) == 2  # the edit and the test run aider started after it

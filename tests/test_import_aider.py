@@ -127,7 +127,8 @@ def test_aiders_own_fixture_is_detected_and_read() -> None:
     traces = import_path(FIXTURE)
     edits = [s for t in traces for s in t.steps if s.kind == "edit"]
     assert count_edits(FIXTURE) == len(edits) == 612
-    tests = [s for t in traces for s in t.steps if s.kind == "test"]
+    tests = [s for t in traces for s in t.steps if s.kind == "test"
+             and s.meta.get("started_by") != "aider"]
     assert len(tests) == 28
     first = tests[0]
     assert first.input["command"] == "pytest tests/basic/test_repomap.py"
@@ -213,6 +214,31 @@ def test_the_linter_runs_aider_reports_are_commands() -> None:
     first = next(t for t in traces if lints[0] in t.steps)
     done = [s for s in first.steps[:first.steps.index(lints[0])] if s.kind != "message"]
     assert (done[-1].kind, done[-1].input["path"]) == ("edit", "tests/basic/test_repomap.py")
+
+
+@needs_fixture
+def test_the_test_runs_of_auto_test_are_test_steps() -> None:
+    """Sessions started with `--auto-test --test-cmd CMD`: aider ran CMD after each reply it
+    applied and printed the output as a /run's (first line marked). Those lines were read as
+    replies of the model (9 messages of pytest output); now each run is a test step with the
+    counts of its summary line, the marked copy of a failing run not read again."""
+    summary = re.compile(r"^=+ (?:(\d+) failed, )?(\d+) passed in [\d.]+s =+\s*$", re.M)
+    counts = []
+    for text in _sessions(FIXTURE).values():
+        if re.search(r"^> \S*aider .*--test-cmd .*--auto-test", text, re.M):
+            counts += [(int(p), int(f or 0)) for f, p in summary.findall(text)]  # unmarked
+    assert counts == [(18, 2), (20, 0), (18, 0), (29, 0), (11, 0)]
+    traces = import_path(FIXTURE)
+    runs = [s for t in traces for s in t.steps if s.meta.get("why") == "auto-test"]
+    assert [(s.output["passed"], s.output["failed"]) for s in runs] == counts
+    assert [s.input["command"] for s in runs] == ["pytest test_coder.py"] * 2 + [
+        "pytest test_editblock.py", "pytest test_main.py", "pytest test_wholefile.py"]
+    sessions = [t for t in traces if any(s in t.steps for s in runs)]
+    assert not [s for t in sessions for s in t.steps if s.kind == "message" and
+                re.search(r"passed in [\d.]+s|test session starts", s.output["text"])]
+    for trace in sessions:  # each run follows the edits it tests
+        acts = [s for s in trace.steps if s.kind != "message"]
+        assert all(acts[n - 1].kind == "edit" for n, s in enumerate(acts) if s in runs)
 
 
 def test_markdown_that_quotes_aider_is_not_a_history(tmp_path: Path) -> None:

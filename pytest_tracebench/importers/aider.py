@@ -15,7 +15,9 @@ with that error (also one no reply holds, as ``aider --apply FILE`` reads the ed
 the block as aider's report quotes it); a block aider skipped (the user declined, ``--dry-run``)
 or never answered changed nothing and is no step. A linter aider ran on what it edited (or on
 ``/lint``) and that failed is a command: aider reports ``## Running: CMD`` and the linter's
-output (a linter that passes leaves no line). aider writes only the first line of a multi-line
+output (a linter that passes leaves no line). So is a test run aider starts after the edits of a
+reply in a session started with ``--auto-test --test-cmd CMD`` (on the command line aider writes
+first; 0.4x prints its output as a ``/run``'s). aider writes only the first line of a multi-line
 message of its own with ``> `` (0.4x-0.8x): the lines that follow it without a blank line (the
 model's reply always comes after one), the rest of its "failed to match" report and of a
 ``/run`` output are read as aider's, not as the model's reply.
@@ -24,6 +26,7 @@ model's reply always comes after one), the rest of its "failed to match" report 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,18 +112,21 @@ def parse_blocks(lines: list[str]) -> list[_Block]:
     return blocks
 
 
-def _kinds(lines: list[str]) -> list[str]:
+def _kinds(lines: list[str], auto_test: bool = False) -> tuple[list[str], set[int]]:
     """``U`` (user), ``T`` (aider's output, also the unmarked rest of its multi-line messages)
-    or ``R`` (the model's reply) for each line."""
+    or ``R`` (the model's reply) for each line; and, in a session with ``--auto-test``, the
+    lines where the output of a test run aider started after its edits begins."""
     kinds: list[str] = []
+    tests: set[int] = set()
     failure = False  # inside aider's "failed to match" report
     report_end = False  # its last sentence seen unless "# The other ..." follows
     command = False  # a /run or /test waits for its output
     continued = False  # that output goes on past its first, marked line
+    edited = False  # aider has applied an edit since the model's reply (auto-test runs next)
     for n, line in enumerate(lines):
         if line.startswith("#### "):
             kinds.append("U")
-            failure = continued = False
+            failure = continued = edited = False
             command = line[5:].startswith(("/run ", "/test "))
             continue
         if continued and _SOURCE_MARK.match(line):
@@ -130,18 +136,26 @@ def _kinds(lines: list[str]) -> list[str]:
             kinds.append("T")
             body = line[2:]
             failure, report_end = bool(_FAILED.match(body)), False
+            following = lines[n + 1] if n + 1 < len(lines) else ""
+            unmarked = bool(following.strip()) and not _SHAPED.match(following)
             if command:
                 command = False
-                following = lines[n + 1] if n + 1 < len(lines) else ""
-                continued = bool(following.strip()) and not _SHAPED.match(following)
+                continued = unmarked
+            elif auto_test and edited and unmarked and not _APPLIED.match(body.rstrip()):
+                # aider 0.4x prints a test run's output as it does a /run's: its first line
+                # marked, the rest not (a notice of its own is one marked line)
+                tests.add(n)
+                continued, edited = True, False
             else:
                 continued = False
+            edited = edited or bool(_APPLIED.match(body.rstrip()))
             continue
         if continued or (line.strip() and n and kinds[-1] == "T" and lines[n - 1].strip()):
             # a /run output, or the rest of one message of aider's: its lines follow the
             # marked one without the blank line aider puts before each reply of the model
             kinds.append("T")
             continue
+        edited = False
         if failure:
             if report_end and line.strip():
                 if _OTHERS_APPLIED.match(line):
@@ -157,7 +171,7 @@ def _kinds(lines: list[str]) -> list[str]:
                     failure = False
                 continue
         kinds.append("R")
-    return kinds
+    return kinds, tests
 
 
 class AiderImporter:
@@ -216,9 +230,11 @@ class _Session:
         self.failed: list[tuple[str, str, str]] = []
         self.others_applied = False
         self.command: str | None = None
+        self.test_command: str | None = None  # --auto-test: aider runs it after its edits
 
     def read(self, lines: list[str]) -> Trace | None:
-        kinds = _kinds(lines)
+        self.test_command = _auto_test(lines)
+        kinds, tests = _kinds(lines, self.test_command is not None)
         n = 0
         while n < len(lines):
             kind = kinds[n]
@@ -231,7 +247,7 @@ class _Session:
             if kind == "U":
                 self.user([line[5:].rstrip() for line in segment])
             elif kind == "T":
-                self.tool(segment)
+                self.tool(segment, {k - n for k in tests if n <= k < end})
             elif any(line.strip() for line in segment):
                 self.reply(segment)
             n = end
@@ -269,7 +285,7 @@ class _Session:
         self.builder.message(text)
         self.pending = parse_blocks(segment)
 
-    def tool(self, segment: list[str]) -> None:
+    def tool(self, segment: list[str], tests: Collection[int] = ()) -> None:
         bodies = [_body(line) for line in segment]
         command = self.command is not None
         if self.command is not None:
@@ -277,6 +293,11 @@ class _Session:
             self.command = None
         failed_path: str | None = None
         for n, body in enumerate(bodies):
+            if n in tests and self.test_command is not None:
+                self.settle()  # the run tests the edits aider has just applied
+                self.builder.shell(self.test_command,
+                                   "\n".join(_command_output(segment[n:], bodies[n:])),
+                                   meta={"started_by": "aider", "why": "auto-test"})
             lint = None if command else _LINT.match(body)
             if lint:
                 self.settle()  # aider lints what it has just edited: the edits come first
@@ -356,6 +377,33 @@ class _Session:
         self.pending, self.applied, self.failed = [], [], []
         self.skipped = set()
         self.others_applied = False
+
+
+def _auto_test(lines: list[str]) -> str | None:
+    """The test command of a session aider was started in with ``--auto-test`` (it runs the
+    tests after each reply whose edits it applied), from the command line aider writes first
+    (``> /path/aider ARGS``; the arguments' quotes are gone: the command is what follows
+    ``--test-cmd`` up to the next option)."""
+    for line in lines:
+        if line.startswith("#### "):
+            return None
+        words = _body(line).split()
+        if not words or not words[0].endswith("aider") or "--auto-test" not in words:
+            continue
+        command: list[str] = []
+        for n, word in enumerate(words):
+            if word.startswith("--test-cmd="):
+                command = [word.split("=", 1)[1]]
+            elif word == "--test-cmd":
+                command = []
+            else:
+                continue
+            for later in words[n + 1:]:
+                if later.startswith("--"):
+                    break
+                command.append(later)
+        return " ".join(command) or None
+    return None
 
 
 def _body(line: str) -> str:

@@ -37,12 +37,7 @@ PLANNING_TOOLS = {"todowrite", "think", "plan", "update_plan"}
 
 #: Samples that fail today, by path under native/, with what is wrong. Remove an entry when
 #: the branch that mends it is merged (the test fails on an entry that passes).
-KNOWN_GAPS: dict[str, str] = {
-    "aider/aider__chat-history.md":
-        "aider's own fixture: 645 action steps against 659 by the raw reader; two `aider "
-        "--apply` sessions hold edits that are not in the history, and /run, /test and "
-        "automatic lint runs are counted differently: not yet reconciled",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 # -- independent readers: the number of actions in a raw file ----------------------------------
@@ -174,11 +169,39 @@ def _mini_swe_agent(path: Path) -> int:
 
 def _aider(path: Path) -> int:
     """The edits aider reports (tests/test_import_aider.py's reader of the raw Markdown: each
-    applied edit, each block it reports as failing), plus the user's /run and /test commands."""
+    applied edit, each block it reports as failing), the user's /run and /test commands, and
+    the linter runs aider reports (it prints ``## Running: CMD`` before a linter's output when
+    the linter fails, and nothing when it passes), and the test runs of a session started with
+    ``--auto-test --test-cmd CMD``: aider runs CMD after each reply whose edits it applied
+    (unless the linter failed and aider was told to fix that first), so one per run of aider's
+    lines with an ``Applied edit to`` in it.
+
+    A command is one line of input, so only the first line of a user turn (a run of ``#### ``
+    lines) can be one: a ``/run`` further down is text the user pasted (aider's own docs, which
+    show ``/run python myscript.py`` in an example transcript, pasted into a /help question
+    eleven times in aider's test fixture), not a command aider ran."""
     from .test_import_aider import count_edits
 
-    runs = sum(bool(re.match(r"/(run|test)\b", reply))
-               for reply in re.split(r"^#### ", path.read_text(encoding="utf-8"), flags=re.M))
+    runs = 0
+    previous = ""
+    auto_test = edited = False
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line.startswith("# aider chat started at "):
+            auto_test = False
+        elif line.startswith("> ") and not previous.startswith(">") and \
+                "--auto-test" in line.split() and "--test-cmd" in line:
+            auto_test = True  # the command line aider was started with
+        if not previous.startswith("####"):
+            runs += bool(re.match(r"#### /(run|test)\b", line))
+        runs += line.startswith("> ## Running: ")
+        if line.startswith(">"):
+            edited = edited or line.startswith("> Applied edit to ")
+            if line.startswith("> Attempt to fix lint errors? y"):
+                edited = False
+        else:
+            runs += auto_test and edited
+            edited = False
+        previous = line
     return count_edits(path) + runs
 
 
@@ -263,5 +286,15 @@ def test_the_readers_count_what_they_should(tmp_path: Path) -> None:
     assert _claude_code(claude) == 1  # a call repeated when its message is finalised
     aider = tmp_path / "a.md"
     aider.write_text("#### fix it\nf.py\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n\n"
-                     "> Applied edit to f.py  \n#### /run pytest\n> 1 passed  \n")
-    assert _aider(aider) == 2
+                     "> Applied edit to f.py  \n#### /run pytest\n> 1 passed  \n\n"
+                     "#### what does this do?  \n#### /run python myscript.py  \n\n"
+                     "#### /lint  \n> # Fix any errors below, if possible.  \n>  \n"
+                     "> ## Running: flake8 f.py  \n>  \n> f.py:1:1: F821 undefined name 'x'  \n")
+    assert _aider(aider) == 3  # the /run pasted into a question is not a command
+    aider.write_text("# aider chat started at 2024-08-10 08:58:35\n\n"
+                     "> /bin/aider f.py --test-cmd pytest --auto-test  \n\n#### fix it  \n\n"
+                     "f.py\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n\n"
+                     "> Applied edit to f.py  \n> Commit 0a25f61 fix  \n"
+                     "> ============================= test session starts ===\n"
+                     "collected 1 item\n\n=== 1 passed in 0.01s ===  \n")
+    assert _aider(aider) == 2  # the edit and the test run aider started after it

@@ -126,10 +126,9 @@ def test_aiders_own_fixture_is_detected_and_read() -> None:
     assert detect_importer(FIXTURE, get_importers()).name == "aider"
     traces = import_path(FIXTURE)
     edits = [s for t in traces for s in t.steps if s.kind == "edit"]
-    # 612 by the raw count; two sessions ran `aider --apply FILE` (edits read from a file the
-    # history does not hold, one a --dry-run): no reply, so no edit the importer can show
-    assert count_edits(FIXTURE) == 612 and len(edits) == 610
-    tests = [s for t in traces for s in t.steps if s.kind == "test"]
+    assert count_edits(FIXTURE) == len(edits) == 612
+    tests = [s for t in traces for s in t.steps if s.kind == "test"
+             and s.meta.get("started_by") != "aider"]
     assert len(tests) == 28
     first = tests[0]
     assert first.input["command"] == "pytest tests/basic/test_repomap.py"
@@ -138,6 +137,108 @@ def test_aiders_own_fixture_is_detected_and_read() -> None:
         "tests/basic/test_repomap.py::TestRepoMapAllLanguages::test_get_repo_map_subtree_only"]
     # the history was cut: the text before its first session line is a session of its own
     assert traces[0].header.meta.get("start")
+
+
+def _sessions(path: Path) -> dict[str, str]:
+    """The raw text of each session, by the time on its session line."""
+    parts = re.split(r"^# aider chat started at (.+?)\s*$", path.read_text(), flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def _trace_at(traces: list, started: str) -> object | None:
+    from pytest_tracebench.importers._build import to_epoch
+
+    return next((t for t in traces if t.header.started_at == to_epoch(started.replace(" ", "T"))),
+                None)
+
+
+@needs_fixture
+def test_aider_apply_sessions_keep_the_edits_aider_reports() -> None:
+    """`aider --apply FILE` applies the edits in FILE, which the history does not hold: there
+    is no reply, only what aider says. Two such runs (with --dry-run) reported the block failing
+    to match, quoting it; they were no trace at all (no user turn), now each is one failed
+    edit, as a failing block of a reply is."""
+    traces = import_path(FIXTURE)
+    applies = {at: text for at, text in _sessions(FIXTURE).items()
+               if re.search(r"^> \S*aider --apply ", text, re.M)}
+    assert len(applies) == 7
+    for at, text in applies.items():
+        failing = sum(int(n) for n in re.findall(r"^> # (\d+) SEARCH/REPLACE blocks? failed",
+                                                 text, re.M))
+        applied = len(re.findall(r"^> Applied edit to ", text, re.M))
+        trace = _trace_at(traces, at)
+        steps = [s for s in trace.steps if s.kind == "edit"] if trace else []
+        assert (sum(bool(s.error) for s in steps), sum(not s.error for s in steps)) == \
+            (failing, applied), at
+    quoted = [s for t in traces for s in t.steps if s.kind == "edit" and s.error and
+              'subject="Suggested Shell Command"' in s.input["new"]]
+    assert len(quoted) == 2 and all(
+        s.input["path"] == "aider/coders/editblock_coder.py" and
+        s.input["old"].startswith("                self.io.tool_output()\n") for s in quoted)
+
+
+@needs_fixture
+def test_every_run_and_test_the_user_typed_is_a_step() -> None:
+    """A `/run` or `/test` the user typed (the first line of a turn) is one shell step, also
+    `/run aider ...`: the aider it started wrote its own session line before the command's
+    output, and the step was lost with the session's end. A `/run` pasted inside a longer
+    message (aider's docs, pasted into a question) is no command."""
+    lines = FIXTURE.read_text().split("\n")
+    typed = [line[5:].split(" ", 1)[1].strip() for n, line in enumerate(lines)
+             if re.match(r"#### /(run|test) ", line) and not lines[n - 1].startswith("####")]
+    pasted = [line for n, line in enumerate(lines)
+              if re.match(r"#### /(run|test) ", line) and lines[n - 1].startswith("####")]
+    assert (len(typed), len(pasted)) == (36, 11)
+    traces = import_path(FIXTURE)
+    shell = [s for t in traces for s in t.steps if s.kind in ("command", "read", "test")
+             and s.meta.get("started_by") != "aider"]
+    assert [s.input["command"] for s in shell] == typed
+    (nested,) = [s for s in shell if s.meta.get("output_recorded") is False]
+    assert nested.input["command"] == "aider ~/tmp/foo.txt README.me"
+
+
+@needs_fixture
+def test_the_linter_runs_aider_reports_are_commands() -> None:
+    """aider lints each file it edits (and on /lint, or --lint) and, when the linter fails,
+    reports `## Running: CMD` and its output: a command aider ran, after the edits it checks.
+    These were aider's notices, no step."""
+    reported = [line[len("> ## Running: "):].strip() for line in FIXTURE.read_text().split("\n")
+                if line.startswith("> ## Running: ")]
+    assert len(reported) == 54
+    traces = import_path(FIXTURE)
+    lints = [s for t in traces for s in t.steps if s.meta.get("why") == "lint"]
+    assert [s.input["command"] for s in lints] == reported
+    assert all(s.kind == "command" and s.output["stdout"].startswith("isort....") and
+               "flake8....." in s.output["stdout"] and "## See relevant" not in s.output["stdout"]
+               for s in lints)
+    first = next(t for t in traces if lints[0] in t.steps)
+    done = [s for s in first.steps[:first.steps.index(lints[0])] if s.kind != "message"]
+    assert (done[-1].kind, done[-1].input["path"]) == ("edit", "tests/basic/test_repomap.py")
+
+
+@needs_fixture
+def test_the_test_runs_of_auto_test_are_test_steps() -> None:
+    """Sessions started with `--auto-test --test-cmd CMD`: aider ran CMD after each reply it
+    applied and printed the output as a /run's (first line marked). Those lines were read as
+    replies of the model (9 messages of pytest output); now each run is a test step with the
+    counts of its summary line, the marked copy of a failing run not read again."""
+    summary = re.compile(r"^=+ (?:(\d+) failed, )?(\d+) passed in [\d.]+s =+\s*$", re.M)
+    counts = []
+    for text in _sessions(FIXTURE).values():
+        if re.search(r"^> \S*aider .*--test-cmd .*--auto-test", text, re.M):
+            counts += [(int(p), int(f or 0)) for f, p in summary.findall(text)]  # unmarked
+    assert counts == [(18, 2), (20, 0), (18, 0), (29, 0), (11, 0)]
+    traces = import_path(FIXTURE)
+    runs = [s for t in traces for s in t.steps if s.meta.get("why") == "auto-test"]
+    assert [(s.output["passed"], s.output["failed"]) for s in runs] == counts
+    assert [s.input["command"] for s in runs] == ["pytest test_coder.py"] * 2 + [
+        "pytest test_editblock.py", "pytest test_main.py", "pytest test_wholefile.py"]
+    sessions = [t for t in traces if any(s in t.steps for s in runs)]
+    assert not [s for t in sessions for s in t.steps if s.kind == "message" and
+                re.search(r"passed in [\d.]+s|test session starts", s.output["text"])]
+    for trace in sessions:  # each run follows the edits it tests
+        acts = [s for s in trace.steps if s.kind != "message"]
+        assert all(acts[n - 1].kind == "edit" for n, s in enumerate(acts) if s in runs)
 
 
 def test_markdown_that_quotes_aider_is_not_a_history(tmp_path: Path) -> None:

@@ -1,25 +1,32 @@
 """aider chat histories (``.aider.chat.history.md``).
 
 The file appends one section per session (``# aider chat started at ...``); each session with
-user input becomes a trace (text before the first such line, as in a history whose start was
-cut off, is a session of its own). ``#### `` lines are the user's input (``/run`` and ``/test``
-become commands with their output), ``> `` lines are aider's own output, everything else is the
-model's reply.
+user input becomes a trace (text before the first such line, as in a history whose start was cut
+off, is a session of its own). ``#### `` lines are the user's input (``/run`` and ``/test``
+become commands with their output, or without when the session holds none: ``/run aider ...``
+starts an aider that writes its own session line first), ``> `` lines are aider's own output,
+everything else is the model's reply.
 
 Edits: the model proposes SEARCH/REPLACE blocks (or whole files); aider applies them and says
-``Applied edit to PATH`` once per file it wrote. So each applied block is one ``edit`` step (with
-its old and new text), and an ``Applied edit to`` line with no block for that file (the
+``Applied edit to PATH`` once per file it wrote. So each applied block is one ``edit`` step
+(with its old and new text), and an ``Applied edit to`` line with no block for that file (the
 ``whole`` edit format) is one. A block aider reports as failing to match is an ``edit`` step
-with that error; a block aider skipped (the user declined, ``--dry-run``) or never answered
-changed nothing and is no step. aider writes only the first line of a multi-line message of its
-own with ``> `` (0.4x-0.8x): the lines that follow it without a blank line (the model's reply
-always comes after one), the rest of its "failed to match" report and of a ``/run`` output are
-read as aider's, not as the model's reply.
+with that error (also one no reply holds, as ``aider --apply FILE`` reads the edits from FILE:
+the block as aider's report quotes it); a block aider skipped (the user declined, ``--dry-run``)
+or never answered changed nothing and is no step. A linter aider ran on what it edited (or on
+``/lint``) and that failed is a command: aider reports ``## Running: CMD`` and the linter's
+output (a linter that passes leaves no line). So is a test run aider starts after the edits of a
+reply in a session started with ``--auto-test --test-cmd CMD`` (on the command line aider writes
+first; 0.4x prints its output as a ``/run``'s). aider writes only the first line of a multi-line
+message of its own with ``> `` (0.4x-0.8x): the lines that follow it without a blank line (the
+model's reply always comes after one), the rest of its "failed to match" report and of a
+``/run`` output are read as aider's, not as the model's reply.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +42,11 @@ _FAILED = re.compile(r"^# \d+ SEARCH/REPLACE blocks? failed to match!")
 _FAILED_BLOCK = re.compile(r"^## SearchReplaceNoExactMatch: This SEARCH block failed to exactly "
                            r"match lines in (.+?)\s*$")
 _OTHERS_APPLIED = re.compile(r"^# The other \d+ SEARCH/REPLACE blocks? w(?:ere|as) applied")
+#: aider's report of a linter it ran on an edited file (or on /lint), printed only when the
+#: linter failed; the report goes on to the lines it marks in the file and its question
+_LINT = re.compile(r"^## Running: (.+?)\s*$")
+_LINT_END = re.compile(r"^(?:## Running: |## See relevant lines? below|"
+                       r"Attempt to fix lint errors\?|Fix lint errors in )")
 _MODEL = re.compile(r"^(?:Main model|Model): (\S+)")
 _VERSION = re.compile(r"^Aider v(\S+)")
 _HEAD = re.compile(r"^<{5,9} SEARCH>?\s*$")
@@ -100,18 +112,21 @@ def parse_blocks(lines: list[str]) -> list[_Block]:
     return blocks
 
 
-def _kinds(lines: list[str]) -> list[str]:
+def _kinds(lines: list[str], auto_test: bool = False) -> tuple[list[str], set[int]]:
     """``U`` (user), ``T`` (aider's output, also the unmarked rest of its multi-line messages)
-    or ``R`` (the model's reply) for each line."""
+    or ``R`` (the model's reply) for each line; and, in a session with ``--auto-test``, the
+    lines where the output of a test run aider started after its edits begins."""
     kinds: list[str] = []
+    tests: set[int] = set()
     failure = False  # inside aider's "failed to match" report
     report_end = False  # its last sentence seen unless "# The other ..." follows
     command = False  # a /run or /test waits for its output
     continued = False  # that output goes on past its first, marked line
+    edited = False  # aider has applied an edit since the model's reply (auto-test runs next)
     for n, line in enumerate(lines):
         if line.startswith("#### "):
             kinds.append("U")
-            failure = continued = False
+            failure = continued = edited = False
             command = line[5:].startswith(("/run ", "/test "))
             continue
         if continued and _SOURCE_MARK.match(line):
@@ -121,18 +136,26 @@ def _kinds(lines: list[str]) -> list[str]:
             kinds.append("T")
             body = line[2:]
             failure, report_end = bool(_FAILED.match(body)), False
+            following = lines[n + 1] if n + 1 < len(lines) else ""
+            unmarked = bool(following.strip()) and not _SHAPED.match(following)
             if command:
                 command = False
-                following = lines[n + 1] if n + 1 < len(lines) else ""
-                continued = bool(following.strip()) and not _SHAPED.match(following)
+                continued = unmarked
+            elif auto_test and edited and unmarked and not _APPLIED.match(body.rstrip()):
+                # aider 0.4x prints a test run's output as it does a /run's: its first line
+                # marked, the rest not (a notice of its own is one marked line)
+                tests.add(n)
+                continued, edited = True, False
             else:
                 continued = False
+            edited = edited or bool(_APPLIED.match(body.rstrip()))
             continue
         if continued or (line.strip() and n and kinds[-1] == "T" and lines[n - 1].strip()):
             # a /run output, or the rest of one message of aider's: its lines follow the
             # marked one without the blank line aider puts before each reply of the model
             kinds.append("T")
             continue
+        edited = False
         if failure:
             if report_end and line.strip():
                 if _OTHERS_APPLIED.match(line):
@@ -148,7 +171,7 @@ def _kinds(lines: list[str]) -> list[str]:
                     failure = False
                 continue
         kinds.append("R")
-    return kinds
+    return kinds, tests
 
 
 class AiderImporter:
@@ -203,12 +226,15 @@ class _Session:
         self.pending: list[_Block] = []
         self.applied: list[str] = []
         self.skipped: set[str] = set()
-        self.failed: list[tuple[str, str]] = []
+        #: blocks aider reports as failing to match: (path, old, new) as its report quotes them
+        self.failed: list[tuple[str, str, str]] = []
         self.others_applied = False
         self.command: str | None = None
+        self.test_command: str | None = None  # --auto-test: aider runs it after its edits
 
     def read(self, lines: list[str]) -> Trace | None:
-        kinds = _kinds(lines)
+        self.test_command = _auto_test(lines)
+        kinds, tests = _kinds(lines, self.test_command is not None)
         n = 0
         while n < len(lines):
             kind = kinds[n]
@@ -221,11 +247,12 @@ class _Session:
             if kind == "U":
                 self.user([line[5:].rstrip() for line in segment])
             elif kind == "T":
-                self.tool(segment)
+                self.tool(segment, {k - n for k in tests if n <= k < end})
             elif any(line.strip() for line in segment):
                 self.reply(segment)
             n = end
         self.settle()
+        self.unanswered_command()
         if not any(s.kind != "message" or s.input.get("role") == "user"
                    for s in self.builder.steps):
             return None  # start-up noise only: no user turn, nothing done
@@ -236,13 +263,21 @@ class _Session:
         text = "\n".join(segment).strip()
         if not text:
             return
+        self.unanswered_command()
         if text.startswith(("/run ", "/test ")):
             self.command = text.split(" ", 1)[1].strip()
             return
-        self.command = None
         if self.builder.header.task.description is None:
             self.builder.header.task.description = clip(text, 4000)
         self.builder.message(text, role="user")
+
+    def unanswered_command(self) -> None:
+        """A ``/run`` or ``/test`` whose output the session does not hold still ran: one that
+        started aider itself (the new aider writes its own session line into the same history
+        before the command's output comes), or a session cut off while it ran."""
+        if self.command is not None:
+            self.builder.shell(self.command, None, meta={"output_recorded": False})
+            self.command = None
 
     def reply(self, segment: list[str]) -> None:
         self.settle()
@@ -250,13 +285,29 @@ class _Session:
         self.builder.message(text)
         self.pending = parse_blocks(segment)
 
-    def tool(self, segment: list[str]) -> None:
+    def tool(self, segment: list[str], tests: Collection[int] = ()) -> None:
         bodies = [_body(line) for line in segment]
+        command = self.command is not None
         if self.command is not None:
             self.builder.shell(self.command, "\n".join(_command_output(segment, bodies)))
             self.command = None
         failed_path: str | None = None
         for n, body in enumerate(bodies):
+            if n in tests and self.test_command is not None:
+                self.settle()  # the run tests the edits aider has just applied
+                self.builder.shell(self.test_command,
+                                   "\n".join(_command_output(segment[n:], bodies[n:])),
+                                   meta={"started_by": "aider", "why": "auto-test"})
+            lint = None if command else _LINT.match(body)
+            if lint:
+                self.settle()  # aider lints what it has just edited: the edits come first
+                report = []
+                for later in bodies[n + 1:]:
+                    if _LINT_END.match(later):
+                        break
+                    report.append(later)
+                self.builder.shell(lint.group(1), "\n".join(report).strip("\n"),
+                                   meta={"started_by": "aider", "why": "lint"})
             applied = _APPLIED.match(body)
             if applied:
                 self.applied.append(applied.group(1))
@@ -267,12 +318,17 @@ class _Session:
             if failed:
                 failed_path = failed.group(1)
             elif failed_path is not None and _HEAD.match(body):
-                old = []
+                old: list[str] = []
+                new: list[str] = []
+                target = old
                 for later in bodies[n + 1:]:
-                    if _DIVIDER.match(later):
+                    if _UPDATED.match(later):
                         break
-                    old.append(later)
-                self.failed.append((failed_path, "\n".join(old)))
+                    if target is old and _DIVIDER.match(later):
+                        target = new
+                    else:
+                        target.append(later)
+                self.failed.append((failed_path, "\n".join(old), "\n".join(new)))
                 failed_path = None
             if _OTHERS_APPLIED.match(body):
                 self.others_applied = True
@@ -292,15 +348,18 @@ class _Session:
             if match is not None:
                 failures.remove(match)
                 block.failed = True
+        unmatched: list[_Block] = []
         if failures:  # reported, but not found verbatim: the first blocks of those files
-            for path, _ in failures:
+            for path, old, new in failures:
                 left = next((b for b in self.pending if _same(b.path) == _same(path)
                              and not b.failed), None) or \
                     next((b for b in self.pending if not b.failed), None)
                 if left is not None:
                     left.failed = True
+                else:  # no reply holds it (`aider --apply FILE`): the block as aider quotes it
+                    unmatched.append(_Block(path, old, new, failed=True))
         applied = {_same(p) for p in self.applied}
-        for block in self.pending:
+        for block in [*self.pending, *unmatched]:
             if block.failed:
                 self.builder.add("edit", "search_replace",
                                  input={"path": block.path, "old": block.old, "new": block.new},
@@ -318,6 +377,33 @@ class _Session:
         self.pending, self.applied, self.failed = [], [], []
         self.skipped = set()
         self.others_applied = False
+
+
+def _auto_test(lines: list[str]) -> str | None:
+    """The test command of a session aider was started in with ``--auto-test`` (it runs the
+    tests after each reply whose edits it applied), from the command line aider writes first
+    (``> /path/aider ARGS``; the arguments' quotes are gone: the command is what follows
+    ``--test-cmd`` up to the next option)."""
+    for line in lines:
+        if line.startswith("#### "):
+            return None
+        words = _body(line).split()
+        if not words or not words[0].endswith("aider") or "--auto-test" not in words:
+            continue
+        command: list[str] = []
+        for n, word in enumerate(words):
+            if word.startswith("--test-cmd="):
+                command = [word.split("=", 1)[1]]
+            elif word == "--test-cmd":
+                command = []
+            else:
+                continue
+            for later in words[n + 1:]:
+                if later.startswith("--"):
+                    break
+                command.append(later)
+        return " ".join(command) or None
+    return None
 
 
 def _body(line: str) -> str:

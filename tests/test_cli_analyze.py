@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import re
 import shutil
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -75,9 +78,12 @@ def test_report_and_compare_on_saved_runs(tmp_path: Path, seed_trace_path: Path)
     assert wrong.returncode == 2 and "cannot read 'score_down:3'" in wrong.stderr
 
 
-def _on_a_terminal(code: str) -> str:
-    """What ``python -c code`` writes to stderr when stderr is a pseudo-terminal."""
+def _on_a_terminal(code: str, size: tuple[int, int] | None = None) -> str:
+    """What ``python -c code`` writes to stderr when stderr is a pseudo-terminal (of ``size``
+    rows and columns; a bare one reports 0 x 0)."""
     main, secondary = pty.openpty()
+    if size is not None:
+        fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
                             stderr=secondary, close_fds=True)
     os.close(secondary)
@@ -100,10 +106,11 @@ _ANALYZE = ("import sys; from pytest_tracebench.cli import main; "
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
-def test_progress_bar_on_a_terminal_only() -> None:
-    text = _on_a_terminal(_ANALYZE)
-    # tqdm's bar, in our format: the count, the bar, elapsed<remaining and the rate; the
-    # pseudo-terminal reports no width, so the bar is drawn 80 columns wide
+@pytest.mark.parametrize("size", [None, (30, 120)], ids=["unsized", "30x120"])
+def test_progress_bar_on_a_terminal_only(size: tuple[int, int] | None) -> None:
+    text = _on_a_terminal(_ANALYZE, size)
+    # tqdm's bar, in our format: the count, the bar, elapsed<remaining and the rate (a terminal
+    # that reports no size gets 80 columns: tqdm alone would draw nothing there)
     assert re.search(r"analyzing: 12/12 files \|.+\| \d\d:\d\d<\d\d:\d\d, ", text), text
     # the lines printed meanwhile stand on their own lines, not inside the bar
     assert re.search(r"(^|\n)\S*report\.json: skipped: SWE-bench harness report", text), text

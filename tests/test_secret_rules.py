@@ -97,7 +97,7 @@ def test_every_text_a_rule_matches_holds_one_of_its_keywords(rule: object) -> No
 @pytest.mark.skipif(not native_available(), reason="the native writer was not built")
 def test_the_native_writer_declines_every_sample_and_the_file_holds_none(
         tmp_path: Path) -> None:
-    from pytest_tracebench import _steplog  # type: ignore[attr-defined]
+    from pytest_tracebench.record import _steplog  # type: ignore[attr-defined]
 
     scanner = _steplog.StepWriter(-1, 10**6, list(BUILTIN_TRIGGERS), True)
     rnd = _drawn(11)

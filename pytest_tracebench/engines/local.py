@@ -96,8 +96,10 @@ class Progress:
     rate, elapsed and remaining time right and redraws around the lines printed meanwhile.
     tqdm is the ``progress`` extra; without it a terminal gets one line saying how to add it."""
 
-    def __init__(self, total: int, stream: Any = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, total: int, stream: Any = None) -> None:
+        # sys.stderr as it is now: the CLI puts a redacting stream there (an error line holds
+        # the file's path, and a path can hold a secret).
+        self.stream = stream = stream if stream is not None else sys.stderr
         self.enabled = total > 1 and hasattr(stream, "isatty") and stream.isatty()
         self.bar: Any = None
         if not self.enabled:
@@ -111,16 +113,18 @@ class Progress:
             stream.flush()
             self.enabled = False
             return
-        # A terminal that reports no width (a bare pseudo-terminal, some CI consoles) would get
-        # a bar cut to nothing: draw it 80 columns wide there.
+        # A terminal that reports no size (a bare pseudo-terminal, some CI consoles) would get
+        # a bar cut to no columns, or hidden below a screen of no rows: 80x24 there.
         try:
-            width = os.get_terminal_size(stream.fileno()).columns
+            size = os.get_terminal_size(stream.fileno())
         except (OSError, ValueError, AttributeError):
-            width = 0
+            size = os.terminal_size((0, 0))
+        sized = size.columns > 0 and size.lines > 0
         self.bar = tqdm(total=total, file=stream, desc="analyzing", unit=" files",
                         bar_format="{desc}: {n_fmt}/{total_fmt} files |{bar}| "
                                    "{elapsed}<{remaining}, {rate_fmt}",
-                        dynamic_ncols=width > 0, ncols=None if width > 0 else 80, leave=True)
+                        dynamic_ncols=sized, ncols=None if sized else 80,
+                        nrows=None if sized else 24, leave=True)
 
     def step(self) -> None:
         if self.bar is not None:

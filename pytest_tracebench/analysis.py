@@ -20,6 +20,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_tracebench.engines.local import analyze_paths
+from pytest_tracebench.importers import import_path, iter_trace_inputs
+from pytest_tracebench.report.saved_runs import ReportLoadError, load_report
+from pytest_tracebench.settings import Settings
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -72,8 +77,6 @@ def _as_list(sources: str | Path | Iterable[str | Path]) -> list[str]:
 
 def _report_results(path: str) -> list[TraceResult] | None:
     """The results of a JSON report, or ``None`` when ``path`` is not one (a trace)."""
-    from pytest_tracebench.report.saved_runs import ReportLoadError, load_report
-
     if not path.endswith(".json") or not Path(path).is_file():
         return None
     try:
@@ -89,9 +92,6 @@ def iter_results(sources: str | Path | Iterable[str | Path], settings: Settings 
                  ) -> Iterator[tuple[str, TraceResult]]:
     """``(source, result)`` for every run in ``sources``: reports read as they are, trace
     files and folders analysed (problems go to stderr and into ``errors``)."""
-    from pytest_tracebench.engines.local import analyze_paths
-    from pytest_tracebench.settings import Settings
-
     traces: list[str] = []
     for source in _as_list(sources):
         results = _report_results(source)
@@ -175,8 +175,6 @@ def steps_df(sources: str | Path | Iterable[str | Path]) -> pd.DataFrame:
 
 
 def _all_steps(sources: list[str]) -> Iterator[dict[str, Any]]:
-    from pytest_tracebench.importers import import_path, iter_trace_inputs
-
     for source in sources:
         results = _report_results(source)
         if results is not None:

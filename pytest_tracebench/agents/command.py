@@ -16,7 +16,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from pytest_tracebench.importers import import_path
 from pytest_tracebench.record.recorder import TraceRecorder
+from pytest_tracebench.record.trace_file import TraceLoadError
 
 
 class CommandAgent:
@@ -30,9 +32,6 @@ class CommandAgent:
         self.timeout = timeout
 
     def solve(self, issue: str, workspace: Path, trace: TraceRecorder) -> bool:
-        from pytest_tracebench.importers import import_path
-        from pytest_tracebench.record.trace_file import TraceLoadError
-
         if not self.command:
             trace.error("no agent command: set TRACEBENCH_AGENT_COMMAND", name="agent_config")
             return False

@@ -26,7 +26,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from pytest_tracebench.importers.builder import MESSAGE_TOOLS
+from pytest_tracebench.importers.builder import MESSAGE_TOOLS, TraceBuilder
 from pytest_tracebench.models import Step, Trace
 
 #: The version written for traces that were not read from ATIF (ours use no later field).
@@ -75,8 +75,6 @@ def _arguments(step: Step) -> Any:
 
 def _reads_back_as(name: str, arguments: Any) -> str:
     """The kind the importer gives a tool call of this name and arguments."""
-    from pytest_tracebench.importers.builder import TraceBuilder
-
     return TraceBuilder(format="atif", path="", trace_id="").tool_call(name, arguments).kind
 
 

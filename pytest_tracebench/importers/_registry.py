@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pluggy
 
+from pytest_tracebench.manager import get_plugin_manager
 from pytest_tracebench.models import Trace
 from pytest_tracebench.record.trace_file import (
     TraceLoadError,
@@ -109,8 +110,6 @@ class UnsupportedFormat:
 def get_importers(pm: pluggy.PluginManager | None = None) -> list[Importer]:
     """All importers, built-in first, in detection order."""
     if pm is None:
-        from pytest_tracebench.manager import get_plugin_manager
-
         pm = get_plugin_manager()
     importers: list[Importer] = []
     # pluggy calls the most recently registered plugin first; reversed, built-ins come first.

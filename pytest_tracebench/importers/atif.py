@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pytest_tracebench.exporters.atif import atif_records
 from pytest_tracebench.importers.builder import (
     TraceBuilder,
     stable_id,
@@ -62,8 +63,6 @@ def _keep_what_is_lost(made: list[Step], raw: dict[str, Any],
     """Keep on the first step made from one ATIF step the fields the exporter would not
     rebuild the same way, so that ATIF -> ours -> ATIF gives the file back; an ATIF step that
     gave no step of ours is kept whole on the next one (``pending``)."""
-    from pytest_tracebench.exporters.atif import atif_records
-
     if not made:
         pending.append(raw)
         return

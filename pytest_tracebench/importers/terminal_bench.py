@@ -33,6 +33,7 @@ from typing import Any
 from pytest_tracebench.importers import _console_codex, _console_mini
 from pytest_tracebench.importers._terminal import cast_output, looks_like_cast, render, strip_styles
 from pytest_tracebench.importers.builder import TraceBuilder, stable_id, task_id_for
+from pytest_tracebench.importers.claude_code import ClaudeCodeStreamImporter
 from pytest_tracebench.models import AgentInfo, TaskInfo, Trace
 from pytest_tracebench.record.redaction import clip
 
@@ -262,8 +263,6 @@ class TerminalBenchImporter:
 
     def _claude(self, builder: TraceBuilder, records: list[dict[str, Any]],
                 source: Path) -> Trace:
-        from pytest_tracebench.importers.claude_code import ClaudeCodeStreamImporter
-
         trace = ClaudeCodeStreamImporter().from_records(records, source)
         header = trace.header
         header.task.id = builder.header.task.id

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_tracebench.hookspecs import hookimpl
+from pytest_tracebench.manager import get_plugin_manager
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -570,8 +571,6 @@ def redactor_from_settings(settings: Settings, pm: Any = None) -> Redactor | Non
     if not settings.redact:
         return None
     if pm is None:
-        from pytest_tracebench.manager import get_plugin_manager
-
         pm = get_plugin_manager(settings.plugins)
     patterns = [p for plist in pm.hook.tracebench_redaction_patterns(settings=settings)
                 for p in plist]

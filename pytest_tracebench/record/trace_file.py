@@ -26,6 +26,7 @@ from typing import Annotated, Any, BinaryIO
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from pytest_tracebench._atomic import replacing
 from pytest_tracebench._jsonsafe import plain
 from pytest_tracebench.errors import TraceLoadError
 from pytest_tracebench.models import TRACE_SCHEMA_VERSION, Step, Trace, TraceEnd, TraceHeader
@@ -438,8 +439,6 @@ def load_trace(path: str | Path) -> Trace:
 
 def dump_trace(trace: Trace, path: str | Path, *, document: bool = False) -> Path:
     """Write ``trace`` as JSON Lines (default) or as one JSON document."""
-    from pytest_tracebench._atomic import replacing
-
     path = Path(path)
     with replacing(path) as fh:  # whole or not at all, even on a full disk
         if document:

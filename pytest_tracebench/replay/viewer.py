@@ -20,8 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from pytest_tracebench.importers import import_path
 from pytest_tracebench.models import Finding, Step, TraceEnd, TraceHeader
+from pytest_tracebench.pipeline import Pipeline
 from pytest_tracebench.record.redaction import default_redactor, redact_json
+from pytest_tracebench.record.trace_file import (
+    _MIB,
+    _RECORD,
+    TraceLoadError,
+    _sniff,
+    check_regular,
+    iter_records,
+    max_line_bytes,
+)
 from pytest_tracebench.report.terminal import clean
 
 SHORT = 160
@@ -64,8 +75,6 @@ class Replayer:
             yield redact_step(step, self.redactor)
 
     def _stored_steps(self) -> Iterator[Step]:
-        from pytest_tracebench.record.trace_file import TraceLoadError, _sniff, iter_records
-
         try:
             streamed = self.format in (None, "tracebench") and not self.path.is_dir() and \
                 _sniff(self.path)[0] == "jsonl"
@@ -80,8 +89,6 @@ class Replayer:
                 else:
                     yield record
             return
-        from pytest_tracebench.importers import import_path
-
         trace = import_path(self.path, format=self.format)[0]
         self.header, self.end = trace.header, trace.end
         yield from trace.steps
@@ -193,14 +200,6 @@ def follow(path: Path, out: IO[str], *, keep: Callable[[Step], bool], poll: floa
     A file truncated or replaced under us (a re-run of the same test writes the same path) is
     noticed, by its size, its inode or its first line, and followed from its start."""
     from pydantic import ValidationError
-
-    from pytest_tracebench.record.trace_file import (
-        _MIB,
-        _RECORD,
-        TraceLoadError,
-        check_regular,
-        max_line_bytes,
-    )
 
     out.write(clean(f"=== Following {path} ===") + "\n\n")
     out.flush()
@@ -341,9 +340,6 @@ def run_cli(path: Path, *, fmt: str | None, filters: Filters, single: int | None
         return 0
     found: list[Finding] = []
     if findings:
-        from pytest_tracebench.importers import import_path
-        from pytest_tracebench.pipeline import Pipeline
-
         pipeline = Pipeline.from_settings()
         for trace in import_path(path, format=fmt)[:1]:
             found = pipeline.analyze(trace).findings

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from pytest_tracebench._atomic import write_text
+from pytest_tracebench._jsonsafe import plain
 from pytest_tracebench.models import REPORT_SCHEMA_VERSION, EvaluationReport
+from pytest_tracebench.record.trace_file import _MIB, max_trace_bytes, not_regular
 
 _RUN = re.compile(r"^(\d{4})_(.*)\.json$")
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -26,16 +29,12 @@ def write_report(report: EvaluationReport, path: Path) -> Path:
     """Write ``report`` as JSON, replaced whole (see :mod:`.._atomic`): a reader never sees
     half a report, runs writing the same path at once do not fail, a full disk leaves no
     temporary file and its error names ``path``."""
-    from pytest_tracebench._atomic import write_text
-
     return write_text(path, report.model_dump_json(indent=2) + "\n")
 
 
 def _report_text(path: Path) -> str:
     """The report's text, refused in one line when it cannot be one: a FIFO or a device, over
     the size limit, a zip, binary, UTF-16 or otherwise not UTF-8."""
-    from pytest_tracebench.record.trace_file import _MIB, max_trace_bytes, not_regular
-
     problem = not_regular(path)
     if problem is not None:
         raise ReportLoadError(f"{path}: {problem}")
@@ -84,8 +83,6 @@ def _load_report(path: Path) -> EvaluationReport:
     if _SURROGATE.search(text):
         # ``\ud800`` is valid JSON but no text: printed or written again it raised
         # UnicodeEncodeError. Lone surrogates become U+FFFD, as the trace loader does.
-        from pytest_tracebench._jsonsafe import plain
-
         data = plain(data)
     del text
     if not isinstance(data, dict) or "results" not in data:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from pytest_tracebench.detectors._view import TraceView, is_test_path, view_of
+from pytest_tracebench.detectors.claims import closing_doubt
 from pytest_tracebench.detectors.testing import final_patch, is_diff
 from pytest_tracebench.models import Trace
 from pytest_tracebench.usage import trace_tokens
@@ -134,8 +135,6 @@ def _own(view: TraceView, index: int) -> bool:
 
 
 def _closing_doubt(view: TraceView) -> bool:
-    from pytest_tracebench.detectors.claims import closing_doubt
-
     return closing_doubt(view) is not None
 
 

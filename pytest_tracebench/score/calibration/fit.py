@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_tracebench.score.calibration.features import FEATURES
-from pytest_tracebench.score.calibration.model import ModelTerm, ScoreModel
+from pytest_tracebench.score.calibration.model import ModelTerm, ScoreModel, chance
 from pytest_tracebench.score.calibration.runs import VerifiedRun
 
 try:
@@ -146,8 +146,6 @@ def held_out(runs: Sequence[VerifiedRun], detectors: Sequence[str], features: Se
     """Each run's predicted chance of passing from a model that never saw its group:
     ``by="source"`` leaves one source out at a time, ``by="task"`` splits tasks into
     ``folds`` groups."""
-    from pytest_tracebench.score.calibration.model import chance
-
     groups = [r.source if by == "source" else r.task for r in runs]
     splitter: Any = LeaveOneGroupOut() if by == "source" else \
         GroupKFold(n_splits=min(folds, len(set(groups))))

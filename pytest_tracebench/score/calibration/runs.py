@@ -16,8 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_tracebench.engines.local import analyze_paths
+from pytest_tracebench.importers import detect_importer, get_importers, iter_trace_inputs
 from pytest_tracebench.importers.verdicts import Verdict, verdict_for
 from pytest_tracebench.models import TraceResult
+from pytest_tracebench.record.trace_file import TraceLoadError
+from pytest_tracebench.score.calibration.features import FEATURES
 from pytest_tracebench.settings import Settings
 
 
@@ -76,9 +80,6 @@ def source_of(path: Path, roots: Sequence[Path]) -> str:
 def collect(paths: Sequence[str], settings: Settings, *, jobs: int = 1,
             fmt: str | None = None) -> Collection:
     """Analyse every trajectory under ``paths`` blind, then pair it with its verdict."""
-    from pytest_tracebench.engines.local import analyze_paths
-    from pytest_tracebench.score.calibration.features import FEATURES
-
     blind = settings.model_copy(update={"verdicts": False})
     errors: list[str] = []
     inputs, others = trajectories(paths, fmt)
@@ -115,9 +116,6 @@ def collect(paths: Sequence[str], settings: Settings, *, jobs: int = 1,
 def trajectories(paths: Sequence[str], fmt: str | None) -> tuple[list[str], list[str]]:
     """``(trajectories, other files)`` under ``paths``: a file is a trajectory when an
     importer recognises it (or ``fmt`` is forced); companions and unknown files are not."""
-    from pytest_tracebench.importers import detect_importer, get_importers, iter_trace_inputs
-    from pytest_tracebench.record.trace_file import TraceLoadError
-
     importers = get_importers()
     found: list[str] = []
     others: list[str] = []

@@ -146,7 +146,7 @@ def _sessions(path: Path) -> dict[str, str]:
 
 
 def _trace_at(traces: list, started: str) -> object | None:
-    from pytest_tracebench.importers._build import to_epoch
+    from pytest_tracebench.importers.builder import to_epoch
 
     return next((t for t in traces if t.header.started_at == to_epoch(started.replace(" ", "T"))),
                 None)

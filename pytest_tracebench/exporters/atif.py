@@ -55,7 +55,7 @@ def observation_text(step: Step) -> str | None:
     return json.dumps(output, default=str)
 
 
-#: Function names that import back as the same step kind (see importers._build).
+#: Function names that import back as the same step kind (see importers.builder).
 _FUNCTION_BY_KIND = {"command": "bash", "test": "bash", "read": "read_file",
                      "edit": "edit_file", "submit": "submit"}
 

@@ -117,9 +117,9 @@ def test_override_checks_like_any_source() -> None:
     assert override(base, {"min_score": "70"}, "marker").min_score == 70
     assert override(base, {"min_score": None, "fail_on": None}, "marker").fail_on == []
     assert override(base, {"fail_on": "x, y"}, "marker").fail_on == ["x", "y"]
-    with pytest.raises(ConfigError, match="^t.py::t: setting 'min_score': expected a number, "
-                                          "got 'abc'$"):
+    with pytest.raises(ConfigError) as exc:
         override(base, {"min_score": "abc"}, "t.py::t")
+    assert str(exc.value) == "t.py::t: setting 'min_score': expected a number, got 'abc'"
     with pytest.raises(ConfigError, match="setting 'replay': Input should be"):
         override(base, {"replay": "sometimes"}, "t.py::t")
 
@@ -132,3 +132,21 @@ def test_the_cli_parses_what_the_table_says(tmp_path: Path) -> None:
     assert args.tracebench_autosave == "true"
     assert args.tracebench_compare == "latest"
     assert args.tracebench_compare_fail == ["score_drop:5", "findings_rise:x:1"]
+
+
+def test_a_detector_threshold_uses_the_same_bool_coercion() -> None:
+    """Any word but true/false/... used to read as False: a check turned off silently."""
+    from pytest_tracebench.detectors import load_detectors
+    from pytest_tracebench.manager import get_plugin_manager
+
+    pm = get_plugin_manager()
+    name = next(d.name for d in load_detectors(pm, Settings())
+                if "include_baseline" in d.thresholds)
+    for word, expected in (("yes", True), ("off", False)):
+        settings = build_settings(None, None, {"thresholds": f"{name}.include_baseline={word}"})
+        (detector,) = [d for d in load_detectors(pm, settings) if d.name == name]
+        assert detector.options["include_baseline"] is expected
+    settings = build_settings(None, None, {"thresholds": f"{name}.include_baseline=maybe"})
+    with pytest.raises(ConfigError, match=f"^thresholds: detector '{name}' threshold "
+                                          "'include_baseline': expected true/false"):
+        load_detectors(pm, settings)

@@ -81,7 +81,7 @@ def to_bool(value: object) -> bool:
 def to_int(value: object) -> int:
     """An integer, from a number or its text (a float only when it is whole)."""
     if isinstance(value, bool):
-        raise ValueError(f"expected an integer, got {value!r}")
+        raise ValueError(f"Input should be a valid integer, got {value!r}")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -91,7 +91,7 @@ def to_int(value: object) -> int:
             return int(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"expected an integer, got {value!r}")
+    raise ValueError(f"Input should be a valid integer, got {value!r}")
 
 
 def to_float(value: object) -> float:
@@ -105,7 +105,7 @@ def to_float(value: object) -> float:
         except ValueError:
             number = None
     if number is None or number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"Input should be a valid number, got {value!r}")
     return number
 
 

@@ -82,10 +82,10 @@ def test_numbers_and_lists() -> None:
     assert to_int(" 7 ") == 7 and to_int(8.0) == 8
     assert to_float("2.5") == 2.5
     for bad in ("abc", True, 1.5):
-        with pytest.raises(ValueError, match="expected an integer"):
+        with pytest.raises(ValueError, match="Input should be a valid integer"):
             to_int(bad)
     for bad in ("abc", "nan", "inf", False):
-        with pytest.raises(ValueError, match="expected a number"):
+        with pytest.raises(ValueError, match="Input should be a valid number"):
             to_float(bad)
     assert to_list("a, b\nc") == ["a", "b", "c"]
     assert to_list(["a{1,2}"]) == ["a{1,2}"]  # a TOML array's items are kept whole
@@ -119,7 +119,8 @@ def test_override_checks_like_any_source() -> None:
     assert override(base, {"fail_on": "x, y"}, "marker").fail_on == ["x", "y"]
     with pytest.raises(ConfigError) as exc:
         override(base, {"min_score": "abc"}, "t.py::t")
-    assert str(exc.value) == "t.py::t: setting 'min_score': expected a number, got 'abc'"
+    assert str(exc.value) == ("t.py::t: setting 'min_score': Input should be a valid number, "
+                              "got 'abc'")
     with pytest.raises(ConfigError, match="setting 'replay': Input should be"):
         override(base, {"replay": "sometimes"}, "t.py::t")
 

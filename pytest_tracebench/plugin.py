@@ -12,20 +12,30 @@ built only if a test asks for ``trace`` or ``agent`` (issue 17).
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_tracebench._options import OPTIONS, add_options
+from pytest_tracebench._options import MARKER_FIELDS, OPTIONS, add_options
 
 if TYPE_CHECKING:
+    from pytest_tracebench.models import TraceResult
     from pytest_tracebench.record.recorder import TraceRecorder
+    from pytest_tracebench.replay.cassette import Cassette
     from pytest_tracebench.session import TracebenchState
+    from pytest_tracebench.settings import Settings
+
+# The package's other modules are imported inside the hooks that need them, never here: they
+# import pydantic and the models, which every pytest session would pay for (issue 17).
 
 STATE_KEY = pytest.StashKey["TracebenchState"]()
-_MARKER_GATES = ("min_score", "fail_on", "replay")
 RECORDER_KEY = pytest.StashKey["TraceRecorder"]()
+TEST_SETTINGS_KEY = pytest.StashKey["tuple[Settings, frozenset[str]]"]()
+"""A test's settings with its marker's overrides, and which settings the marker gave."""
 _OPTIONS = tuple(opt for opt in OPTIONS if not opt.cli_only)
+#: What the marker takes besides the settings it overrides: the trace's task metadata.
+_MARKER_TASK_FIELDS = ("task", "agent", "budget")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,11 +60,9 @@ def _configured(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    fields = ", ".join(f"{name}=None" for name in (*_MARKER_TASK_FIELDS, *MARKER_FIELDS))
     config.addinivalue_line(
-        "markers",
-        "tracebench(task=None, agent=None, budget=None, min_score=None, fail_on=None, **meta): "
-        "per-test tracebench settings and gates",
-    )
+        "markers", f"tracebench({fields}, **meta): per-test tracebench settings and gates")
     if not _configured(config):
         return  # off, with defaults: nothing is built unless a test uses `trace` or `agent`
     state = _build_state(config)
@@ -72,8 +80,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.pluginmanager.register(TracebenchSession(state, config), "tracebench-session")
         if config.pluginmanager.hasplugin("html"):
-            from pytest_tracebench.report import pytest_html as html_integration
-            config.pluginmanager.register(html_integration, "tracebench-html")
+            from pytest_tracebench.report.pytest_html import PytestHtmlIntegration
+
+            dashboard = None if settings.html is None else \
+                config.invocation_params.dir / settings.html  # where the session writes it
+            config.pluginmanager.register(PytestHtmlIntegration(dashboard), "tracebench-html")
         if settings.otel:
             from pytest_tracebench.record import otel_capture
             otel_capture.install()
@@ -91,8 +102,6 @@ def _build_state(config: pytest.Config) -> TracebenchState:
     ini = {opt.key: (config.getini(opt.ini_name) or None) for opt in _OPTIONS}
     cli = {opt.key: config.getoption(f"tracebench_{opt.key}") for opt in _OPTIONS}
     try:
-        from pytest_tracebench.detectors import load_detectors
-
         candidate = config.rootpath / "pyproject.toml"
         pyproject_path = candidate if candidate.is_file() else None
         pyproject_name = f"{pyproject_path} [tool.tracebench]"
@@ -105,7 +114,7 @@ def _build_state(config: pytest.Config) -> TracebenchState:
         pm = get_plugin_manager(settings.plugins)
         state = TracebenchState(settings, pm, config.invocation_params.dir)
         if settings.enabled:
-            load_detectors(pm, settings)  # a misnamed detector or threshold fails at start
+            _ = state.pipeline  # loads the detectors now: a misnamed one fails at the start
             try:
                 state.trace_dir.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -166,8 +175,8 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
     node = request.node
     marker = node.get_closest_marker("tracebench")
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    for gate in _MARKER_GATES:
-        options.pop(gate, None)  # read again at report time; not trace metadata
+    for key in MARKER_FIELDS:
+        options.pop(key, None)  # settings of the test (see _test_settings), not trace metadata
     repeat = node.callspec.params.get("tracebench_repeat") if hasattr(node, "callspec") \
         else None
     if repeat is not None:
@@ -177,12 +186,11 @@ def trace(request: pytest.FixtureRequest) -> Iterator[TraceRecorder]:
         nodeid=node.nodeid,
         budget=dict(options.pop("budget", None) or {}),
     )
-    settings = state.settings
+    settings = _test_settings(node)[0]
     path = state.trace_path(node.nodeid) if settings.enabled else None
-    mode = marker.kwargs.get("replay", settings.replay) if marker else settings.replay
     cassette = None
-    if mode is not None:
-        cassette, path = _cassette(state, node.nodeid, mode, path)
+    if settings.replay is not None:
+        cassette, path = _cassette(state, node.nodeid, settings, path)
     recorder = TraceRecorder(
         path,
         task=task,
@@ -215,32 +223,19 @@ def _without_repeat(nodeid: str) -> str:
     return re.sub(r"\[run\d+\]$", "", re.sub(r"-run\d+\]$", "]", nodeid))
 
 
-def _cassette(state: TracebenchState, nodeid: str, mode: str, path: Any) -> tuple[Any, Any]:
-    """The recorded calls of this test's previous trace, and where the new trace goes.
+def _cassette(state: TracebenchState, nodeid: str, settings: Settings,
+              path: Path | None) -> tuple[Cassette, Path | None]:
+    """The recorded calls of this test's previous trace, and where the new trace goes
+    (beside the recording in ``none`` mode; see :func:`~.replay.cassette.open_cassette`)."""
+    from pytest_tracebench.replay.cassette import CassetteError, open_cassette
 
-    In ``none`` mode the recording is only read: the replayed run is written beside it
-    (``.replay.jsonl``) so that the cassette stays as recorded."""
-    from pytest_tracebench.record.trace_file import TraceLoadError, load_trace
-    from pytest_tracebench.replay.cassette import MODES, Cassette
-
-    if mode not in MODES:
-        raise pytest.UsageError(f"tracebench replay: unknown mode {mode!r}; expected one of "
-                                f"{', '.join(MODES)}")
-    recorded_path = state.trace_path(nodeid)
-    recorded = None
-    if mode != "all" and recorded_path.is_file():
-        try:
-            recorded = load_trace(recorded_path)
-        except TraceLoadError as exc:
-            raise pytest.UsageError(f"tracebench replay: {exc}") from None
-    if mode == "none" and recorded is None:
-        raise pytest.UsageError(f"tracebench replay mode 'none': no recording for {nodeid} "
-                                f"at {recorded_path}; record it first (mode once or all)")
-    cassette = Cassette.from_trace(recorded, mode,  # type: ignore[arg-type]
-                                   tuple(state.settings.replay_match))
-    if mode == "none":
-        path = recorded_path.with_name(recorded_path.stem + ".replay.jsonl")
-    return cassette, path
+    assert settings.replay is not None
+    try:
+        cassette, target = open_cassette(settings.replay, state.trace_path(nodeid),
+                                         settings.replay_match, label=nodeid)
+    except CassetteError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return cassette, target if settings.replay == "none" else path
 
 
 @pytest.hookimpl(wrapper=True)
@@ -275,48 +270,70 @@ def pytest_runtest_makereport(
         result = state.pipeline.analyze(recorder.to_trace(), path=path, redacted=True)
         report.tracebench = result.model_dump(mode="json")  # type: ignore[attr-defined]
         _record_properties(item, report, result)
-        _apply_test_gates(item, report, result, state.settings)
+        _apply_test_gates(item, report, result)
     return report
+
+
+def _test_settings(item: pytest.Item) -> tuple[Settings, frozenset[str]]:
+    """The session's settings with the test's marker overrides (``min_score``, ``fail_on``,
+    ``replay``), checked like any other source: ``min_score="abc"`` is a usage error naming
+    the test. Parsed once per test (at collection, see ``pytest_collection_modifyitems``)."""
+    cached = item.stash.get(TEST_SETTINGS_KEY, None)
+    if cached is not None:
+        return cached
+    from pytest_tracebench.settings import ConfigError, override
+
+    settings = _state(item.config).settings
+    marker = item.get_closest_marker("tracebench")
+    given = {key: marker.kwargs[key] for key in MARKER_FIELDS
+             if marker is not None and key in marker.kwargs}
+    try:
+        cached = (override(settings, given, f"{item.nodeid}: @pytest.mark.tracebench"),
+                  frozenset(given))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    item.stash[TEST_SETTINGS_KEY] = cached
+    return cached
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test's marker overrides are checked before any test runs: a wrong one stops the
+    session as a usage error (found at report time it could only fail its own test)."""
+    if STATE_KEY not in config.stash:
+        return  # no test takes `trace` or `agent`: no marker has anything to override
+    for item in items:
+        if "trace" in getattr(item, "fixturenames", ()) and \
+                item.get_closest_marker("tracebench") is not None:
+            _test_settings(item)
 
 
 def _marker_gates(item: pytest.Item) -> bool:
     """The test's marker sets a gate (``min_score``, ``fail_on``): its trace is analysed and
     judged even without ``--tracebench`` (nothing is written), as a gate is never ignored."""
-    marker = item.get_closest_marker("tracebench")
-    return marker is not None and (marker.kwargs.get("min_score") is not None
-                                   or bool(marker.kwargs.get("fail_on")))
+    settings, given = _test_settings(item)
+    return ("min_score" in given and settings.min_score is not None) or \
+        ("fail_on" in given and bool(settings.fail_on))
 
 
-def _record_properties(item: pytest.Item, report: pytest.TestReport, result: Any) -> None:
+def _record_properties(item: pytest.Item, report: pytest.TestReport,
+                       result: TraceResult) -> None:
     """JUnit XML ``<property>`` entries (``--junit-xml``). The JUnit writer reads them from the
     teardown report, which copies the item's list; the call report gets them too."""
-    props: list[tuple[str, object]] = []
-    if result.score is not None:
-        props.append(("tracebench_score", result.score.value))
-    props.append(("tracebench_findings", len(result.findings)))
-    counts: dict[str, int] = {}
-    for finding in result.findings:
-        counts[finding.detector] = counts.get(finding.detector, 0) + 1
-    for detector, count in sorted(counts.items()):
-        props.append((f"tracebench_findings_{detector}", count))
-    if result.path:
-        props.append(("tracebench_trace", result.path))
+    from pytest_tracebench.report.junit import junit_properties
+
+    props = junit_properties(result)
     item.user_properties.extend(props)
     if report.user_properties is not item.user_properties:
         report.user_properties.extend(props)
 
 
-def _apply_test_gates(item: pytest.Item, report: pytest.TestReport, result: Any,
-                      settings: Any) -> None:
+def _apply_test_gates(item: pytest.Item, report: pytest.TestReport,
+                      result: TraceResult) -> None:
     from pytest_tracebench.score.gates import test_failure
 
-    marker = item.get_closest_marker("tracebench")
-    kwargs = marker.kwargs if marker else {}
-    min_score = kwargs.get("min_score", settings.min_score)
-    fail_on = kwargs.get("fail_on", settings.fail_on)
-    if isinstance(fail_on, str):
-        fail_on = [part.strip() for part in fail_on.split(",") if part.strip()]
-    reason = test_failure(result, min_score, list(fail_on or []))
+    settings = _test_settings(item)[0]  # the session's, with the marker's overrides
+    reason = test_failure(result, settings.min_score, list(settings.fail_on))
     if reason is None or report.failed:
         return
     report.outcome = "failed"

@@ -21,7 +21,7 @@ import pytest
 from pytest_tracebench.models import EvaluationReport, TraceResult
 from pytest_tracebench.pipeline import Pipeline
 from pytest_tracebench.record.recorder import TraceRecorder
-from pytest_tracebench.record.redaction import Redactor
+from pytest_tracebench.record.redaction import Redactor, redactor_from_settings
 from pytest_tracebench.settings import Settings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -65,9 +65,8 @@ class TracebenchState:
         directory = settings.dir if settings.dir.is_absolute() else base_dir / settings.dir
         self.base_dir = directory
         self.trace_dir = directory / "traces"
-        patterns = [p for plist in pm.hook.tracebench_redaction_patterns(settings=settings)
-                    for p in plist]
-        self.redactor = Redactor(patterns)
+        self.redactor = redactor_from_settings(settings, pm)
+        """The same redactor ``Pipeline.from_settings`` gives (``None`` with redaction off)."""
         self._pipeline: Pipeline | None = None
         self.results: list[dict[str, Any] | Deferred] = []
         """Per-test results in test order: plain dicts from reports (analysed at the test's
@@ -78,13 +77,10 @@ class TracebenchState:
 
     @property
     def pipeline(self) -> Pipeline:
-        """Detectors are loaded on first use: sessions that record nothing never pay."""
+        """Built once, on first use (sessions that record nothing never load detectors), as
+        the CLI builds it: ``Pipeline.from_settings``, with the session's redactor."""
         if self._pipeline is None:
-            from pytest_tracebench.detectors import load_detectors
-
-            self._pipeline = Pipeline(self.settings, self.pm,
-                                      load_detectors(self.pm, self.settings),
-                                      redactor=self.redactor if self.settings.redact else None)
+            self._pipeline = Pipeline.from_settings(self.settings, self.pm)
         return self._pipeline
 
     def trace_path(self, nodeid: str) -> Path:

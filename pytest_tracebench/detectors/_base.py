@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from pytest_tracebench.models import Finding, Severity, Trace
+from pytest_tracebench.settings import to_bool, to_float, to_int, to_list
 
 
 class Detector:
@@ -51,18 +52,17 @@ class Detector:
 
 
 def _coerce(detector: str, key: str, value: Any, default: Any) -> Any:
-    if isinstance(default, bool):
-        if isinstance(value, str):
-            return value.strip().lower() in ("1", "true", "yes", "on")
-        return bool(value)
-    if isinstance(default, (int, float)) and not isinstance(default, bool):
-        try:
-            return type(default)(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"detector {detector!r} threshold {key!r}: expected a number, "
-                             f"got {value!r}") from None
-    if isinstance(default, (list, tuple)):
-        if isinstance(value, str):
-            return [part.strip() for part in value.split("|") if part.strip()]
-        return list(value)
+    """``value`` as the type of the threshold's default, by the settings' one coercion of
+    that type (a bool threshold refuses ``maybe`` rather than reading it as false)."""
+    try:
+        if isinstance(default, bool):
+            return to_bool(value)
+        if isinstance(default, int):
+            return to_int(value)
+        if isinstance(default, float):
+            return to_float(value)
+        if isinstance(default, (list, tuple)):
+            return to_list(value, sep="|")
+    except ValueError as exc:
+        raise ValueError(f"detector {detector!r} threshold {key!r}: {exc}") from None
     return value

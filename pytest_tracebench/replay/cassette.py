@@ -21,10 +21,14 @@ from __future__ import annotations
 import difflib
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, cast
 
+from pytest_tracebench.errors import TraceLoadError
 from pytest_tracebench.models import Step, Trace
+from pytest_tracebench.record.trace_file import load_trace
 
 ReplayMode = Literal["none", "once", "new_episodes", "all"]
 MODES: tuple[str, ...] = ("none", "once", "new_episodes", "all")
@@ -33,6 +37,10 @@ CALL_KINDS = frozenset({"tool", "command", "read", "edit", "test", "llm"})
 
 class ReplayDivergence(Exception):
     """A call the recording cannot answer (``none`` mode)."""
+
+
+class CassetteError(Exception):
+    """A cassette cannot be opened: an unknown mode, an unreadable or missing recording."""
 
 
 def canonical(value: Any) -> str:
@@ -126,3 +134,29 @@ class Cassette:
         return {"expected": {"name": expected.step.name, "input": expected.step.input},
                 "actual": {"name": name, "input": args}, "diff": diff,
                 "expected_step": expected.step.index}
+
+
+def open_cassette(mode: str, recorded: Path, match_on: Sequence[str], *,
+                  label: str) -> tuple[Cassette, Path]:
+    """The cassette of the trace recorded at ``recorded`` for ``mode``, and where the
+    replayed run's trace goes.
+
+    In ``none`` mode the recording is only read: the replayed run is written beside it
+    (``.replay.jsonl``) so that the cassette stays as recorded, and a missing recording is
+    an error (``label`` names the test in it). ``all`` never reads the recording."""
+    if mode not in MODES:
+        raise CassetteError(f"tracebench replay: unknown mode {mode!r}; expected one of "
+                            f"{', '.join(MODES)}")
+    trace = None
+    if mode != "all" and recorded.is_file():
+        try:
+            trace = load_trace(recorded)
+        except TraceLoadError as exc:
+            raise CassetteError(f"tracebench replay: {exc}") from None
+    if mode == "none" and trace is None:
+        raise CassetteError(f"tracebench replay mode 'none': no recording for {label} at "
+                            f"{recorded}; record it first (mode once or all)")
+    cassette = Cassette.from_trace(trace, cast(ReplayMode, mode), tuple(match_on))
+    if mode == "none":
+        return cassette, recorded.with_name(recorded.stem + ".replay.jsonl")
+    return cassette, recorded

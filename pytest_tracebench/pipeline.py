@@ -62,13 +62,14 @@ class Pipeline:
                 redacted: bool = False) -> TraceResult:
         """Detect and score one trace. ``redacted``: the trace's steps were redacted when
         recorded (the recorder's own), so only its result needs it."""
-        from pytest_tracebench.detectors import detect
+        from pytest_tracebench.detectors import detect, view_of
         from pytest_tracebench.score.calibration.features import behaviour_features
         from pytest_tracebench.score.scoring import score_result
 
         if self.redactor is not None and not redacted:
             trace = redact_trace(trace, self.redactor)
         result = summarize(trace, path=path)
+        view = view_of(trace)  # held: the detectors and the features read the same view
         findings = detect(trace, self.detectors)
         kinds = {step.index: step.kind for step in trace.steps}
         for finding in findings:
@@ -77,7 +78,7 @@ class Pipeline:
         if self.redactor is not None:
             findings = [_redacted(finding, self.redactor) for finding in findings]
         result.findings = findings
-        result.features = behaviour_features(trace)
+        result.features = behaviour_features(trace, view)
         result.score = score_result(result, self.settings, self.pm)
         if self.redactor is not None and not redacted:
             result = redact_result(result, self.redactor)

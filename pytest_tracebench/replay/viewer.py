@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from pytest_tracebench.models import Finding, Step, TraceEnd, TraceHeader
 from pytest_tracebench.record.redaction import default_redactor, redact_json
-from pytest_tracebench.report.terminal import clean
+from pytest_tracebench.text import clean
 
 SHORT = 160
 

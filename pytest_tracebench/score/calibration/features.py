@@ -20,8 +20,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from pytest_tracebench.detectors._view import TraceView, is_test_path, view_of
 from pytest_tracebench.detectors.testing import final_patch, is_diff
+from pytest_tracebench.detectors.view import TraceView, is_test_path, view_of
 from pytest_tracebench.models import Trace
 from pytest_tracebench.usage import trace_tokens
 

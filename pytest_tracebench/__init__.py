@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pytest_tracebench.detectors.view import TraceView
     from pytest_tracebench.hookspecs import hookimpl, hookspec
     from pytest_tracebench.models import (
         REPORT_SCHEMA_VERSION,
@@ -58,6 +59,7 @@ __all__ = [
     "TraceLoadError",
     "TraceRecorder",
     "TraceResult",
+    "TraceView",
     "__version__",
     "dump_trace",
     "hookimpl",
@@ -72,6 +74,7 @@ _SOURCES: dict[str, str] = {
     "hookspec": "hookspecs", "Redactor": "record.redaction", "TraceLoadError": "record.trace_file",
     "dump_trace": "record.trace_file", "load_trace": "record.trace_file",
     "RecorderError": "record.recorder", "TraceRecorder": "record.recorder", "reward": "pipeline",
+    "TraceView": "detectors.view",
 }
 
 

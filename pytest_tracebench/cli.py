@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from pytest_tracebench import __version__
 from pytest_tracebench._atomic import write_text
+from pytest_tracebench.detectors import describe_thresholds
 from pytest_tracebench.engines.ray import EngineError
 from pytest_tracebench.manager import PluginLoadError
 from pytest_tracebench.models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader
@@ -170,8 +171,7 @@ def _cmd_detectors(args: argparse.Namespace) -> int:
 
     pipeline = Pipeline.from_settings(_settings(args))
     for detector in pipeline.detectors:
-        options = getattr(detector, "options", {})
-        shown = ", ".join(f"{k}={v}" for k, v in options.items() if k != "poll_patterns")
+        shown = describe_thresholds(detector)
         print(f"{detector.name:22} {detector.category:22} {detector.description}")
         if shown:
             print(f"{'':22} thresholds: {shown}")

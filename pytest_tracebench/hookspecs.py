@@ -44,8 +44,22 @@ def tracebench_redaction_patterns(settings: Settings) -> list[Any]:
 def tracebench_detectors(settings: Settings) -> list[Any]:
     """Return detector objects to run on every trace.
 
-    A detector has a ``name``, a ``category`` and ``detect(trace) -> Iterable[Finding]``. All
-    plugins' lists are combined; settings select, disable and tune them afterwards.
+    A detector has a ``name``, a ``category``, a one-line ``description`` and
+    ``detect(trace) -> Iterable[Finding]``. All plugins' lists are combined; settings select,
+    disable and tune them afterwards.
+
+    Thresholds, the same for built-in and third-party detectors: a detector declares the ones
+    it can be tuned by as ``thresholds``, a mapping of each name to its default, and reads the
+    values in effect from ``options``. Settings (``[tool.tracebench.thresholds.NAME]``,
+    ``--tracebench-thresholds NAME.KEY=VALUE``) tune it in one way: names it does not declare
+    are refused, and the detector is rebuilt as ``type(detector)(**overrides)``, so its class
+    takes each threshold as a keyword argument. Subclassing
+    :class:`pytest_tracebench.detectors.Detector` provides all of this (values converted to
+    the default's type). ``tracebench detectors`` lists each detector with its thresholds.
+
+    What a trace's steps mean (actions, test runs, edits, messages, checks) is read from
+    :func:`pytest_tracebench.detectors.view.view_of`, the :class:`~pytest_tracebench.TraceView`
+    the built-in detectors share: built once per trace for all detectors.
     """
     raise NotImplementedError
 

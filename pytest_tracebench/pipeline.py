@@ -15,7 +15,7 @@ from typing import Any
 
 import pluggy
 
-from pytest_tracebench.detectors import detect, load_detectors
+from pytest_tracebench.detectors import detect, load_detectors, view_of
 from pytest_tracebench.manager import get_plugin_manager
 from pytest_tracebench.models import Finding, Trace, TraceResult
 from pytest_tracebench.record.redaction import (
@@ -67,6 +67,7 @@ class Pipeline:
         if self.redactor is not None and not redacted:
             trace = redact_trace(trace, self.redactor)
         result = summarize(trace, path=path)
+        view = view_of(trace)  # held: the detectors and the features read the same view
         findings = detect(trace, self.detectors)
         kinds = {step.index: step.kind for step in trace.steps}
         for finding in findings:
@@ -75,7 +76,7 @@ class Pipeline:
         if self.redactor is not None:
             findings = [_redacted(finding, self.redactor) for finding in findings]
         result.findings = findings
-        result.features = behaviour_features(trace)
+        result.features = behaviour_features(trace, view)
         result.score = score_result(result, self.settings, self.pm)
         if self.redactor is not None and not redacted:
             result = redact_result(result, self.redactor)

@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pytest_tracebench.detectors._view import output_text  # noqa: E402
+from pytest_tracebench.detectors.view import output_text  # noqa: E402
 from pytest_tracebench.importers import import_path, iter_trace_inputs  # noqa: E402
 from pytest_tracebench.parsers import classify_command, parse_test_output  # noqa: E402
 from pytest_tracebench.record.trace_file import TraceLoadError  # noqa: E402

@@ -237,7 +237,7 @@ def test_an_edit_that_restores_the_earlier_content_is_a_revert() -> None:
                  name="restore")
 
     trace = make(build)
-    from pytest_tracebench.detectors._view import build_view
+    from pytest_tracebench.detectors.view import build_view
 
     assert [e.op for e in build_view(trace).edits] == ["modify", "revert"]
     assert patterns("uncertain_fix", trace) == []

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pytest_tracebench.detectors._view import same_path, view_of
+from pytest_tracebench.detectors.view import same_path, view_of
 from pytest_tracebench.importers import import_path
 from pytest_tracebench.models import Step, Trace
 from tests._corpus import needs_corpus, runs

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pytest_tracebench.detectors._base import Detector
-from pytest_tracebench.detectors._view import TraceView, view_of
+from pytest_tracebench.detectors.view import TraceView, view_of
 from pytest_tracebench.hookspecs import hookimpl
 from pytest_tracebench.models import Finding, Severity, Step, Trace
 

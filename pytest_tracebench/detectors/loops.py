@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pytest_tracebench.detectors._base import Detector
-from pytest_tracebench.detectors._view import input_text, view_of
+from pytest_tracebench.detectors.view import input_text, view_of
 from pytest_tracebench.hookspecs import hookimpl
 from pytest_tracebench.models import Finding, Severity, Trace
 

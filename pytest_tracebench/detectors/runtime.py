@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pytest_tracebench.detectors._base import Detector
-from pytest_tracebench.detectors._view import output_text, view_of
+from pytest_tracebench.detectors.view import output_text, view_of
 from pytest_tracebench.hookspecs import hookimpl
 from pytest_tracebench.models import Finding, Trace
 from pytest_tracebench.usage import step_usage, token_count

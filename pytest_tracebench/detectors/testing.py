@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pytest_tracebench.detectors._base import Detector
-from pytest_tracebench.detectors._view import TestRun, TraceView, is_test_path, same_path, view_of
+from pytest_tracebench.detectors.view import TestRun, TraceView, is_test_path, same_path, view_of
 from pytest_tracebench.hookspecs import hookimpl
 from pytest_tracebench.models import Finding, Trace
 

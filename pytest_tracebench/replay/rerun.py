@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_tracebench.detectors._view import normalise
 from pytest_tracebench.models import Step, Trace
 from pytest_tracebench.parsers import parse_test_output
+from pytest_tracebench.text import normalise
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 

@@ -33,7 +33,7 @@ from pytest_tracebench.record.trace_file import (
     iter_records,
     max_line_bytes,
 )
-from pytest_tracebench.report.terminal import clean
+from pytest_tracebench.text import clean
 
 SHORT = 160
 

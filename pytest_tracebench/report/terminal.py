@@ -7,24 +7,15 @@ cannot move the cursor, recolour or retitle the user's terminal.
 
 from __future__ import annotations
 
-import re
-
 from pytest_tracebench.models import EvaluationReport, TraceResult
 from pytest_tracebench.score.clusters import per_detector
 from pytest_tracebench.score.scoring import breakdown
 
-# C0/C1 controls (ESC starts every terminal escape sequence; a newline would forge a report
-# line, as every use is one line) and the bidirectional overrides that can make a line read
-# differently from what it holds ("Trojan source").
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# ``clean`` moved to the neutral ``text`` module (the replay viewer, a lower stage, uses it too);
+# re-exported here for the callers that print with the report.
+from pytest_tracebench.text import clean as clean
+
 _FULL_UP_TO = 3
-
-
-def clean(text: str) -> str:
-    """``text`` with terminal control characters (ESC, BEL, CR, ...) shown as ``\\xNN`` and
-    bidirectional overrides as ``\\uNNNN``."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", text)
 
 
 def _name(result: TraceResult) -> str:

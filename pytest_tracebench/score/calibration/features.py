@@ -20,9 +20,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from pytest_tracebench.detectors._view import TraceView, is_test_path, view_of
 from pytest_tracebench.detectors.claims import closing_doubt
 from pytest_tracebench.detectors.testing import final_patch, is_diff
+from pytest_tracebench.detectors.view import TraceView, is_test_path, view_of
 from pytest_tracebench.models import Trace
 from pytest_tracebench.usage import trace_tokens
 

@@ -1,8 +1,15 @@
-"""Facts about a trace that several detectors need, computed once per trace in one pass.
+"""The view of a trace: facts that several detectors need, computed once per trace in one pass.
 
-Detectors ask :func:`view_of` for the :class:`TraceView` of a trace; the last few views are
-cached by identity, so running all built-in detectors costs one pass to build the view plus each
-detector's own (linear) pass.
+A detector asks :func:`view_of` for the :class:`TraceView` of the trace it is given, and reads
+from it what the built-in detectors read: the agent's actions with their normalised signatures,
+the test runs, the edits, the messages, what the agent created and checked. Built-in and
+third-party detectors get it the same way, and while the detector runner
+(:func:`pytest_tracebench.detectors.detect`) works on a trace, every detector that asks gets the
+same view: running all detectors costs one pass to build it plus each detector's own pass.
+
+The cache holds views weakly, by the identity of their trace: a view lives as long as someone
+uses it (the runner, a pipeline that reads the features after the findings, a caller that keeps
+it) and then goes, with its trace. Nothing here keeps a trace alive.
 """
 
 from __future__ import annotations
@@ -10,22 +17,34 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_tracebench.detectors._gc import paused_gc
 from pytest_tracebench.models import Step, Trace
 from pytest_tracebench.parsers import CommandInfo, classify_command, parse_test_output
+from pytest_tracebench.text import normalise
+
+__all__ = [
+    "ACTION_KINDS",
+    "EditInfo",
+    "TestRun",
+    "TraceView",
+    "build_view",
+    "environment_stopped",
+    "input_text",
+    "is_test_path",
+    "never_started",
+    "output_text",
+    "same_path",
+    "test_target",
+    "view_of",
+]
 
 ACTION_KINDS = frozenset({"tool", "command", "read", "edit", "test", "submit"})
 _COMMAND_KINDS = frozenset({"read", "command", "test", "edit"})  # kinds whose command we parse
 
-_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
-_HEX = re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b", re.I)
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
-_TMP = re.compile(r"/tmp/[\w.-]+")
-_LONG_NUMBER = re.compile(r"\b\d{5,}\b")
-_DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:s|ms|sec|seconds)\b")
-_SPACE = re.compile(r"\s+")
 # What marks a line of output as an error. Searched line by line from the end (the last error
 # line is the signature), without ``^.*`` around it: that form backtracks on every line.
 _ERROR_WORD = re.compile(
@@ -43,24 +62,6 @@ _CODE_FILE = re.compile(r"\.(?:py|pyi|js|jsx|ts|tsx|mjs|cjs|go|rs|java|kt|scala|
 
 def _basename(path: str) -> str:
     return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-
-
-# Anything the masks below could change (5 digits, 8 hex, /tmp/, a date, a duration); the
-# alternatives that start with a digit share one branch, which halves the search time.
-_MAYBE_VARIABLE = re.compile(r"\d(?:\d{4}|\d{3}-\d\d-\d\d|\s?(?:s|ms|sec)\b)|[0-9a-fA-F]{8}|/tmp/")
-
-
-def normalise(text: str) -> str:
-    """Mask what varies between two tries of the same thing: ids, pids, times, temp paths."""
-    if not _MAYBE_VARIABLE.search(text):
-        return " ".join(text.split())  # the common case: nothing to mask
-    text = _UUID.sub("<uuid>", text)
-    text = _ISO.sub("<time>", text)
-    text = _TMP.sub("/tmp/<tmp>", text)
-    text = _HEX.sub("<hex>", text)
-    text = _LONG_NUMBER.sub("<n>", text)
-    text = _DURATION.sub("<dur>", text)
-    return _SPACE.sub(" ", text).strip()
 
 
 def is_test_path(path: str) -> bool:
@@ -119,6 +120,8 @@ def output_text(step: Step) -> str:
 
 
 def input_text(step: Step) -> str:
+    """What a step was given, as one text: its command, a plain read's path, else its input
+    as canonical JSON."""
     inp = step.input
     if isinstance(inp, str):
         return inp
@@ -169,7 +172,12 @@ class EditInfo:
 
 @dataclass
 class TraceView:
-    """Derived facts, by step index."""
+    """What the detectors read of one trace, derived once: the agent's actions (``actions``,
+    with ``action_sig``, ``texts`` and ``error_sig`` by step index), test runs (``tests``),
+    edits, messages, reads, created and deleted files, and the checks the agent ran, with
+    lookups over them (``changed_between``, ``passes_later``, ``source_edits``, ...).
+
+    Get it with :func:`view_of`; treat it as read-only, except ``memo``."""
 
     trace: Trace
     actions: list[Step] = field(default_factory=list)
@@ -466,6 +474,7 @@ _CHECK_RUN = re.compile(
 
 
 def build_view(trace: Trace) -> TraceView:
+    """A new view of ``trace``, in one pass over its steps (:func:`view_of` shares it)."""
     view = TraceView(trace=trace)
     first_op: dict[str, str] = {}
     in_effect: set[str] = set()  # source files the agent changed and has not reverted
@@ -715,15 +724,23 @@ def _plausible_path(path: str) -> bool:
     return path in ("<all>", "<unknown>") or not _JUNK_PATH.search(path)
 
 
-_CACHE: list[tuple[Trace, TraceView]] = []
+# Views by ``id(trace)``, held weakly: a live view holds its trace, so the id cannot have been
+# reused by another trace while the entry exists. Traces are pydantic models (not hashable), so
+# a WeakKeyDictionary on the trace itself is not possible; and its values, which refer to their
+# keys, would keep every trace alive.
+_VIEWS: weakref.WeakValueDictionary[int, TraceView] = weakref.WeakValueDictionary()
 
 
 def view_of(trace: Trace) -> TraceView:
-    """The (cached) view of ``trace``."""
-    for cached, view in _CACHE:
-        if cached is trace:
-            return view
-    view = build_view(trace)
-    _CACHE.insert(0, (trace, view))
-    del _CACHE[4:]
+    """The view of ``trace``: the one in use if anyone holds it, else a new one.
+
+    Keep the returned view for as long as more passes over the same trace may ask for it
+    (the detector runner does, for all detectors of a trace); once nobody holds it, it is
+    freed with its trace and the next call builds it again."""
+    view = _VIEWS.get(id(trace))
+    if view is not None and view.trace is trace:
+        return view
+    with paused_gc():
+        view = build_view(trace)
+    _VIEWS[id(trace)] = view
     return view

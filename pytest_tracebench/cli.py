@@ -205,8 +205,10 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
         _out(f"HTML dashboard: {finished.html_path}", file=notes)
     if finished.saved_path is not None:
         _out(f"saved run: {finished.saved_path}", file=notes)
-    if finished.write_error is not None:
-        _err(finished.write_error)
+    failure = finished.write_error
+    if failure is not None:  # worded as main() words any OSError
+        _err(f"tracebench: error: {failure.path + ': ' if failure.path else ''}"
+             f"{failure.problem}")
     return 0 if finished.passed and finished.write_error is None else 1
 
 

@@ -9,7 +9,8 @@ it prints and how it turns :class:`Finished` into an exit status (pytest's
 A baseline that cannot be read (missing, corrupt, no saved run yet) is a failed ``compare``
 gate with the reader's one-line message, whichever front end ran: the report is still built
 and written, so CI shows why the comparison could not run. A file that cannot be written ends
-the writing there and is reported as :attr:`Finished.write_error`.
+the writing there and is reported as :attr:`Finished.write_error`; each front end words it
+as it words its other errors.
 """
 
 from __future__ import annotations
@@ -34,10 +35,20 @@ from pytest_tracebench.score.compare import compare_reports
 from pytest_tracebench.score.gates import judge_traces, per_trace_gate, session_gates
 from pytest_tracebench.settings import Settings
 
-__all__ = ["Finished", "finish"]
+__all__ = ["Finished", "WriteError", "finish"]
 
 #: ``--json -``: the front end prints the report on stdout instead of writing a file.
 STDOUT = "-"
+
+
+class WriteError(BaseModel):
+    """An output that could not be written: each front end says so in its own words (the
+    CLI's ``tracebench: error: PATH: PROBLEM``, pytest's ``tracebench: cannot write ...``)."""
+
+    path: str | None
+    """The file or folder named by the error, when it names one."""
+    problem: str
+    """What went wrong (``No space left on device``)."""
 
 
 class Finished(BaseModel):
@@ -57,8 +68,8 @@ class Finished(BaseModel):
     """The dashboard's page, when one was written."""
     saved_path: Path | None = None
     """The saved run, when one was saved."""
-    write_error: str | None = None
-    """One line naming the file that could not be written, and why."""
+    write_error: WriteError | None = None
+    """The file that could not be written, and why (nothing after it was written)."""
 
     @property
     def failed_gates(self) -> list[Gate]:
@@ -144,6 +155,7 @@ def finish(report: EvaluationReport, settings: Settings, *, base_dir: Path, cwd:
     try:
         _write(report, settings, finished, cwd=cwd, base_dir=base_dir, pm=pm)
     except OSError as exc:
-        finished.write_error = (f"tracebench: cannot write {exc.filename or 'the report'}: "
-                                f"{exc.strerror or exc}")
+        finished.write_error = WriteError(
+            path=None if exc.filename is None else str(exc.filename),
+            problem=exc.strerror or str(exc))
     return finished

@@ -203,10 +203,12 @@ class TracebenchSession:
         self.finished = finish(report, settings, base_dir=self.state.base_dir, cwd=cwd,
                                pm=self.state.pm, judge=False)
         self.report = report
-        if self.finished.write_error is not None:
-            # Disk full or a read-only folder: the terminal report stays, and CI must not read
-            # the session as clean.
-            self.errors.append(self.finished.write_error)
+        failure = self.finished.write_error
+        if failure is not None:
+            # Disk full or a read-only folder: say which file, keep the terminal report, and
+            # do not let CI read the session as clean.
+            self.errors.append(f"tracebench: cannot write {failure.path or 'the report'}: "
+                               f"{failure.problem}")
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
         if not self.finished.passed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -94,13 +94,17 @@ def _baseline(settings: Settings, base_dir: Path) -> tuple[EvaluationReport | No
 
 def _gates(report: EvaluationReport, settings: Settings, baseline: EvaluationReport | None,
            judge: bool) -> list[Gate]:
-    """The per-trace summary first (when a per-trace gate is set or was applied by a marker),
-    then the session gates."""
-    gates: list[Gate] = []
-    if judge and (settings.min_score is not None or settings.fail_on):
+    """The per-trace summary first, then the session gates.
+
+    The per-trace gate is there when ``min_score``/``fail_on`` is set, or, for traces judged
+    by the front end (pytest), when a marker's gate failed one. A saved report re-rendered
+    (``tracebench report``) without those settings is not judged again by its old verdicts."""
+    gated = settings.min_score is not None or bool(settings.fail_on)
+    if judge and gated:
         judge_traces(report, settings.min_score, settings.fail_on)
-    if settings.min_score is not None or settings.fail_on or any(r.gate for r in report.results):
-        gates.append(per_trace_gate(report))
+    if not judge:
+        gated = gated or any(r.gate for r in report.results)
+    gates = [per_trace_gate(report)] if gated else []
     return gates + session_gates(report, settings, baseline)
 
 
@@ -112,11 +116,8 @@ def _write(report: EvaluationReport, settings: Settings, finished: Finished, *, 
            base_dir: Path, pm: pluggy.PluginManager | None) -> None:
     """The JSON report, the dashboard, the saved run, in that order, each recorded on
     ``finished``; an ``OSError`` (disk full, a read-only folder) propagates."""
-    if settings.json_path is not None:
-        if str(settings.json_path) == STDOUT and finished.json_to_stdout:
-            pass  # printed by the front end
-        else:
-            finished.json_path = write_report(report, _resolved(settings.json_path, cwd))
+    if settings.json_path is not None and not finished.json_to_stdout:
+        finished.json_path = write_report(report, _resolved(settings.json_path, cwd))
     if settings.html is not None:
         # The dashboard shows steps read back from trace files, imported ones unredacted:
         # the same redactor (built-in and plugin patterns) whichever front end asks.

@@ -111,6 +111,27 @@ def test_no_per_trace_gate_without_min_score_or_fail_on(
     assert py_report["gates"] == cli_report["gates"] == []
 
 
+def test_a_marker_gate_is_a_per_trace_gate_and_a_saved_report_is_not_judged_again(
+        pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> None:
+    pytester.makepyfile(test_suite="import pytest\n" + SUITE.replace(
+        "def test_looping", "@pytest.mark.tracebench(min_score=40)\ndef test_looping"))
+    pytester.path.joinpath("model.json").write_text(MODEL)
+    ran = pytester.runpytest_subprocess("--tracebench", "-p", "no:cacheprovider",
+                                        "--tracebench-calibration=model.json",
+                                        "--tracebench-json=pytest.json")
+    assert ran.ret == 1
+    saved = pytester.path / "pytest.json"
+    gate = _gate(json.loads(saved.read_text()), "per-trace gates")
+    assert gate["passed"] is False and gate["message"].startswith("1 of 2 trace(s) failed")
+    # Re-rendered without min_score/fail_on, the saved report's old verdicts gate nothing.
+    capsys.readouterr()
+    assert main(["report", str(saved), "--json=again.json"]) == 0
+    assert json.loads((pytester.path / "again.json").read_text())["gates"] == []
+    assert main(["report", str(saved), "--min-score=40", "--json=again.json"]) == 1
+    assert _gate(json.loads((pytester.path / "again.json").read_text()),
+                 "per-trace gates") == gate
+
+
 # -- the dashboard's redactor: the settings' plugins, whichever front end asks ---------------
 
 PLUGIN = """

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,21 @@ from pytest_tracebench import __version__
 from pytest_tracebench._atomic import write_text
 from pytest_tracebench.detectors import describe_thresholds
 from pytest_tracebench.engines.ray import EngineError
+from pytest_tracebench.finish import finish
 from pytest_tracebench.manager import PluginLoadError
-from pytest_tracebench.models import EvaluationReport, Step, Trace, TraceEnd, TraceHeader
+from pytest_tracebench.models import (
+    Comparison,
+    EvaluationReport,
+    Step,
+    Trace,
+    TraceEnd,
+    TraceHeader,
+)
 from pytest_tracebench.record.redaction import redact_trace, redactor_from_settings
 from pytest_tracebench.record.trace_file import TraceLoadError, dump_trace
 from pytest_tracebench.report.saved_runs import ReportLoadError
+from pytest_tracebench.report.terminal import render_terminal
+from pytest_tracebench.score.compare import compare_gates, compare_reports
 from pytest_tracebench.settings import (
     OPTIONS,
     ConfigError,
@@ -179,47 +188,28 @@ def _cmd_detectors(args: argparse.Namespace) -> int:
 
 
 def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
-            base_dir: Path) -> bool:
-    """Gates, output, saving: shared by analyze and report. True when every gate passed."""
-    from pytest_tracebench.report import (
-        find_run,
-        load_report,
-        render_terminal,
-        save_run,
-        write_report,
-    )
-    from pytest_tracebench.score.gates import per_trace_gate, session_gates
-
-    baseline = None
-    if settings.compare:
-        baseline = load_report(find_run(base_dir, settings.compare))
-    report.gates = session_gates(report, settings, baseline)
-    if baseline is not None:
-        from pytest_tracebench.score.gates import compare_reports
-
-        report.comparison = compare_reports(baseline, report)
-    if settings.min_score is not None or settings.fail_on:
-        report.gates.insert(0, per_trace_gate(report, settings.min_score, settings.fail_on))
-    to_stdout = settings.json_path is not None and str(settings.json_path) == "-"
-    if to_stdout:
+            base_dir: Path) -> int:
+    """The end-of-run stage (:func:`finish`, as under pytest), printed for a terminal; the
+    return code: 1 when a gate failed or a file could not be written."""
+    finished = finish(report, settings, base_dir=base_dir, cwd=Path.cwd(), json_to_stdout=True)
+    notes = sys.stdout
+    if finished.json_to_stdout:
         print(report.model_dump_json(indent=2))
+        notes = sys.stderr  # stdout holds the JSON only
     else:
         for line in render_terminal(report, verbose=verbose):
             _out(line)  # a saved report (`tracebench report`) is data like any trace
-        if settings.json_path is not None:
-            write_report(report, settings.json_path)
-            _out(f"JSON report: {settings.json_path}")
-    if settings.html is not None:
-        from pytest_tracebench.report.html import write_dashboard
-
-        page = write_dashboard(report, settings.html,
-                               redactor=redactor_from_settings(settings),
-                               single_file=settings.self_contained_html)
-        _out(f"HTML dashboard: {page}", file=sys.stderr if to_stdout else sys.stdout)
-    if settings.save or settings.autosave:
-        saved = save_run(report, base_dir, settings.save or time.strftime("%Y%m%d-%H%M%S"))
-        _out(f"saved run: {saved}", file=sys.stderr if to_stdout else sys.stdout)
-    return all(g.get("passed") for g in report.gates)
+    if finished.json_path is not None:
+        _out(f"JSON report: {settings.json_path}")
+    if finished.html_path is not None:
+        _out(f"HTML dashboard: {finished.html_path}", file=notes)
+    if finished.saved_path is not None:
+        _out(f"saved run: {finished.saved_path}", file=notes)
+    failure = finished.write_error
+    if failure is not None:  # worded as main() words any OSError
+        _err(f"tracebench: error: {failure.path + ': ' if failure.path else ''}"
+             f"{failure.problem}")
+    return 0 if finished.passed and finished.write_error is None else 1
 
 
 def _base_dir(settings: Settings) -> Path:
@@ -239,8 +229,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if not results and errors:
         return 1
     report = build_report(results, settings, cwd=Path.cwd())
-    passed = _finish(report, settings, args.verbose, _base_dir(settings))
-    return 1 if errors or not passed else 0
+    status = _finish(report, settings, args.verbose, _base_dir(settings))
+    return 1 if errors else status
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -249,12 +239,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     settings = _settings(args)
     report = load_report(Path(args.report))
     report.gates = []
-    return 0 if _finish(report, settings, args.verbose, _base_dir(settings)) else 1
+    return _finish(report, settings, args.verbose, _base_dir(settings))
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pytest_tracebench.report import find_run, load_report
-    from pytest_tracebench.score.gates import compare_reports, parse_rule
 
     settings = _settings(args)
     base_dir = _base_dir(settings)
@@ -262,39 +251,37 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     new = load_report(find_run(base_dir, args.new))
     diff = compare_reports(base, new)
     if args.json_out:
-        print(json.dumps(diff, indent=2))
+        print(diff.model_dump_json(indent=2))
     else:
-        mean = diff["mean_score"]
-        _out(f"mean score: {mean['base']} -> {mean['new']}    pass rate: "
-             f"{diff['pass_rate']['base']} -> {diff['pass_rate']['new']}")
-        print()
-        print("per task:")
-        for task in diff["tasks"]:
-            delta = task["delta"]
-            sign = "" if delta is None else f"{delta:+g}"
-            changes = []
-            if task["appeared"]:
-                changes.append("+" + ", +".join(task["appeared"]))
-            if task["disappeared"]:
-                changes.append("-" + ", -".join(task["disappeared"]))
-            if task["only_in"]:
-                changes.append(f"only in {task['only_in']}")
-            _out(f"  {task['task']}: {task['base']} -> {task['new']} {sign}  "
-                 + "; ".join(changes))
-        print()
-        print("per detector:")
-        for row in diff["detectors"]:
-            _out(f"  {row['detector']:24} {row['base']:4} -> {row['new']:4} "
-                 f"({row['delta']:+d})")
+        _print_comparison(diff)
     failed = False
-    from pytest_tracebench.score.gates import _check_rule
-
-    for text in settings.compare_fail:
-        gate = _check_rule(parse_rule(text), base, new)
-        _out(f"gate {gate['name']}: {'PASSED' if gate['passed'] else 'FAILED'}: "
-             f"{gate['message']}", file=sys.stderr if args.json_out else sys.stdout)
-        failed = failed or not gate["passed"]
+    for gate in compare_gates(settings.compare_fail, base, new):
+        _out(f"gate {gate.name}: {'PASSED' if gate.passed else 'FAILED'}: {gate.message}",
+             file=sys.stderr if args.json_out else sys.stdout)
+        failed = failed or not gate.passed
     return 1 if failed else 0
+
+
+def _print_comparison(diff: Comparison) -> None:
+    _out(f"mean score: {diff.mean_score.base} -> {diff.mean_score.new}    "
+         f"pass rate: {diff.pass_rate.base} -> {diff.pass_rate.new}")
+    print()
+    print("per task:")
+    for task in diff.tasks:
+        sign = "" if task.delta is None else f"{task.delta:+g}"
+        changes = []
+        if task.appeared:
+            changes.append("+" + ", +".join(task.appeared))
+        if task.disappeared:
+            changes.append("-" + ", -".join(task.disappeared))
+        if task.only_in:
+            changes.append(f"only in {task.only_in}")
+        _out(f"  {task.task}: {task.base} -> {task.new} {sign}  "
+             + "; ".join(changes))
+    print()
+    print("per detector:")
+    for row in diff.detectors:
+        _out(f"  {row.detector:24} {row.base:4} -> {row.new:4} ({row.delta:+d})")
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -370,6 +370,80 @@ class Summary(_Model):
     """Total model tokens over all traces."""
 
 
+class Gate(_Model):
+    """One threshold checked at the end of a run (``score/gates.py``, ``score/compare.py``):
+    what a CI log, the JSON report and the dashboard show, and what fails the run."""
+
+    name: str
+    """Which threshold: ``fail_under``, ``require_traces``, ``per-trace gates``, ``compare``
+    (the baseline could not be read) or ``compare RULE``."""
+    passed: bool
+    """Whether it held."""
+    message: str
+    """One line a person can act on: the value, the limit and by how much it missed."""
+    value: float | None = None
+    """The value checked (mean score, pass rate in points, a finding count), when there is one."""
+    threshold: float | None = None
+    """The limit the value was held to, when there is one."""
+    baseline: float | None = None
+    """The baseline's value, for a comparison rule."""
+
+
+class ComparedValue(_Model):
+    """One number in the baseline and in the new report."""
+
+    base: float | None = None
+    """In the baseline."""
+    new: float | None = None
+    """In the new report."""
+
+
+class TaskComparison(_Model):
+    """One task (node id or task id, with its agent) in the baseline and in the new report."""
+
+    task: str
+    """``nodeid-or-task-id [agent]``."""
+    base: float | None = None
+    """The baseline's score."""
+    new: float | None = None
+    """The new score."""
+    delta: float | None = None
+    """``new - base``, rounded to 2 places; ``None`` when one is missing."""
+    appeared: list[str] = Field(default_factory=list)
+    """Detectors with more findings now (one entry per extra finding)."""
+    disappeared: list[str] = Field(default_factory=list)
+    """Detectors with fewer findings now (one entry per finding gone)."""
+    only_in: Literal["base", "new"] | None = None
+    """The report the task is missing from the other of."""
+
+
+class DetectorComparison(_Model):
+    """One detector's finding count in the baseline and in the new report."""
+
+    detector: str
+    """Detector name."""
+    base: int = 0
+    """Findings in the baseline."""
+    new: int = 0
+    """Findings now."""
+    delta: int = 0
+    """``new - base``."""
+
+
+class Comparison(_Model):
+    """Differences between a baseline report and a new one (``tracebench compare``,
+    ``--tracebench-compare``)."""
+
+    mean_score: ComparedValue
+    """The mean score in both."""
+    pass_rate: ComparedValue
+    """The pass rate in both."""
+    tasks: list[TaskComparison] = Field(default_factory=list)
+    """Per task, sorted by task."""
+    detectors: list[DetectorComparison] = Field(default_factory=list)
+    """Per detector, sorted by name."""
+
+
 class EvaluationReport(_Model):
     """The versioned result of a run of the pipeline over many traces."""
 
@@ -387,9 +461,9 @@ class EvaluationReport(_Model):
     """Recurring failures across traces."""
     summary: Summary = Field(default_factory=Summary)
     """Suite-level numbers."""
-    gates: list[dict[str, Any]] = Field(default_factory=list)
+    gates: list[Gate] = Field(default_factory=list)
     """Thresholds checked and whether they passed."""
-    comparison: dict[str, Any] | None = None
+    comparison: Comparison | None = None
     """Differences against the baseline run it was compared with (per task, per detector)."""
     calibration: dict[str, Any] | None = None
     """What ``tracebench calibrate`` measured on these runs (its JSON report), when it made

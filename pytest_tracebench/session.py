@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,13 @@ from typing import Any
 import pluggy
 import pytest
 
-from pytest_tracebench.models import EvaluationReport, TraceResult
+from pytest_tracebench.finish import Finished, finish
+from pytest_tracebench.models import EvaluationReport, Gate, TraceResult
 from pytest_tracebench.pipeline import Pipeline
 from pytest_tracebench.record.recorder import TraceRecorder
 from pytest_tracebench.record.redaction import Redactor, redactor_from_settings
+from pytest_tracebench.report.build import build_report
+from pytest_tracebench.score.gates import PER_TRACE
 from pytest_tracebench.settings import Settings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -110,7 +112,7 @@ class GateStat:
     when = "session"
     nodeid = ""
 
-    def __init__(self, gate: dict[str, Any]) -> None:
+    def __init__(self, gate: Gate) -> None:
         self.gate = gate
 
 
@@ -147,9 +149,7 @@ class TracebenchSession:
         self.results = state.results
         self.report: EvaluationReport | None = None
         self.errors: list[str] = []
-        self.saved: Path | None = None
-        self.html: Path | None = None
-        self.json_written: Path | None = None
+        self.finished: Finished | None = None
         self.running: pytest.Item | None = None
 
     @pytest.hookimpl(tryfirst=True)
@@ -183,66 +183,30 @@ class TracebenchSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Build the report and hand it to :func:`finish` (the stage the CLI ends with too);
+        what stays here is pytest's: the exit status."""
         if hasattr(self.config, "workerinput"):
             return  # an xdist worker: the controller gets the results on the reports
-        from pytest_tracebench.report import (
-            build_report,
-            find_run,
-            load_report,
-            save_run,
-            write_report,
-        )
-        from pytest_tracebench.report.saved_runs import ReportLoadError
-        from pytest_tracebench.score.gates import session_gates
-
         settings = self.state.settings
         if session.exitstatus == pytest.ExitCode.INTERRUPTED:
             self._interrupted()
         results = [r.analyze(self.state.pipeline) if isinstance(r, Deferred)
                    else TraceResult.model_validate(r) for r in self.results]
-        report = build_report(results, settings, cwd=self.config.invocation_params.dir,
+        cwd = self.config.invocation_params.dir
+        report = build_report(results, settings, cwd=cwd,
                               redactor=self.state.redactor if settings.redact else None)
-        baseline = None
-        if settings.compare:
-            try:
-                baseline = load_report(find_run(self.state.base_dir, settings.compare))
-            except ReportLoadError as exc:
-                self.errors.append(str(exc))
-        report.gates = session_gates(report, settings, baseline)
-        if baseline is not None:
-            from pytest_tracebench.score.gates import compare_reports
-
-            report.comparison = compare_reports(baseline, report)
-        if settings.compare and baseline is None:
-            report.gates.append({"name": "compare", "passed": False,
-                                 "message": self.errors[-1]})
+        # Each test was judged by min_score/fail_on (with its marker) when it ended.
+        self.finished = finish(report, settings, base_dir=self.state.base_dir, cwd=cwd,
+                               pm=self.state.pm, judge=False)
         self.report = report
-        try:
-            if settings.json_path is not None:
-                path = settings.json_path if settings.json_path.is_absolute() else \
-                    self.config.invocation_params.dir / settings.json_path
-                write_report(report, path)
-                self.json_written = path
-            if settings.html is not None:
-                from pytest_tracebench.report.html import write_dashboard
-
-                target = settings.html if settings.html.is_absolute() else \
-                    self.config.invocation_params.dir / settings.html
-                self.html = write_dashboard(
-                    report, target,
-                    redactor=self.state.redactor if settings.redact else None,
-                    single_file=settings.self_contained_html)
-            if settings.save or settings.autosave:
-                self.saved = save_run(report, self.state.base_dir,
-                                      settings.save or time.strftime("%Y%m%d-%H%M%S"))
-        except OSError as exc:
+        failure = self.finished.write_error
+        if failure is not None:
             # Disk full or a read-only folder: say which file, keep the terminal report, and
             # do not let CI read the session as clean.
-            self.errors.append(f"tracebench: cannot write {exc.filename or 'the report'}: "
-                               f"{exc.strerror or exc}")
+            self.errors.append(f"tracebench: cannot write {failure.path or 'the report'}: "
+                               f"{failure.problem}")
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
-        failed = [g for g in report.gates if not g.get("passed")]
-        if failed and session.exitstatus == pytest.ExitCode.OK:
+        if not self.finished.passed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -250,31 +214,31 @@ class TracebenchSession:
 
         tr = terminalreporter
         tr.section("tracebench")
-        report = self.report
-        if report is None:
+        report, finished = self.report, self.finished
+        if report is None or finished is None:
             return
         if not report.results:
             tr.write_line("no trace recorded: no test used the `trace` fixture", yellow=True)
-            for gate in report.gates:
-                mark = "PASSED" if gate.get("passed") else "FAILED"
-                tr.write_line(f"gate {gate.get('name')}: {mark}: {gate.get('message')}",
-                              red=not gate.get("passed"))
+            for gate in finished.gates:
+                mark = "PASSED" if gate.passed else "FAILED"
+                tr.write_line(f"gate {gate.name}: {mark}: {gate.message}", red=not gate.passed)
         else:
             verbose = self.config.get_verbosity() > 0
             for line in render_terminal(report, verbose=verbose):
                 failed_gate = line.startswith("gate ") and ": FAILED:" in line
                 tr.write_line(line, red=failed_gate, bold=failed_gate)
             tr.write_line(f"traces: {self.state.trace_dir}")
-        if self.json_written is not None:
+        if finished.json_path is not None:
             tr.write_line(f"JSON report: {self.state.settings.json_path}")
-        if self.html is not None:
-            tr.write_line(f"HTML dashboard: {self.html}")
-        if self.saved is not None:
-            tr.write_line(f"saved run: {self.saved}")
+        if finished.html_path is not None:
+            tr.write_line(f"HTML dashboard: {finished.html_path}")
+        if finished.saved_path is not None:
+            tr.write_line(f"saved run: {finished.saved_path}")
         for error in self.errors:
             tr.write_line(error, red=True)
         # pytest's last line counts tests: "3 passed" with exit code 1 hides why the session
-        # failed. Each failed session gate is counted there too ("1 tracebench gate failed").
-        failed = [GateStat(g) for g in report.gates if not g.get("passed")]
+        # failed. Each failed session gate is counted there too ("1 tracebench gate failed");
+        # not the per-trace one, whose tests pytest already counts as failed.
+        failed = [GateStat(g) for g in finished.failed_gates if g.name != PER_TRACE]
         if failed:
             tr.stats.setdefault("tracebench gate failed", []).extend(failed)

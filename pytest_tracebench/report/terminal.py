@@ -157,7 +157,7 @@ def render_terminal(report: EvaluationReport, *, verbose: bool = False) -> list[
             lines.append(f"  {clean(key)}: {spread['min']:g}-{spread['max']:g} "
                          f"(sd {spread['stdev']:g}, {int(spread['runs'])} runs)")
     for gate in report.gates:
-        mark = "PASSED" if gate.get("passed") else "FAILED"
+        mark = "PASSED" if gate.passed else "FAILED"
         # A gate's message can name tasks (per-trace gates): one line, whatever they hold.
-        lines.append(clean(f"gate {gate.get('name')}: {mark}: {gate.get('message')}"))
+        lines.append(clean(f"gate {gate.name}: {mark}: {gate.message}"))
     return lines

@@ -179,8 +179,9 @@ def _cmd_detectors(args: argparse.Namespace) -> int:
 
 
 def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
-            base_dir: Path) -> bool:
-    """Gates, output, saving: shared by analyze and report. True when every gate passed."""
+            base_dir: Path, traces: dict[str, Trace] | None = None) -> bool:
+    """Gates, output, saving: shared by analyze and report. True when every gate passed.
+    ``traces``: the analysed runs by id, for the dashboard (else it reads the results' files)."""
     from pytest_tracebench.report import (
         find_run,
         load_report,
@@ -212,7 +213,7 @@ def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
     if settings.html is not None:
         from pytest_tracebench.report.html import write_dashboard
 
-        page = write_dashboard(report, settings.html,
+        page = write_dashboard(report, settings.html, traces,
                                redactor=redactor_from_settings(settings),
                                single_file=settings.self_contained_html)
         _out(f"HTML dashboard: {page}", file=sys.stderr if to_stdout else sys.stdout)
@@ -234,12 +235,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         raise EngineError("--address names a Ray cluster; use it with --engine ray")
     settings = _settings(args)
     errors: list[str] = []
+    # The dashboard is written from the runs as analysed, not read again (issue 18).
+    traces: dict[str, Trace] | None = {} if settings.html is not None else None
     results = analyze_paths(args.paths, settings, fmt=args.format, jobs=args.jobs,
-                            errors=errors, engine=args.engine, address=args.address)
+                            errors=errors, engine=args.engine, address=args.address,
+                            traces=traces)
     if not results and errors:
         return 1
     report = build_report(results, settings, cwd=Path.cwd())
-    passed = _finish(report, settings, args.verbose, _base_dir(settings))
+    passed = _finish(report, settings, args.verbose, _base_dir(settings), traces)
     return 1 if errors or not passed else 0
 
 

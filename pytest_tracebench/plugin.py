@@ -252,6 +252,9 @@ def pytest_runtest_makereport(
     recorder = item.stash.get(RECORDER_KEY, None)
     if recorder is None or report.when != "call":
         return report
+    # The run ends here; what the session needs of it is handed on below, so the item (kept
+    # to the session's end) no longer holds the recorder, its lines and its trace.
+    del item.stash[RECORDER_KEY]
     if not recorder.finished:
         if report.passed:
             status = "completed"

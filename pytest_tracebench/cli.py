@@ -188,10 +188,12 @@ def _cmd_detectors(args: argparse.Namespace) -> int:
 
 
 def _finish(report: EvaluationReport, settings: Settings, verbose: bool,
-            base_dir: Path) -> int:
+            base_dir: Path, traces: dict[str, Trace] | None = None) -> int:
     """The end-of-run stage (:func:`finish`, as under pytest), printed for a terminal; the
-    return code: 1 when a gate failed or a file could not be written."""
-    finished = finish(report, settings, base_dir=base_dir, cwd=Path.cwd(), json_to_stdout=True)
+    return code: 1 when a gate failed or a file could not be written. ``traces``: the analysed
+    runs by id, for the dashboard (else it reads the results' files)."""
+    finished = finish(report, settings, base_dir=base_dir, cwd=Path.cwd(), traces=traces,
+                      json_to_stdout=True)
     notes = sys.stdout
     if finished.json_to_stdout:
         print(report.model_dump_json(indent=2))
@@ -224,12 +226,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         raise EngineError("--address names a Ray cluster; use it with --engine ray")
     settings = _settings(args)
     errors: list[str] = []
+    # The dashboard is written from the runs as analysed, not read again (issue 18).
+    traces: dict[str, Trace] | None = {} if settings.html is not None else None
     results = analyze_paths(args.paths, settings, fmt=args.format, jobs=args.jobs,
-                            errors=errors, engine=args.engine, address=args.address)
+                            errors=errors, engine=args.engine, address=args.address,
+                            traces=traces)
     if not results and errors:
         return 1
     report = build_report(results, settings, cwd=Path.cwd())
-    status = _finish(report, settings, args.verbose, _base_dir(settings))
+    status = _finish(report, settings, args.verbose, _base_dir(settings), traces)
     return 1 if errors else status
 
 

@@ -16,12 +16,13 @@ as it words its other errors.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pluggy
 from pydantic import BaseModel, ConfigDict
 
-from pytest_tracebench.models import Comparison, EvaluationReport, Gate
+from pytest_tracebench.models import Comparison, EvaluationReport, Gate, Trace
 from pytest_tracebench.record.redaction import redactor_from_settings
 from pytest_tracebench.report.html import write_dashboard
 from pytest_tracebench.report.saved_runs import (
@@ -113,7 +114,8 @@ def _resolved(path: Path, cwd: Path) -> Path:
 
 
 def _write(report: EvaluationReport, settings: Settings, finished: Finished, *, cwd: Path,
-           base_dir: Path, pm: pluggy.PluginManager | None) -> None:
+           base_dir: Path, pm: pluggy.PluginManager | None,
+           traces: Mapping[str, Trace] | None) -> None:
     """The JSON report, the dashboard, the saved run, in that order, each recorded on
     ``finished``; an ``OSError`` (disk full, a read-only folder) propagates."""
     if settings.json_path is not None and not finished.json_to_stdout:
@@ -122,7 +124,8 @@ def _write(report: EvaluationReport, settings: Settings, finished: Finished, *, 
         # The dashboard shows steps read back from trace files, imported ones unredacted:
         # the same redactor (built-in and plugin patterns) whichever front end asks.
         finished.html_path = write_dashboard(
-            report, _resolved(settings.html, cwd), redactor=redactor_from_settings(settings, pm),
+            report, _resolved(settings.html, cwd), dict(traces) if traces is not None else None,
+            redactor=redactor_from_settings(settings, pm),
             single_file=settings.self_contained_html)
     if settings.save or settings.autosave:
         finished.saved_path = save_run(report, base_dir,
@@ -131,7 +134,8 @@ def _write(report: EvaluationReport, settings: Settings, finished: Finished, *, 
 
 def finish(report: EvaluationReport, settings: Settings, *, base_dir: Path, cwd: Path,
            pm: pluggy.PluginManager | None = None, judge: bool = True,
-           json_to_stdout: bool = False) -> Finished:
+           json_to_stdout: bool = False,
+           traces: Mapping[str, Trace] | None = None) -> Finished:
     """Gates, comparison and outputs of a finished run; sets ``report.gates`` and
     ``report.comparison`` before anything is written, so the files carry them.
 
@@ -140,7 +144,8 @@ def finish(report: EvaluationReport, settings: Settings, *, base_dir: Path, cwd:
     (one is built from the settings when ``None``). ``judge``: judge each trace by the
     settings' ``min_score``/``fail_on`` here; pytest passes ``False``, as it judged each test
     with its marker when the test ended. ``json_to_stdout``: the front end prints the report
-    when ``json`` is ``-``.
+    when ``json`` is ``-``. ``traces``: the runs as analysed, by trace id, so the dashboard
+    shows them without reading their files again (a result without one is read from its file).
     """
     baseline, unreadable = _baseline(settings, base_dir)
     gates = _gates(report, settings, baseline, judge)
@@ -154,7 +159,7 @@ def finish(report: EvaluationReport, settings: Settings, *, base_dir: Path, cwd:
                         json_to_stdout=json_to_stdout and settings.json_path is not None
                         and str(settings.json_path) == STDOUT)
     try:
-        _write(report, settings, finished, cwd=cwd, base_dir=base_dir, pm=pm)
+        _write(report, settings, finished, cwd=cwd, base_dir=base_dir, pm=pm, traces=traces)
     except OSError as exc:
         finished.write_error = WriteError(
             path=None if exc.filename is None else str(exc.filename),

@@ -4,16 +4,28 @@ The order follows pluggy's own example application: specs first, then our built-
 registered exactly like outside ones, then the ``tracebench`` entry-point group, then modules
 named in the ``tracebench_plugins`` setting. ``check_pending`` turns a misspelled hook
 implementation into an error instead of a silently ignored function.
+
+One manager serves a whole process for one configuration (issue 18): the pytest session, the
+pipeline, the importers, the redactor and the dashboard all asked for their own, each importing
+every built-in module again and walking the entry points (4 managers for 3 tests, 9 for a CLI
+analysis of 3 files). :func:`get_plugin_manager` returns the same manager for the same
+``plugins`` as long as those modules are still the ones imported; :func:`new_plugin_manager`
+builds a private one for a caller that registers plugins of its own on it.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import threading
 from collections.abc import Iterable
 
 import pluggy
 
 from pytest_tracebench import hookspecs
+
+__all__ = ["BUILTIN_PLUGINS", "PROJECT_NAME", "PluginLoadError", "get_plugin_manager",
+           "new_plugin_manager"]
 
 PROJECT_NAME = "tracebench"
 
@@ -35,10 +47,38 @@ class PluginLoadError(Exception):
     """A plugin named in the settings could not be imported or registered."""
 
 
+_Key = tuple[tuple[str, ...], bool]
+_CACHE: dict[_Key, pluggy.PluginManager] = {}
+_LOCK = threading.Lock()
+
+
 def get_plugin_manager(
     plugins: Iterable[str] = (), *, load_entrypoints: bool = True
 ) -> pluggy.PluginManager:
-    """Return a ready plugin manager with built-ins, entry points and ``plugins`` registered."""
+    """The process's plugin manager for ``plugins``: built-ins, entry points and ``plugins``.
+
+    Shared: callers read hooks from it and must not register on it (use
+    :func:`new_plugin_manager`). It is built again when a configured module is no longer the
+    one imported (a test that removed it from ``sys.modules``, pytester's module snapshot), so
+    the manager always holds the modules an import would give now."""
+    key = (tuple(plugins), load_entrypoints)
+    with _LOCK:
+        pm = _CACHE.get(key)
+        if pm is None or not _current(pm, key[0]):
+            pm = _CACHE[key] = new_plugin_manager(key[0], load_entrypoints=load_entrypoints)
+    return pm
+
+
+def _current(pm: pluggy.PluginManager, plugins: tuple[str, ...]) -> bool:
+    """Every configured module registered on ``pm`` is still the imported one."""
+    return all(sys.modules.get(name) is pm.get_plugin(name) for name in plugins
+               if name not in BUILTIN_PLUGINS)
+
+
+def new_plugin_manager(
+    plugins: Iterable[str] = (), *, load_entrypoints: bool = True
+) -> pluggy.PluginManager:
+    """A new plugin manager with built-ins, entry points and ``plugins`` registered."""
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     for name in BUILTIN_PLUGINS:

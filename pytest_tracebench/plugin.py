@@ -77,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
                            or getattr(config.option, "htmlpath", None)
                            or getattr(config.option, "xmlpath", None)
                            or hasattr(config, "workerinput"))
+        state.keep_traces = settings.html is not None and not hasattr(config, "workerinput")
 
         config.pluginmanager.register(TracebenchSession(state, config), "tracebench-session")
         if config.pluginmanager.hasplugin("html"):
@@ -246,6 +247,9 @@ def pytest_runtest_makereport(
     recorder = item.stash.get(RECORDER_KEY, None)
     if recorder is None or report.when != "call":
         return report
+    # The run ends here; what the session needs of it is handed on below, so the item (kept
+    # to the session's end) no longer holds the recorder, its lines and its trace.
+    del item.stash[RECORDER_KEY]
     if not recorder.finished:
         if report.passed:
             status = "completed"
@@ -267,7 +271,9 @@ def pytest_runtest_makereport(
             state.results.append(Deferred.of(recorder))  # analysed at the session's end
             return report
         path = str(recorder.path) if recorder.path is not None else None
-        result = state.pipeline.analyze(recorder.to_trace(), path=path, redacted=True)
+        trace = recorder.to_trace()  # built once: the finished hook had it from here too
+        result = state.pipeline.analyze(trace, path=path, redacted=True)
+        state.keep(trace)
         report.tracebench = result.model_dump(mode="json")  # type: ignore[attr-defined]
         _record_properties(item, report, result)
         _apply_test_gates(item, report, result)

@@ -18,10 +18,11 @@ import pluggy
 import pytest
 
 from pytest_tracebench.finish import Finished, finish
-from pytest_tracebench.models import EvaluationReport, Gate, TraceResult
+from pytest_tracebench.models import EvaluationReport, Gate, Trace, TraceResult
 from pytest_tracebench.pipeline import Pipeline
 from pytest_tracebench.record.recorder import TraceRecorder
 from pytest_tracebench.record.redaction import Redactor, redactor_from_settings
+from pytest_tracebench.record.trace_file import load_trace
 from pytest_tracebench.report.build import build_report
 from pytest_tracebench.score.gates import PER_TRACE
 from pytest_tracebench.settings import Settings
@@ -76,6 +77,17 @@ class TracebenchState:
         self.defer = False
         """Analyse at the session's end: set when no per-test gate, JUnit property or
         pytest-html column needs a test's score while it runs (issue 17)."""
+        self.keep_traces = False
+        """Keep each analysed trace for the dashboard this process writes (``--tracebench-html``
+        and not an xdist worker); otherwise a trace is let go once analysed."""
+        self.traces: dict[str, Trace] = {}
+        """The analysed traces by id, handed to the dashboard: it read every trace file again
+        (with a plugin manager of its own per read) where the run already had them (issue 18)."""
+
+    def keep(self, trace: Trace) -> None:
+        """Hand ``trace`` on to the dashboard, when one is written here."""
+        if self.keep_traces:
+            self.traces[trace.trace_id] = trace
 
     @property
     def pipeline(self) -> Pipeline:
@@ -119,24 +131,35 @@ class GateStat:
 @dataclasses.dataclass
 class Deferred:
     """A finished trace analysed at the session's end: by its file when that was written
-    whole (the recorder and its lines are let go), else by its recorder."""
+    whole (the recorder and its lines are let go), else by its recorder; by the trace itself
+    when a ``tracebench_trace_finished`` hook had it built already (read once, not twice)."""
 
     path: str | None
     recorder: TraceRecorder | None = None
+    trace: Trace | None = None
 
     @classmethod
     def of(cls, recorder: TraceRecorder) -> Deferred:
         path = str(recorder.path) if recorder.path is not None else None
+        if recorder.built_trace is not None:
+            return cls(path, trace=recorder.built_trace)
         if path is not None and recorder.write_error is None:
             return cls(path)
         return cls(path, recorder)
 
-    def analyze(self, pipeline: Pipeline) -> TraceResult:
-        from pytest_tracebench.record.trace_file import load_trace
+    def load(self) -> Trace:
+        """The trace, parsed now unless it was built already."""
+        if self.trace is not None:
+            return self.trace
+        if self.recorder is not None:
+            return self.recorder.to_trace()
+        assert self.path is not None  # of() keeps the recorder of a run without a file
+        return load_trace(self.path)
 
-        trace = self.recorder.to_trace() if self.recorder is not None else \
-            load_trace(self.path)  # type: ignore[arg-type]
-        return pipeline.analyze(trace, path=self.path, redacted=True)
+    def analyze(self, pipeline: Pipeline) -> tuple[Trace, TraceResult]:
+        """The trace and its result (the recorder's lines were redacted when written)."""
+        trace = self.load()
+        return trace, pipeline.analyze(trace, path=self.path, redacted=True)
 
 
 class TracebenchSession:
@@ -178,8 +201,23 @@ class TracebenchSession:
                                  "reason": "the session was interrupted (KeyboardInterrupt) "
                                            "during this test"})
         path = str(recorder.path) if recorder.path is not None else None
-        result = self.state.pipeline.analyze(recorder.to_trace(), path=path)
+        trace = recorder.to_trace()
+        result = self.state.pipeline.analyze(trace, path=path)
+        self.state.keep(trace)
         self.results.append(result.model_dump(mode="json"))
+
+    def _collect_results(self) -> list[TraceResult]:
+        """Every test's result in test order; a deferred trace is parsed and analysed here,
+        once, and handed on to the dashboard with the traces analysed while tests ran."""
+        results: list[TraceResult] = []
+        for entry in self.results:
+            if isinstance(entry, Deferred):
+                trace, result = entry.analyze(self.state.pipeline)
+                self.state.keep(trace)
+                results.append(result)
+            else:
+                results.append(TraceResult.model_validate(entry))
+        return results
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -190,14 +228,13 @@ class TracebenchSession:
         settings = self.state.settings
         if session.exitstatus == pytest.ExitCode.INTERRUPTED:
             self._interrupted()
-        results = [r.analyze(self.state.pipeline) if isinstance(r, Deferred)
-                   else TraceResult.model_validate(r) for r in self.results]
+        results = self._collect_results()
         cwd = self.config.invocation_params.dir
         report = build_report(results, settings, cwd=cwd,
                               redactor=self.state.redactor if settings.redact else None)
         # Each test was judged by min_score/fail_on (with its marker) when it ended.
         self.finished = finish(report, settings, base_dir=self.state.base_dir, cwd=cwd,
-                               pm=self.state.pm, judge=False)
+                               pm=self.state.pm, judge=False, traces=self.state.traces)
         self.report = report
         failure = self.finished.write_error
         if failure is not None:

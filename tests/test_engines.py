@@ -177,7 +177,7 @@ def _urls_like_files(tmp_path: Path, http_root: str, extra: list[str]) -> None:
     urls = [f"{http_root}/{run}/{run}.traj.json" for run in RUNS]
     files = [str(MINI / run / f"{run}.traj.json") for run in RUNS]
     fetched = tb("analyze", *urls, f"{http_root}/missing.traj.json", *extra,
-                 "--json", str(tmp_path / "urls.json"))
+                 "--json", str(tmp_path / "urls.json"), "--html", str(tmp_path / "urls.html"))
     # Verdict files are read beside local files only: a URL names one file.
     direct = tb("analyze", *files, "--verdicts=false", "--json", str(tmp_path / "files.json"))
     assert direct.returncode == 0, direct.stderr
@@ -186,6 +186,8 @@ def _urls_like_files(tmp_path: Path, http_root: str, extra: list[str]) -> None:
     assert _by_task(tmp_path / "urls.json") == _by_task(tmp_path / "files.json")
     paths = [r["path"] for r in json.loads((tmp_path / "urls.json").read_text())["results"]]
     assert sorted(paths) == sorted(urls)
+    # The dashboard shows the fetched runs too: the engine hands it the traces (issue 18).
+    assert len(list((tmp_path / "urls_files" / "traces").glob("*.js"))) == len(RUNS)
 
 
 def test_unreachable_cluster_and_misused_address_are_one_line_errors() -> None:

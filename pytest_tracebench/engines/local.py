@@ -1,11 +1,14 @@
 """``tracebench analyze``: the pipeline over files, in parallel processes or on Ray.
 
 Each worker builds its pipeline once and analyses whole files (or URLs, fetched first);
-results come back as plain data (JSON strings). The parent reports every input (imported,
-skipped, failed) in input order whatever the engine, drops a run it already has from another
-format (the same agent session id), builds the report and applies the gates. The engines
-differ only in where ``_analyze_file`` runs: this process, a local process pool, or Ray tasks
-(:mod:`._ray_engine`).
+results come back as :class:`Outcome` models, pickled when they cross a process (our own
+models, not a trace file: they are not validated again), with the imported traces themselves
+when the caller writes a dashboard, so no trace is imported twice (issue 18: the dashboard read
+every file again, without ``--format`` or the verdicts, and lost URL inputs). The parent
+reports every input (imported, skipped, failed) in input order whatever the engine, drops a
+run it already has from another format (the same agent session id), builds the report and
+applies the gates. The engines differ only in where ``_analyze_file`` runs: this process, a
+local process pool, or Ray tasks (:mod:`pytest_tracebench.engines.ray`).
 """
 
 from __future__ import annotations
@@ -16,15 +19,34 @@ import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from pytest_tracebench.models import TraceResult
+from pytest_tracebench.models import Trace, TraceResult
 from pytest_tracebench.settings import Settings
+
+__all__ = ["Outcome", "Progress", "analyze_paths"]
 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(settings_json: str) -> None:
+class Outcome(NamedTuple):
+    """What one input gave, in the worker, for the parent."""
+
+    path: str
+    """The input as given (a path or a URL)."""
+    results: list[TraceResult]
+    """One result per run in the input, in the input's order."""
+    error: str | None
+    """Why the input could not be read (one line); ``None`` when it was."""
+    warnings: list[str]
+    """Load warnings of its runs, with the path as given."""
+    traces: list[Trace]
+    """The runs themselves, beside ``results``, when the parent keeps them (a dashboard);
+    else empty: a corpus's report is bounded by its results, not its traces."""
+
+
+def _init_worker(settings_json: str, keep_traces: bool = False) -> None:
+    _WORKER["keep_traces"] = keep_traces
     if _WORKER.get("settings") == settings_json:
         return
     from pytest_tracebench.importers import get_importers
@@ -36,9 +58,8 @@ def _init_worker(settings_json: str) -> None:
     _WORKER["settings"] = settings_json
 
 
-def _analyze_file(job: tuple[str, str | None], base: str | None = None
-                  ) -> tuple[str, list[str], str | None, list[str]]:
-    """(path, result JSON documents, error line, warnings) for one input.
+def _analyze_file(job: tuple[str, str | None], base: str | None = None) -> Outcome:
+    """The :class:`Outcome` of one input.
 
     ``base`` is the directory a relative path is read from when this runs in a process whose
     working directory is not the caller's (a Ray worker); messages keep the path as given.
@@ -55,13 +76,13 @@ def _analyze_file(job: tuple[str, str | None], base: str | None = None
             with fetched(path) as local:
                 return _import_and_analyze(path, str(local), fmt, pipeline, beside=False)
         except TraceLoadError as exc:
-            return path, [], str(exc), []
+            return Outcome(path, [], str(exc), [], [])
     source = os.path.join(base, path) if base else path
     return _import_and_analyze(path, source, fmt, pipeline)
 
 
 def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any,
-                        beside: bool = True) -> tuple[str, list[str], str | None, list[str]]:
+                        beside: bool = True) -> Outcome:
     """``beside``: ``source`` is where the user's file is (not a fetched copy), so verdict
     files beside it are the run's."""
     from pytest_tracebench.importers import import_path
@@ -80,15 +101,16 @@ def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any,
 
             traces = [with_verdict(Path(source), trace, Path(path)) for trace in traces]
         warnings = [shown(w) for trace in traces for w in trace.warnings]
-        documents = [pipeline.analyze(t, path=path).model_dump_json() for t in traces]
+        results = [pipeline.analyze(t, path=path) for t in traces]
     except TraceLoadError as exc:
-        return path, [], shown(str(exc)), []
+        return Outcome(path, [], shown(str(exc)), [], [])
     except MemoryError:
         pass  # reported below: until the handler ends, its traceback holds what was built
     else:
-        return path, documents, None, warnings
+        return Outcome(path, results, None, warnings,
+                       traces if _WORKER.get("keep_traces") else [])
     traces.clear()
-    return path, [], shown(str(out_of_memory(source))), []
+    return Outcome(path, [], shown(str(out_of_memory(source))), [], [])
 
 
 class Progress:
@@ -144,9 +166,13 @@ class Progress:
 
 def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None = None,
                   jobs: int = 1, errors: list[str] | None = None, engine: str = "local",
-                  address: str | None = None) -> list[TraceResult]:
+                  address: str | None = None,
+                  traces: dict[str, Trace] | None = None) -> list[TraceResult]:
     """Analyse every input under ``paths`` (files, folders or URLs); problems go to stderr
-    and into ``errors``. ``engine`` is ``local`` (``jobs`` processes) or ``ray``."""
+    and into ``errors``. ``engine`` is ``local`` (``jobs`` processes) or ``ray``.
+
+    ``traces``: filled with each result's trace by id (as imported, with ``--format`` and the
+    verdicts), for a dashboard written from them; the traces are sent back only then."""
     from pytest_tracebench.importers import iter_trace_inputs
     from pytest_tracebench.importers.remote import is_url
     from pytest_tracebench.report.terminal import clean
@@ -174,12 +200,13 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
     progress = Progress(len(inputs))
     results: list[TraceResult] = []
     seen_sessions: dict[tuple[str, str], str] = {}
+    keep = traces is not None
     if engine == "ray":
-        outcomes = run_remote(inputs, fmt, settings.model_dump_json(by_alias=True))
+        outcomes = run_remote(inputs, fmt, settings.model_dump_json(by_alias=True), keep)
     else:
-        outcomes = _run(inputs, fmt, settings, jobs)
+        outcomes = _run(inputs, fmt, settings, jobs, keep)
     try:
-        for path, documents, error, warnings in outcomes:
+        for path, analysed, error, warnings, runs in outcomes:
             progress.step()
             if error is not None:
                 progress.write(clean(error))
@@ -187,8 +214,7 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
                 continue
             for warning in warnings:
                 progress.write(clean(f"warning: {warning}"))
-            for document in documents:
-                result = TraceResult.model_validate_json(document)
+            for number, result in enumerate(analysed):
                 if result.session_id:
                     key = (result.agent, result.session_id)
                     if key in seen_sessions:
@@ -197,6 +223,8 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
                         continue
                     seen_sessions[key] = str(path)
                 results.append(result)
+                if traces is not None and runs:
+                    traces[result.trace_id] = runs[number]
                 if len(results) % 1000 == 0:
                     # The results are kept to the end; frozen, full collections stop walking
                     # them again (30,000 traces: 519 us each with them walked, 449 without).
@@ -207,15 +235,16 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
     return results
 
 
-def _run(inputs: list[str], fmt: str | None, settings: Settings, jobs: int
-         ) -> Iterator[tuple[str, list[str], str | None, list[str]]]:
+def _run(inputs: list[str], fmt: str | None, settings: Settings, jobs: int,
+         keep_traces: bool = False) -> Iterator[Outcome]:
     jobs = max(1, min(jobs, len(inputs), os.cpu_count() or 1)) if jobs > 0 else \
         max(1, min(len(inputs), os.cpu_count() or 1))
     work = [(path, fmt) for path in inputs]
     if jobs == 1:
-        _init_worker(settings.model_dump_json(by_alias=True))
+        _init_worker(settings.model_dump_json(by_alias=True), keep_traces)
         yield from map(_analyze_file, work)
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                             initargs=(settings.model_dump_json(by_alias=True),)) as pool:
+                             initargs=(settings.model_dump_json(by_alias=True),
+                                       keep_traces)) as pool:
         yield from pool.map(_analyze_file, work, chunksize=max(1, len(work) // (jobs * 8)))

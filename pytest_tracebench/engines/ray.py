@@ -3,8 +3,9 @@
 Why Ray rather than a scheduler of our own: a corpus of hundreds of thousands of rollouts
 outgrows one machine, and Ray already schedules tasks over a cluster, retries lost workers and
 moves results. Each task analyses a batch of inputs with the same ``_analyze_file`` the local
-engine runs, so the two engines cannot disagree about a trace; results come back as JSON
-strings and are merged in input order, so the report equals the local engine's.
+engine runs, so the two engines cannot disagree about a trace; results (and, for a dashboard,
+the traces) come back as the same :class:`~pytest_tracebench.engines.local.Outcome` models and
+are merged in input order, so the report equals the local engine's.
 
 Inputs are paths that every node can read (a shared filesystem) or URLs that the worker fetches
 itself (``http(s)://``, ``file://``, or an object store through fsspec), so trace bytes never
@@ -19,18 +20,20 @@ import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pytest_tracebench.engines.local import _analyze_file, _init_worker
+from pytest_tracebench.engines.local import Outcome, _analyze_file, _init_worker
 
-Outcome = tuple[str, list[str], "str | None", list[str]]
+__all__ = ["EngineError", "connect"]
+
+Runner = Callable[[list[str], "str | None", str, bool], Iterator[Outcome]]
 
 
 class EngineError(Exception):
     """The engine cannot run (Ray missing, cluster unreachable); one line, no traceback."""
 
 
-def _analyze_batch(settings_json: str, base: str, batch: list[tuple[str, str | None]]
-                   ) -> list[Any]:
-    _init_worker(settings_json)
+def _analyze_batch(settings_json: str, base: str, batch: list[tuple[str, str | None]],
+                   keep_traces: bool = False) -> list[Outcome]:
+    _init_worker(settings_json, keep_traces)
     return [_analyze_file(job, base) for job in batch]
 
 
@@ -88,14 +91,16 @@ def _probe(address: str, timeout: float = 5.0) -> None:
                           f"{exc.strerror or exc or 'timed out'}") from None
 
 
-def connect(address: str | None) -> Callable[[list[str], str | None, str], Iterator[Outcome]]:
+def connect(address: str | None) -> Runner:
     """Connect now (so a bad address fails before any file is listed); the runner."""
     ray, owned = _connect(address)
 
-    def run(inputs: list[str], fmt: str | None, settings_json: str) -> Iterator[Outcome]:
-        """``_analyze_file`` outcomes for ``inputs``, in input order, computed on Ray."""
+    def run(inputs: list[str], fmt: str | None, settings_json: str,
+            keep_traces: bool = False) -> Iterator[Outcome]:
+        """``_analyze_file`` outcomes for ``inputs``, in input order, computed on Ray; with
+        the traces when ``keep_traces`` (fetched URLs included: the driver never has them)."""
         try:
-            yield from _run(ray, inputs, fmt, settings_json)
+            yield from _run(ray, inputs, fmt, settings_json, keep_traces)
         finally:
             if owned:
                 ray.shutdown()
@@ -103,8 +108,8 @@ def connect(address: str | None) -> Callable[[list[str], str | None, str], Itera
     return run
 
 
-def _run(ray: Any, inputs: list[str], fmt: str | None, settings_json: str
-         ) -> Iterator[Outcome]:
+def _run(ray: Any, inputs: list[str], fmt: str | None, settings_json: str,
+         keep_traces: bool) -> Iterator[Outcome]:
     cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
     # Several batches per CPU keep every worker busy to the end without paying Ray's per-task
     # overhead (about a millisecond) per file.
@@ -113,7 +118,7 @@ def _run(ray: Any, inputs: list[str], fmt: str | None, settings_json: str
     work = [(path, fmt) for path in inputs]
     task = ray.remote(_analyze_batch)
     base = os.getcwd()
-    refs = [task.remote(settings_json, base, work[i:i + size])
+    refs = [task.remote(settings_json, base, work[i:i + size], keep_traces)
             for i in range(0, len(work), size)]
     for ref in refs:
         try:

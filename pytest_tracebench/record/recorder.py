@@ -165,6 +165,9 @@ class TraceRecorder:
     ``--tracebench``); :attr:`steps` and :meth:`to_trace` work either way.
     """
 
+    _trace: Trace | None = None
+    """The ended run's trace, built by the first :meth:`to_trace` after :meth:`end`."""
+
     def __init__(
         self,
         path: str | Path | None = None,
@@ -798,18 +801,34 @@ class TraceRecorder:
         return steps
 
     def to_trace(self) -> Trace:
-        """The run so far as a :class:`Trace` (the same content the file holds)."""
+        """The run so far as a :class:`Trace` (the same content the file holds).
+
+        Once the run has ended the trace no longer changes, so it is built once and the same
+        object is handed to every reader (the ``tracebench_trace_finished`` hook, the test's
+        analysis, the dashboard): parsing the step lines again was a whole second read of the
+        trace per reader (issue 18). Readers must not change it."""
+        if self._trace is not None:
+            return self._trace
+        ended = self.end_record is not None
         # An ended recorder's header no longer changes, so it can be shared; a live one is
         # copied so that later updates do not reach a trace already handed out.
-        header = self.header if self.end_record is not None else self.header.model_copy(deep=True)
+        header = self.header if ended else self.header.model_copy(deep=True)
         if self.redactor is not None:
             # As written: the task, the node id and the agent can hold secrets too.
             data = header.model_dump(mode="json")
             clean = redact_json(data, self.redactor)
             if clean is not data:
                 header = TraceHeader.model_validate(clean)
-        return Trace(header=header, steps=self.steps,
-                     end=self.end_record)
+        trace = Trace(header=header, steps=self.steps, end=self.end_record)
+        if ended:
+            self._trace = trace
+        return trace
+
+    @property
+    def built_trace(self) -> Trace | None:
+        """The ended run's trace if :meth:`to_trace` has built it already, else ``None``: a
+        reader that can also load the file uses it instead of parsing again."""
+        return self._trace
 
 
 def _declined(recorder: TraceRecorder, call: str, index: int | None, args: tuple[Any, ...],

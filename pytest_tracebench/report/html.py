@@ -27,8 +27,10 @@ from typing import Any
 
 from pytest_tracebench._atomic import named, new_folder, remove_folder, replace_folder, write_text
 from pytest_tracebench._jsonsafe import plain
+from pytest_tracebench.importers import import_path
 from pytest_tracebench.models import EvaluationReport, Trace
 from pytest_tracebench.record.redaction import Redactor, redact_json
+from pytest_tracebench.record.trace_file import TraceLoadError
 
 _STRING_LIMIT = 20_000  # per string in the page's data; the full text stays in the trace file
 _PROTO_KEY = re.compile(r'([{,])"__proto__":')
@@ -78,11 +80,10 @@ def trace_payload(trace: Trace) -> dict[str, Any]:
 
 
 def _load(result_path: str | None, trace_id: str) -> Trace | None:
+    """A result's trace read from its file: for a report without the run's traces in memory
+    (``tracebench report`` of a saved run, results from pytest-xdist workers)."""
     if not result_path:
         return None
-    from pytest_tracebench.importers import import_path
-    from pytest_tracebench.record.trace_file import TraceLoadError
-
     try:
         traces = import_path(result_path)
     except TraceLoadError:
@@ -112,8 +113,9 @@ def write_dashboard(report: EvaluationReport, out: Path,
                     traces: dict[str, Trace] | None = None,
                     redactor: Redactor | None = None, *, single_file: bool = False) -> Path:
     """Write the dashboard to ``out`` (an ``.html`` file; assets go beside it, or inside it
-    with ``single_file``). Traces come from ``traces`` by id, else are read again from each
-    result's ``path``.
+    with ``single_file``). Traces come from ``traces`` by id — the runs as the caller analysed
+    them, which is what the pytest session and ``tracebench analyze`` pass — else are read
+    again from each result's ``path``.
 
     ``redactor`` is applied to every trace's steps and to the report: an imported trajectory
     was never redacted, and a dashboard is made to be shared."""

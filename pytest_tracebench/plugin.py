@@ -1,7 +1,7 @@
 """pytest glue: options, the ``trace`` fixture, the ``tracebench`` marker, report hooks.
 
-Kept thin on purpose: the work happens in ``tracer`` (recording) and ``pipeline`` (analysis);
-session-wide collection lives in ``session``.
+Kept thin on purpose: the work happens in ``record`` (recording) and ``pipeline`` (analysis);
+session-wide collection lives in ``session``, the end of the run in ``finish``.
 
 pytest imports this module in every session of every project where the package is installed,
 so with ``--tracebench`` off it must cost nothing: it imports only pytest and the option table
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_tracebench._options import MARKER_FIELDS, OPTIONS, add_options
+from pytest_tracebench._pytest_keys import RECORDER_KEY, STATE_KEY, TEST_SETTINGS_KEY
 
 if TYPE_CHECKING:
     from pytest_tracebench.models import TraceResult
@@ -26,13 +27,10 @@ if TYPE_CHECKING:
     from pytest_tracebench.session import TracebenchState
     from pytest_tracebench.settings import Settings
 
-# The package's other modules are imported inside the hooks that need them, never here: they
-# import pydantic and the models, which every pytest session would pay for (issue 17).
+# Deferred imports: the package's other modules are imported inside the hooks that need them,
+# never here: they import pydantic and the models, which every pytest session would pay for
+# (issue 17; benchmarks/perf/test_perf_plugin_cost.py measures it).
 
-STATE_KEY = pytest.StashKey["TracebenchState"]()
-RECORDER_KEY = pytest.StashKey["TraceRecorder"]()
-TEST_SETTINGS_KEY = pytest.StashKey["tuple[Settings, frozenset[str]]"]()
-"""A test's settings with its marker's overrides, and which settings the marker gave."""
 _OPTIONS = tuple(opt for opt in OPTIONS if not opt.cli_only)
 #: What the marker takes besides the settings it overrides: the trace's task metadata.
 _MARKER_TASK_FIELDS = ("task", "agent", "budget")

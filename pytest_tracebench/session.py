@@ -17,6 +17,7 @@ from typing import Any
 import pluggy
 import pytest
 
+from pytest_tracebench._pytest_keys import RECORDER_KEY
 from pytest_tracebench.finish import Finished, finish
 from pytest_tracebench.models import EvaluationReport, Gate, Trace, TraceResult
 from pytest_tracebench.pipeline import Pipeline
@@ -191,8 +192,6 @@ class TracebenchSession:
         """The test a Ctrl-C (KeyboardInterrupt) stopped has no call report, so its trace was
         never ended or analysed: end it as aborted (``test_outcome: interrupted``) and keep it
         in the report with the steps it recorded."""
-        from pytest_tracebench.plugin import RECORDER_KEY
-
         item, self.running = self.running, None
         recorder = item.stash.get(RECORDER_KEY, None) if item is not None else None
         if recorder is None or recorder.finished:

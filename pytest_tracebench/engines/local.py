@@ -7,7 +7,7 @@ when the caller writes a dashboard, so no trace is imported twice (issue 18: the
 every file again, without ``--format`` or the verdicts, and lost URL inputs). The parent
 reports every input (imported, skipped, failed) in input order whatever the engine, drops a
 run it already has from another format (the same agent session id), builds the report and
-applies the gates. The engines differ only in where ``_analyze_file`` runs: this process, a
+applies the gates. The engines differ only in where ``analyze_file`` runs: this process, a
 local process pool, or Ray tasks (:mod:`pytest_tracebench.engines.ray`).
 """
 
@@ -18,100 +18,17 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from pytest_tracebench.engines.ray import connect
+from pytest_tracebench.engines.worker import Outcome, analyze_file, init_worker
+from pytest_tracebench.importers import iter_trace_inputs
+from pytest_tracebench.importers.remote import is_url
 from pytest_tracebench.models import Trace, TraceResult
 from pytest_tracebench.settings import Settings
+from pytest_tracebench.text import clean
 
-__all__ = ["Outcome", "Progress", "analyze_paths"]
-
-_WORKER: dict[str, Any] = {}
-
-
-class Outcome(NamedTuple):
-    """What one input gave, in the worker, for the parent."""
-
-    path: str
-    """The input as given (a path or a URL)."""
-    results: list[TraceResult]
-    """One result per run in the input, in the input's order."""
-    error: str | None
-    """Why the input could not be read (one line); ``None`` when it was."""
-    warnings: list[str]
-    """Load warnings of its runs, with the path as given."""
-    traces: list[Trace]
-    """The runs themselves, beside ``results``, when the parent keeps them (a dashboard);
-    else empty: a corpus's report is bounded by its results, not its traces."""
-
-
-def _init_worker(settings_json: str, keep_traces: bool = False) -> None:
-    _WORKER["keep_traces"] = keep_traces
-    if _WORKER.get("settings") == settings_json:
-        return
-    from pytest_tracebench.importers import get_importers
-    from pytest_tracebench.pipeline import Pipeline
-
-    pipeline = Pipeline.from_settings(Settings.model_validate_json(settings_json))
-    _WORKER["pipeline"] = pipeline
-    _WORKER["importers"] = get_importers(pipeline.pm)
-    _WORKER["settings"] = settings_json
-
-
-def _analyze_file(job: tuple[str, str | None], base: str | None = None) -> Outcome:
-    """The :class:`Outcome` of one input.
-
-    ``base`` is the directory a relative path is read from when this runs in a process whose
-    working directory is not the caller's (a Ray worker); messages keep the path as given.
-    """
-    from pytest_tracebench.importers.remote import fetched, is_url
-    from pytest_tracebench.record.trace_file import TraceLoadError
-
-    path, fmt = job
-    if "pipeline" not in _WORKER:
-        _init_worker(Settings().model_dump_json(by_alias=True))
-    pipeline = _WORKER["pipeline"]
-    if is_url(path):
-        try:
-            with fetched(path) as local:
-                return _import_and_analyze(path, str(local), fmt, pipeline, beside=False)
-        except TraceLoadError as exc:
-            return Outcome(path, [], str(exc), [], [])
-    source = os.path.join(base, path) if base else path
-    return _import_and_analyze(path, source, fmt, pipeline)
-
-
-def _import_and_analyze(path: str, source: str, fmt: str | None, pipeline: Any,
-                        beside: bool = True) -> Outcome:
-    """``beside``: ``source`` is where the user's file is (not a fetched copy), so verdict
-    files beside it are the run's."""
-    from pytest_tracebench.importers import import_path
-    from pytest_tracebench.record.trace_file import TraceLoadError
-
-    def shown(text: str) -> str:
-        return text.replace(source, path) if source != path else text
-
-    from pytest_tracebench.record.trace_file import out_of_memory
-
-    traces: list[Any] = []
-    try:
-        traces = import_path(source, format=fmt, importers=_WORKER["importers"])
-        if beside and pipeline.settings.verdicts:
-            from pytest_tracebench.importers.verdicts import with_verdict
-
-            traces = [with_verdict(Path(source), trace, Path(path)) for trace in traces]
-        warnings = [shown(w) for trace in traces for w in trace.warnings]
-        results = [pipeline.analyze(t, path=path) for t in traces]
-    except TraceLoadError as exc:
-        return Outcome(path, [], shown(str(exc)), [], [])
-    except MemoryError:
-        pass  # reported below: until the handler ends, its traceback holds what was built
-    else:
-        return Outcome(path, results, None, warnings,
-                       traces if _WORKER.get("keep_traces") else [])
-    traces.clear()
-    return Outcome(path, [], shown(str(out_of_memory(source))), [], [])
-
+__all__ = ["Progress", "analyze_paths"]
 
 class Progress:
     """The progress bar of a long analysis, on a terminal (stderr) only: tqdm's, which keeps
@@ -173,14 +90,8 @@ def analyze_paths(paths: Sequence[str], settings: Settings, *, fmt: str | None =
 
     ``traces``: filled with each result's trace by id (as imported, with ``--format`` and the
     verdicts), for a dashboard written from them; the traces are sent back only then."""
-    from pytest_tracebench.importers import iter_trace_inputs
-    from pytest_tracebench.importers.remote import is_url
-    from pytest_tracebench.report.terminal import clean
-
     errors = errors if errors is not None else []
     if engine == "ray":
-        from pytest_tracebench.engines.ray import connect
-
         run_remote = connect(address)
     inputs: list[str] = []
     for raw in paths:
@@ -241,10 +152,10 @@ def _run(inputs: list[str], fmt: str | None, settings: Settings, jobs: int,
         max(1, min(len(inputs), os.cpu_count() or 1))
     work = [(path, fmt) for path in inputs]
     if jobs == 1:
-        _init_worker(settings.model_dump_json(by_alias=True), keep_traces)
-        yield from map(_analyze_file, work)
+        init_worker(settings.model_dump_json(by_alias=True), keep_traces)
+        yield from map(analyze_file, work)
         return
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+    with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker,
                              initargs=(settings.model_dump_json(by_alias=True),
                                        keep_traces)) as pool:
-        yield from pool.map(_analyze_file, work, chunksize=max(1, len(work) // (jobs * 8)))
+        yield from pool.map(analyze_file, work, chunksize=max(1, len(work) // (jobs * 8)))

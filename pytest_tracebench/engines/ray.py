@@ -2,7 +2,7 @@
 
 Why Ray rather than a scheduler of our own: a corpus of hundreds of thousands of rollouts
 outgrows one machine, and Ray already schedules tasks over a cluster, retries lost workers and
-moves results. Each task analyses a batch of inputs with the same ``_analyze_file`` the local
+moves results. Each task analyses a batch of inputs with the same ``analyze_file`` the local
 engine runs, so the two engines cannot disagree about a trace; results (and, for a dashboard,
 the traces) come back as the same :class:`~pytest_tracebench.engines.local.Outcome` models and
 are merged in input order, so the report equals the local engine's.
@@ -20,7 +20,7 @@ import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pytest_tracebench.engines.local import Outcome, _analyze_file, _init_worker
+from pytest_tracebench.engines.worker import Outcome, analyze_file, init_worker
 
 __all__ = ["EngineError", "connect"]
 
@@ -33,8 +33,8 @@ class EngineError(Exception):
 
 def _analyze_batch(settings_json: str, base: str, batch: list[tuple[str, str | None]],
                    keep_traces: bool = False) -> list[Outcome]:
-    _init_worker(settings_json, keep_traces)
-    return [_analyze_file(job, base) for job in batch]
+    init_worker(settings_json, keep_traces)
+    return [analyze_file(job, base) for job in batch]
 
 
 def _connect(address: str | None) -> tuple[Any, bool]:
@@ -97,7 +97,7 @@ def connect(address: str | None) -> Runner:
 
     def run(inputs: list[str], fmt: str | None, settings_json: str,
             keep_traces: bool = False) -> Iterator[Outcome]:
-        """``_analyze_file`` outcomes for ``inputs``, in input order, computed on Ray; with
+        """``analyze_file`` outcomes for ``inputs``, in input order, computed on Ray; with
         the traces when ``keep_traces`` (fetched URLs included: the driver never has them)."""
         try:
             yield from _run(ray, inputs, fmt, settings_json, keep_traces)

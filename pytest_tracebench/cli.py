@@ -19,9 +19,13 @@ from pydantic import BaseModel
 
 from pytest_tracebench import __version__
 from pytest_tracebench._atomic import write_text
+from pytest_tracebench.analysis import AnalysisUnavailable, export
 from pytest_tracebench.detectors import describe_thresholds
+from pytest_tracebench.engines.local import analyze_paths
 from pytest_tracebench.engines.ray import EngineError
+from pytest_tracebench.exporters import AtifExportError, to_atif
 from pytest_tracebench.finish import finish
+from pytest_tracebench.importers import get_importers, import_path, iter_trace_inputs
 from pytest_tracebench.manager import PluginLoadError
 from pytest_tracebench.models import (
     Comparison,
@@ -31,10 +35,19 @@ from pytest_tracebench.models import (
     TraceEnd,
     TraceHeader,
 )
-from pytest_tracebench.record.redaction import redact_trace, redactor_from_settings
-from pytest_tracebench.record.trace_file import TraceLoadError, dump_trace
+from pytest_tracebench.pipeline import Pipeline
+from pytest_tracebench.record.redaction import (
+    default_redactor,
+    redact_trace,
+    redactor_from_settings,
+)
+from pytest_tracebench.record.trace_file import TraceLoadError, dump_trace, trace_filename
+from pytest_tracebench.replay.rerun import rerun
+from pytest_tracebench.replay.viewer import Filters, run_cli
+from pytest_tracebench.report import build_report, find_run, load_report
 from pytest_tracebench.report.saved_runs import ReportLoadError
-from pytest_tracebench.report.terminal import render_terminal
+from pytest_tracebench.report.terminal import clean, render_terminal
+from pytest_tracebench.score.calibration.command import run
 from pytest_tracebench.score.compare import compare_gates, compare_reports
 from pytest_tracebench.settings import (
     OPTIONS,
@@ -59,8 +72,6 @@ def _out(line: str, file: Any = None) -> None:
     """Print one line. Every line we print can hold a file name or a string from a trace:
     control characters are shown escaped (``\\x0a``, ``\\x1b``), so a name holding a newline
     and terminal escapes cannot forge a line (``ok: 99 steps``) or recolour the terminal."""
-    from pytest_tracebench.report.terminal import clean
-
     print(clean(line), file=file if file is not None else sys.stdout)
 
 
@@ -71,8 +82,6 @@ def _err(message: str) -> None:
 def load_inputs(paths: Sequence[str], fmt: str | None,
                 failures: list[str]) -> Iterator[tuple[Path, list[Trace]]]:
     """Import every input, reporting skips and failures on stderr as they happen."""
-    from pytest_tracebench.importers import get_importers, import_path, iter_trace_inputs
-
     importers = get_importers()
     seen_any = False
     for path, skip in iter_trace_inputs(paths, importers):
@@ -111,22 +120,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_formats(args: argparse.Namespace) -> int:
-    from pytest_tracebench.importers import get_importers
-
     for importer in get_importers():
         print(f"{importer.name:22} {importer.description}")
     return 0
 
 
 def _safe_name(text: str) -> str:
-    from pytest_tracebench.session import trace_filename
-
     return trace_filename(text).removesuffix(".jsonl")
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from pytest_tracebench.exporters import AtifExportError, to_atif
-
     failures: list[str] = []
     loaded = list(load_inputs(args.paths, args.format, failures))
     # A converted trajectory is a trace we write: redact it like one we record.
@@ -176,8 +179,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _cmd_detectors(args: argparse.Namespace) -> int:
-    from pytest_tracebench.pipeline import Pipeline
-
     pipeline = Pipeline.from_settings(_settings(args))
     for detector in pipeline.detectors:
         shown = describe_thresholds(detector)
@@ -219,9 +220,6 @@ def _base_dir(settings: Settings) -> Path:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from pytest_tracebench.engines.local import analyze_paths
-    from pytest_tracebench.report import build_report
-
     if args.address is not None and args.engine != "ray":
         raise EngineError("--address names a Ray cluster; use it with --engine ray")
     settings = _settings(args)
@@ -239,8 +237,6 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from pytest_tracebench.report import load_report
-
     settings = _settings(args)
     report = load_report(Path(args.report))
     report.gates = []
@@ -248,8 +244,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from pytest_tracebench.report import find_run, load_report
-
     settings = _settings(args)
     base_dir = _base_dir(settings)
     base = load_report(find_run(base_dir, args.base))
@@ -290,8 +284,6 @@ def _print_comparison(diff: Comparison) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from pytest_tracebench.analysis import AnalysisUnavailable, export
-
     errors: list[str] = []
     try:
         written = export(args.paths, args.output, _settings(args), to=args.to, jobs=args.jobs,
@@ -305,8 +297,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from pytest_tracebench.score.calibration.command import run
-
     return run(args.paths, _settings(args), jobs=args.jobs, fmt=args.format,
                json_path=args.json_out, write_model=args.write_model, html=args.html_out,
                c=args.c, markdown=args.markdown, labels=args.labels,
@@ -315,8 +305,6 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     import re
-
-    from pytest_tracebench.replay.viewer import Filters, run_cli
 
     path = Path(args.path)
     if not args.follow and not path.exists():
@@ -337,10 +325,6 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
-    from pytest_tracebench.importers import import_path
-    from pytest_tracebench.replay.rerun import rerun
-    from pytest_tracebench.report.terminal import clean
-
     workspace = Path(args.workspace)
     if not workspace.is_dir():
         _err(f"{workspace}: not a directory (--workspace)")
@@ -543,8 +527,6 @@ class _RedactingStream:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pytest_tracebench.record.redaction import default_redactor
-
     stdout, stderr = sys.stdout, sys.stderr
     redactor = default_redactor()
     sys.stdout = _RedactingStream(stdout, redactor)

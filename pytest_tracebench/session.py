@@ -8,8 +8,6 @@ workers) and writes the end-of-session summary.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,13 +20,13 @@ from pytest_tracebench.finish import Finished, finish
 from pytest_tracebench.models import EvaluationReport, Gate, Trace, TraceResult
 from pytest_tracebench.pipeline import Pipeline
 from pytest_tracebench.record.recorder import TraceRecorder
-from pytest_tracebench.record.redaction import Redactor, redactor_from_settings
-from pytest_tracebench.record.trace_file import load_trace
+from pytest_tracebench.record.redaction import redactor_from_settings
+from pytest_tracebench.record.trace_file import load_trace, trace_filename
+from pytest_tracebench.report import render_terminal
 from pytest_tracebench.report.build import build_report
 from pytest_tracebench.score.gates import PER_TRACE
 from pytest_tracebench.settings import Settings
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _FAILURE_CHARS = 8_000  # of pytest's failure text kept in the trace: its end, where the E lines are
 
 
@@ -43,21 +41,6 @@ def outcome_of_test(report: pytest.TestReport) -> dict[str, Any]:
             text = "…" + text[-_FAILURE_CHARS:]
         outcome["failure"] = text
     return outcome
-
-
-def trace_filename(nodeid: str, redactor: Redactor | None = None) -> str:
-    """A file name for a node id: readable, unique, and unable to leave its directory.
-
-    Secrets are redacted first (a parametrize value can hold a token, and once sanitised
-    ``[ghp_...`` would be ``_ghp_...``, which no rule's word boundary sees). Everything but
-    letters, digits, ``._-`` becomes ``_`` (so ``/``, ``..`` and NUL cannot form a path), the
-    readable part is capped, and a hash of the full id keeps distinct ids apart after
-    sanitising (a digest, which gives nothing of the id back).
-    """
-    shown = redactor.redact_text(nodeid) if redactor is not None else nodeid
-    readable = _UNSAFE.sub("_", shown.replace("::", "__")).strip("._-")[:120] or "trace"
-    digest = hashlib.sha1(nodeid.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return f"{readable}-{digest}.jsonl"
 
 
 class TracebenchState:
@@ -246,8 +229,6 @@ class TracebenchSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from pytest_tracebench.report import render_terminal
-
         tr = terminalreporter
         tr.section("tracebench")
         report, finished = self.report, self.finished

@@ -180,3 +180,35 @@ def test_every_import_the_docs_show_works() -> None:
         except ImportError as exc:
             broken.append(f"from {module} import {name}: {exc}")
     assert not broken, broken
+
+
+def _deferred_imports(path: Path) -> list[int]:
+    """Line numbers of imports of the package inside functions."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (
+                        node.level or (node.module or "").startswith(NAME)):
+                    lines.append(node.lineno)
+                elif isinstance(node, ast.Import) and any(
+                        a.name.startswith(NAME) for a in node.names):
+                    lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_the_package_imports_itself_inside_functions_only_where_it_says_why() -> None:
+    """A deferred import hides a dependency; it is kept only for an optional dependency or a
+    measured start-up cost, said in a ``# Deferred imports:`` comment of its module."""
+    unexplained = [f"{path.relative_to(PACKAGE.parent)}:{line}"
+                   for path in sorted(PACKAGE.rglob("*.py")) if (lines := _deferred_imports(path))
+                   and "# Deferred imports:" not in path.read_text(encoding="utf-8")
+                   for line in lines]
+    assert not unexplained, unexplained
+
+
+def test_the_deferred_import_check_sees_one(tmp_path: Path) -> None:
+    sample = tmp_path / "m.py"
+    sample.write_text(f"def f():\n    from {NAME}.models import Trace\n    return Trace\n")
+    assert _deferred_imports(sample) == [2]

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pytest_tracebench.session import trace_filename
+from pytest_tracebench.record.trace_file import trace_filename
 
 
 @settings(max_examples=500, deadline=None)

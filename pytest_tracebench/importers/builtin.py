@@ -17,13 +17,13 @@ from pytest_tracebench.importers.codex_exec import CodexExecImporter
 from pytest_tracebench.importers.gemini_cli import GeminiCliImporter
 from pytest_tracebench.importers.inspect_ai import InspectImporter
 from pytest_tracebench.importers.mini_swe_agent import MiniSweAgentImporter
-from pytest_tracebench.importers.tracebench import TracebenchImporter
 from pytest_tracebench.importers.openhands import OpenHandsImporter
 from pytest_tracebench.importers.openhands_completions import OpenHandsCompletionsImporter
 from pytest_tracebench.importers.otel import OtelImporter
 from pytest_tracebench.importers.span_export import LaminarExportImporter
 from pytest_tracebench.importers.swe_agent import SweAgentImporter
 from pytest_tracebench.importers.terminal_bench import TerminalBenchImporter
+from pytest_tracebench.importers.tracebench import TracebenchImporter
 
 
 @hookimpl

@@ -14,6 +14,7 @@ the recorded steps usable (a truncated last line, a missing end record) is a war
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -22,7 +23,7 @@ import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -31,6 +32,9 @@ from pytest_tracebench._jsonsafe import plain
 from pytest_tracebench.errors import TraceLoadError
 from pytest_tracebench.models import TRACE_SCHEMA_VERSION, Step, Trace, TraceEnd, TraceHeader
 from pytest_tracebench.record import seed as _seed
+
+if TYPE_CHECKING:
+    from pytest_tracebench.record.redaction import Redactor
 
 __all__ = [
     "DEFAULT_MAX_LINE_MB",
@@ -51,6 +55,7 @@ __all__ = [
     "not_regular",
     "out_of_memory",
     "special_kind",
+    "trace_filename",
 ]
 
 
@@ -450,3 +455,21 @@ def dump_trace(trace: Trace, path: str | Path, *, document: bool = False) -> Pat
         if trace.end is not None:
             fh.write(trace.end.model_dump_json() + "\n")
     return path
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def trace_filename(nodeid: str, redactor: Redactor | None = None) -> str:
+    """A file name for a node id: readable, unique, and unable to leave its directory.
+
+    Secrets are redacted first (a parametrize value can hold a token, and once sanitised
+    ``[ghp_...`` would be ``_ghp_...``, which no rule's word boundary sees). Everything but
+    letters, digits, ``._-`` becomes ``_`` (so ``/``, ``..`` and NUL cannot form a path), the
+    readable part is capped, and a hash of the full id keeps distinct ids apart after
+    sanitising (a digest, which gives nothing of the id back).
+    """
+    shown = redactor.redact_text(nodeid) if redactor is not None else nodeid
+    readable = _UNSAFE.sub("_", shown.replace("::", "__")).strip("._-")[:120] or "trace"
+    digest = hashlib.sha1(nodeid.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{readable}-{digest}.jsonl"

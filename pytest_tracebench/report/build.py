@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_tracebench import __version__
 from pytest_tracebench.models import EvaluationReport, TraceResult
+from pytest_tracebench.record.redaction import redact_json, redactor_from_settings
 from pytest_tracebench.score.clusters import cluster
 from pytest_tracebench.score.scoring import summarize_results
 from pytest_tracebench.settings import Settings
@@ -27,8 +29,6 @@ def git_commit(cwd: Path | None = None) -> str | None:
 
 
 def environment(cwd: Path | None = None) -> dict[str, Any]:
-    from pytest_tracebench import __version__
-
     return {
         "tracebench": __version__,
         "python": sys.version.split()[0],
@@ -45,8 +45,6 @@ def build_report(results: Sequence[TraceResult], settings: Settings,
     Everything in it is redacted (``redactor``; by default the settings' one): the
     environment's ``argv`` can hold a token given on the command line, a result's path a
     pre-signed URL."""
-    from pytest_tracebench.record.redaction import redact_json, redactor_from_settings
-
     if redactor is True:
         redactor = redactor_from_settings(settings)
     ordered = sorted(results, key=lambda r: (r.nodeid or r.task_id, r.agent, r.trace_id))

@@ -7,8 +7,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pytest_tracebench.pipeline import Pipeline
+from pytest_tracebench.score.calibration.labels import (
+    LabelsError,
+    measure_labels,
+    read_labels,
+    render_labels,
+)
 from pytest_tracebench.score.calibration.model import ModelError, load_model
+from pytest_tracebench.score.calibration.runs import collect
 from pytest_tracebench.settings import Settings
+
+# Deferred imports: fitting, the calibration report, its Markdown and its dashboard need
+# scikit-learn (the optional `calibrate` extra); a labels-only run works without it.
 
 
 def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | None = None,
@@ -21,13 +32,6 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
     With ``labels`` (a reviewer's labels file, :mod:`.labels`), each detector's precision
     against the reviewer is measured too; that needs no verdict and no scikit-learn, so
     without them it is measured alone."""
-    from pytest_tracebench.score.calibration.labels import (
-        LabelsError,
-        measure_labels,
-        read_labels,
-        render_labels,
-    )
-
     try:
         reviewed = read_labels(Path(labels)) if labels is not None else None
     except LabelsError as exc:
@@ -43,9 +47,6 @@ def run(paths: Sequence[str], settings: Settings, *, jobs: int = 1, fmt: str | N
         missing: str | None = f"{exc} (install the extra calibrate)"
     else:
         missing = None
-    from pytest_tracebench.pipeline import Pipeline
-    from pytest_tracebench.score.calibration.runs import collect
-
     try:
         current = load_model(settings.calibration)
     except ModelError as exc:

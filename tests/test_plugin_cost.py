@@ -37,7 +37,8 @@ import sys
 def pytest_sessionfinish(session):
     heavy = sorted(m for m in sys.modules
                    if m.startswith(("pytest_tracebench.", "pydantic"))
-                   and m not in ("pytest_tracebench.plugin", "pytest_tracebench._options"))
+                   and m not in ("pytest_tracebench.plugin", "pytest_tracebench._options",
+                                 "pytest_tracebench._pytest_keys"))
     session.config._probe = heavy
     registered = session.config.pluginmanager.get_plugin("tracebench-session") is not None
     print(f"\\nPROBE heavy={heavy} session={registered}")
@@ -83,7 +84,7 @@ def test_importing_the_plugin_builds_no_model() -> None:
     code = ("import sys, pytest, pytest_tracebench.plugin; "
             "print(sorted(m for m in sys.modules if m.startswith(('pydantic', "
             "'pytest_tracebench.')) and m not in ('pytest_tracebench.plugin', "
-            "'pytest_tracebench._options')))")
+            "'pytest_tracebench._options', 'pytest_tracebench._pytest_keys')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"

@@ -1,11 +1,12 @@
-"""The native step writer against the Python path it stands in for.
+"""The native step encoder against the Python path it stands in for.
 
-The recorder's Python path (``TraceRecorder._step_at``) defines what a step's line holds; the
-native writer (``pytest_tracebench.record._steplog``) only takes the cases it can do exactly
-the same way and declines the rest. So: the same steps recorded both ways give the same trace file
-(parsed: the two serialisers may spell a float differently, never its value), whatever the
-values — secrets, control characters, lone surrogates, huge integers, non-JSON objects, deep
-nesting, lines over the size limit. ``TRACEBENCH_FUZZ_EXAMPLES`` raises the budgets.
+The recorder's Python path (``TraceRecorder._step_line``) defines what a step's line holds; the
+native encoder (``pytest_tracebench.record._steplog``) only takes the cases it can do exactly
+the same way and declines the rest (returns ``None``). So: the same steps recorded both ways
+give the same trace file (parsed: the two serialisers may spell a float differently, never its
+value), whatever the values — secrets, control characters, lone surrogates, huge integers,
+non-JSON objects, deep nesting, lines over the size limit. ``TRACEBENCH_FUZZ_EXAMPLES`` raises
+the budgets.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_tracebench import TraceRecorder, load_trace
-from pytest_tracebench.record._stepwriter import PyStepWriter, native_available
+from pytest_tracebench.record._stepwriter import compile_triggers, native_available
 from pytest_tracebench.record.redaction import BUILTIN_PATTERNS, BUILTIN_TRIGGERS, Redactor
 
 LONG_RUN = os.environ.get("TRACEBENCH_FUZZ_EXAMPLES")
@@ -74,9 +75,16 @@ STEP = st.fixed_dictionaries(
 def _recorder(path: Path, native: bool, **kwargs: Any) -> TraceRecorder:
     with mock.patch.dict(os.environ, {"TRACEBENCH_NATIVE": "1" if native else "0"}):
         rec = TraceRecorder(path, trace_id="t", **kwargs)
-    assert isinstance(rec._writer, PyStepWriter) is not native
+    assert (rec._encoder is not None) is native
     rec.header.started_at = 1.0
     return rec
+
+
+def _compiled() -> Any:
+    """The built-in triggers as the encoder checks them."""
+    triggers = compile_triggers(BUILTIN_TRIGGERS)
+    assert triggers is not None
+    return triggers
 
 
 def _records(path: Path) -> list[Any]:
@@ -109,7 +117,8 @@ def test_the_native_writer_is_built_and_used_here(tmp_path: Path) -> None:
     assert native_available()
     with mock.patch.dict(os.environ, {"TRACEBENCH_NATIVE": "1"}):
         rec = TraceRecorder(tmp_path / "t.jsonl")
-    assert type(rec._writer).__module__ == "pytest_tracebench.record._steplog"
+    assert rec._encoder is not None and rec._triggers is not None
+    assert getattr(rec._encoder, "__name__", None) == "pytest_tracebench.record._steplog"
 
 
 @FUZZ
@@ -168,10 +177,9 @@ def test_command_steps_are_the_same_both_ways(
                       max_size=12))
 def test_the_native_secret_check_never_misses_what_the_patterns_find(parts: list[str]) -> None:
     """Its SIMD and byte-pair scans agree, and they flag every text a pattern would change."""
-    from pytest_tracebench.record import _steplog
     text = "".join(parts)
     data = text.encode("utf-8", "surrogatepass")
-    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    writer = _compiled()
     simd = writer.might_contain(data)
     assert simd == writer.might_contain(data, False)
     python_says = Redactor(BUILTIN_PATTERNS).might_contain(data)
@@ -198,8 +206,7 @@ def _reference_might_contain(data: bytes) -> bool:
 def test_the_pair_table_scan_finds_exactly_the_triggers(parts: list[str]) -> None:
     """The fast scan answers as the definition does, on every block alignment: no trigger
     missed, and no text flagged for a pair that only shares a trigger's folded key."""
-    from pytest_tracebench.record import _steplog
-    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    writer = _compiled()
     text = "".join(parts)
     for pad in range(9):
         data = ("." * pad + text).encode("utf-8", "surrogatepass")
@@ -208,8 +215,7 @@ def test_the_pair_table_scan_finds_exactly_the_triggers(parts: list[str]) -> Non
 
 def test_bytes_that_only_share_a_trigger_s_folded_pair_are_not_flagged() -> None:
     """The pair table folds with | 0x20 ('_' and DEL share a key); the check after it is exact."""
-    from pytest_tracebench.record import _steplog
-    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    writer = _compiled()
     for trigger in BUILTIN_TRIGGERS:
         head = trigger[0]
         if head.isalpha():
@@ -225,8 +231,7 @@ def test_bytes_that_only_share_a_trigger_s_folded_pair_are_not_flagged() -> None
                                      "\u212a", "\u017f"])
 def test_a_trigger_is_found_wherever_it_falls_in_the_simd_blocks(offset: int,
                                                                  trigger: str) -> None:
-    from pytest_tracebench.record import _steplog
-    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    writer = _compiled()
     for filler in ("x", "e", "t", "\u00e9"):
         data = (filler * offset + trigger + filler * 40).encode()
         assert writer.might_contain(data), (offset, trigger, filler)
@@ -337,12 +342,14 @@ class _Kind(str):
 @pytest.mark.parametrize("native", [True, False])
 def test_step_and_command_take_their_arguments_as_the_methods_do(tmp_path: Path,
                                                                  native: bool) -> None:
-    """With the native writer, ``trace.step``/``trace.command`` are its bound calls: the same
-    signatures, the same errors, the same indices."""
+    """With the native encoder or without, ``trace.step``/``trace.command`` are the class's own
+    methods (never replaced on the instance): the same signatures, the same errors, the same
+    indices."""
     from pytest_tracebench.record.recorder import RecorderError
 
     rec = _recorder(tmp_path / "t.jsonl", native)
-    assert (type(rec.step).__name__ == "builtin_function_or_method") is native
+    assert "step" not in vars(rec) and "command" not in vars(rec)
+    assert rec.step.__func__ is TraceRecorder.step  # type: ignore[attr-defined]
     assert rec.step(kind="tool", name="by keyword", input=1) == 0
     assert rec.step(_Kind("tool"), "str subclass") == 1
     with pytest.raises(RecorderError, match="unknown step kind 'teleport'"):

@@ -407,3 +407,17 @@ def test_a_recorder_is_freed_when_dropped(tmp_path: Path) -> None:
     ref = weakref.ref(rec)
     del rec
     assert ref() is None
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_uppercase_triggers_still_find_their_secret(tmp_path: Path, native: bool) -> None:
+    """A redactor's explicit triggers are compared with the lowercased text, so they are
+    lowercased too: with "PASSWORD" the secret used to reach the file unredacted once the
+    native check (which refuses uppercase triggers) handed the step to the Python check."""
+    path = tmp_path / "t.jsonl"
+    redactor = Redactor(BUILTIN_PATTERNS, triggers=["PASSWORD"])
+    assert redactor.might_contain("password=hunter22")
+    rec = _recorder(path, native, redactor=redactor)
+    rec.command("login", stdout="password=hunter22")
+    rec.end()
+    assert "hunter22" not in path.read_text(encoding="utf-8")

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import threading
+import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 from unittest import mock
@@ -421,3 +423,116 @@ def test_uppercase_triggers_still_find_their_secret(tmp_path: Path, native: bool
     rec.command("login", stdout="password=hunter22")
     rec.end()
     assert "hunter22" not in path.read_text(encoding="utf-8")
+
+
+def test_the_native_write_goes_through_the_writer_s_sink_only_between_header_and_end(
+        tmp_path: Path) -> None:
+    """The sink opens once the header is in the file and closes first thing at the end, so no
+    native write comes before the header or after the count for the end record."""
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, True)
+    sink = rec._writer.sink
+    assert sink == [-1, 0]  # the header is written with the first step, by the Python path
+    rec.step("tool", "first")
+    assert sink[0] >= 0 and sink[1] == 0
+    rec.command("ls")
+    rec.step("tool", "third", input={"x": 1})
+    assert sink[1] == 2 and rec._writer.count == 3
+    rec.end()
+    assert sink[0] == -1
+    lines = path.read_bytes().splitlines()
+    assert json.loads(lines[0])["type"] == "trace" and json.loads(lines[-1])["step_count"] == 3
+    assert [json.loads(line)["name"] for line in lines[1:-1]] == ["first", "ls", "third"]
+    assert TraceRecorder("/dev/null")._writer.sink[0] == -1  # not a regular file: never opens
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_write_that_fails_keeps_its_step_in_memory_both_ways(tmp_path: Path,
+                                                               native: bool) -> None:
+    """A failed write (here EBADF: the descriptor now reads only) keeps the step, detaches
+    the file and warns once, whichever call wrote the line."""
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, native)
+    rec.command("before")
+    read_only = os.open(path, os.O_RDONLY)
+    try:
+        os.dup2(read_only, rec._fd)
+        os.lseek(rec._fd, 0, os.SEEK_END)  # where the lines written so far end
+    finally:
+        os.close(read_only)
+    with pytest.warns(RuntimeWarning, match="cannot write"):
+        rec.command("fails")
+    assert rec._writer.sink[0] == -1 and rec.write_error is not None
+    rec.step("tool", "after")
+    assert [s.name for s in rec.steps] == ["before", "fails", "after"]
+    rec.end()
+    assert [s.name for s in rec.to_trace().steps] == ["before", "fails", "after"]
+    assert rec.end_record is not None and rec.end_record.step_count == 3
+    assert [s.name for s in load_trace(path).steps] == ["before"]
+
+
+def test_the_native_write_reports_a_failed_write_with_its_line() -> None:
+    from pytest_tracebench.record import _steplog  # type: ignore[attr-defined]
+
+    read_fd, write_fd = os.pipe()
+    try:
+        sink = [read_fd, 0]  # writing to a pipe's read end fails (EBADF)
+        with pytest.raises(OSError) as caught:
+            _steplog.write_step(sink, 0, "tool", "x", None, None, None, None, 1.0, 2.0, None,
+                                None, 1000)
+        assert caught.value.line == (  # type: ignore[attr-defined]
+            b'{"type":"step","index":0,"kind":"tool","name":"x","input":null,"output":null,'
+            b'"started_at":1.0,"ended_at":2.0}\n')
+        assert sink == [-1, 0]  # closed: nothing else is written after a partial line
+        assert _steplog.write_step(sink, 1, "tool", "y", None, None, None, None, 1.0, 2.0,
+                                   None, None, 1000).startswith(b'{"type":"step","index":1')
+        assert _steplog.write_step(sink, 1, "tool", "y", object(), None, None, None, 1.0,
+                                   2.0, None, None, 1000) is None
+        with pytest.raises(TypeError, match="sink"):
+            _steplog.write_step((1, 0), 0, "tool", "x", None, None, None, None, 1.0, 2.0,
+                                None, None, 1000)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_steps_recorded_while_the_trace_ends_are_counted_exactly_when_written(
+        tmp_path: Path) -> None:
+    """Threads record without the lock while another ends the trace: every step that returned
+    is in the file and in step_count, every later one raised."""
+    from pytest_tracebench.record.recorder import RecorderError
+
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, True)
+    rec.step("tool", "start")
+    done = [0] * 4
+    started = threading.Barrier(5)
+
+    def work(n: int) -> None:
+        started.wait()
+        try:
+            while True:
+                if done[n] % 2:
+                    rec.command(f"echo {n}", stdout="x")
+                else:
+                    rec.step("tool", f"t{n}", input={"i": done[n]})
+                done[n] += 1
+        except RecorderError:
+            pass
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch inside end() too, not only at its lock
+    try:
+        for t in threads:
+            t.start()
+        started.wait()
+        time.sleep(0.05)
+        rec.end()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    trace = load_trace(path)
+    assert trace.end is not None and trace.end.step_count == len(trace.steps) == 1 + sum(done)
+    assert len(rec.steps) == len(trace.steps)

@@ -70,9 +70,9 @@ def test_record_command_step_redaction_off(ratio_benchmark: Any, tmp_path: Path)
 def test_encode_command_step_alone(ratio_benchmark: Any, tmp_path: Path) -> None:
     """The native encoder's share of a recorded command step: the same line made (and
     secret-checked) without writing it. What the recorded step costs on top of this and the
-    floor is the Python method around the encoder and the locked append (issue 18: the
-    recorder calls a stateless encoder; docs/performance.md, "recording", has the numbers
-    that decided the shape)."""
+    floor is the Python method around the native call (issue 18: the recorder calls a
+    stateless encoder, which also writes through the recorder's sink; docs/performance.md,
+    "recording", has the numbers that decided the shape)."""
     ratio_benchmark.extra_info["floor"] = "test_floor_write_preserialised_line"
     rec = TraceRecorder(tmp_path / "t.jsonl")
     encode, triggers = rec._encoder, rec._triggers

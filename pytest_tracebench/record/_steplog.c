@@ -8,8 +8,11 @@
  *
  * The encoder is stateless: encode_step() and encode_command() take the step's values, the
  * compiled secret triggers and the size limit, and return the finished line (with its
- * newline) or None. The recorder (record/recorder.py) keeps everything else: the step index,
- * the current parent, the file, and the Python path for what the encoder declines.
+ * newline) or None. write_step() and write_command() do the same and also write the line,
+ * in the same call, to a sink the recorder owns and passes in (see "the sink" below): one
+ * call per step, the GIL held throughout. The recorder (record/recorder.py) keeps
+ * everything: the step index, the current parent, the file, the sink, and the Python path
+ * for what the encoder declines. Nothing is kept here between calls.
  *
  * The encoder only handles the common case and says so: plain dict/list/tuple/str/int/
  * float/bool/None values, no secret trigger in the line, the line under the size limit. In
@@ -24,10 +27,12 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_DEPTH 64
 #define MAX_TRIGGERS 256
@@ -630,9 +635,9 @@ static int parse_options(PyObject *triggers, PyObject *max_chars, Options *out) 
     return 0;
 }
 
-/* The fields after input and output, then the pre-check; the line as bytes with its
- * newline, None (declined) or NULL (an error). rc: what serialising the first fields gave. */
-static PyObject *finish_step(const Options *opt, Buf *b, int rc, PyObject *error,
+/* The fields after input and output, then the pre-check and the newline. rc: what
+ * serialising the first fields gave; returns OK (the line is in `b`), SLOW or FAIL. */
+static int finish_step(const Options *opt, Buf *b, int rc, PyObject *error,
                              PyObject *meta, PyObject *started_at, PyObject *ended_at,
                              PyObject *parent) {
     char stamp[48];
@@ -683,13 +688,18 @@ static PyObject *finish_step(const Options *opt, Buf *b, int rc, PyObject *error
         rc = SLOW;
     if (rc == OK)
         rc = buf_reserve(b, 1) == FAIL ? FAIL : OK; /* the newline: always within limit + 8 */
+    if (rc == OK)
+        b->data[b->len++] = '\n';
+    return rc;
+}
+
+/* What the encode_* calls return: the line in `b` as bytes (rc OK), None (SLOW) or NULL. */
+static PyObject *line_or_none(Buf *b, int rc) {
     PyObject *line = NULL;
-    if (rc == OK) {
-        b->data[b->len] = '\n';
-        line = PyBytes_FromStringAndSize(b->data, b->len + 1);
-    } else if (rc == SLOW) {
+    if (rc == OK)
+        line = PyBytes_FromStringAndSize(b->data, b->len);
+    else if (rc == SLOW)
         line = Py_NewRef(Py_None);
-    }
     buf_free(b);
     return line;
 }
@@ -703,6 +713,76 @@ static int put_head(Buf *b, PyObject *index, const char *kind_json, Py_ssize_t k
     if (rc == OK)
         rc = buf_put(b, kind_json, kind_len);
     return rc;
+}
+
+/* The line of encode_step(index, kind, name, input, output, error, meta, started_at,
+ * ended_at, parent) into `b` (initialised here): OK, SLOW or FAIL. */
+static int step_line(Buf *b, const Options *opt, PyObject *const *args) {
+    buf_init(b, opt->limit);
+    if (!PyLong_CheckExact(args[0]) || !PyUnicode_CheckExact(args[1]) ||
+        !PyUnicode_CheckExact(args[2]))
+        return SLOW;
+    int rc = PUT_LIT(b, "{\"type\":\"step\",\"index\":");
+    if (rc == OK)
+        rc = put_int(b, args[0]);
+    static const Lit keys[] = {LIT(",\"kind\":"), LIT(",\"name\":"), LIT(",\"input\":"),
+                               LIT(",\"output\":")};
+    for (int i = 0; i < 4 && rc == OK; i++) {
+        rc = buf_put(b, keys[i].text, keys[i].len);
+        if (rc == OK)
+            rc = put_value(b, args[i + 1], 1);
+    }
+    return finish_step(opt, b, rc, args[5], args[6], args[7], args[8], args[9]);
+}
+
+/* The line of encode_command(index, command, exit_code, stdout, stderr, cwd, timed_out,
+ * started_at, ended_at, name, parent) into `b` (initialised here): OK, SLOW or FAIL. */
+static int command_line(Buf *b, const Options *opt, PyObject *const *args) {
+    buf_init(b, opt->limit);
+    PyObject *command = args[1], *cwd = args[5], *name = args[9];
+    if (!PyLong_CheckExact(args[0]) || !PyUnicode_CheckExact(command) ||
+        (cwd != Py_None && !PyUnicode_CheckExact(cwd)) ||
+        (name != Py_None && !PyUnicode_CheckExact(name)))
+        return SLOW;
+    int rc = put_head(b, args[0], "\"command\"", 9);
+    if (rc == OK)
+        rc = PUT_KEY(b, "name");
+    if (rc == OK) {
+        if (name != Py_None && PyUnicode_GET_LENGTH(name) > 0) {
+            rc = put_string(b, name);
+        } else {
+            Py_ssize_t n;
+            const char *text = PyUnicode_AsUTF8AndSize(command, &n);
+            if (text == NULL) {
+                PyErr_Clear();
+                rc = SLOW;
+            } else {
+                const char *space = memchr(text, ' ', (size_t)n);
+                Py_ssize_t first = space == NULL ? n : space - text;
+                rc = first > 0 ? put_utf8(b, (const unsigned char *)text, first)
+                               : PUT_LIT(b, "\"command\"");
+            }
+        }
+    }
+    if (rc == OK)
+        rc = PUT_LIT(b, ",\"input\":{\"command\":");
+    if (rc == OK)
+        rc = put_string(b, command);
+    if (rc == OK && cwd != Py_None) {
+        rc = PUT_KEY(b, "cwd");
+        if (rc == OK)
+            rc = put_string(b, cwd);
+    }
+    static const Lit keys[] = {LIT("},\"output\":{\"exit_code\":"), LIT(",\"stdout\":"),
+                               LIT(",\"stderr\":"), LIT(",\"timed_out\":")};
+    for (int i = 0; i < 4 && rc == OK; i++) {
+        rc = buf_put(b, keys[i].text, keys[i].len);
+        if (rc == OK)
+            rc = put_value(b, args[i == 3 ? 6 : 2 + i], 1);
+    }
+    if (rc == OK)
+        rc = PUT_LIT(b, "}");
+    return finish_step(opt, b, rc, Py_None, Py_None, args[7], args[8], args[10]);
 }
 
 /* encode_step(index, kind, name, input, output, error, meta, started_at, ended_at, parent,
@@ -719,22 +799,8 @@ static PyObject *encode_step(PyObject *Py_UNUSED(module), PyObject *const *args,
     Options opt;
     if (parse_options(args[10], args[11], &opt) < 0)
         return NULL;
-    if (!PyLong_CheckExact(args[0]) || !PyUnicode_CheckExact(args[1]) ||
-        !PyUnicode_CheckExact(args[2]))
-        Py_RETURN_NONE;
     Buf b;
-    buf_init(&b, opt.limit);
-    int rc = PUT_LIT(&b, "{\"type\":\"step\",\"index\":");
-    if (rc == OK)
-        rc = put_int(&b, args[0]);
-    static const Lit keys[] = {LIT(",\"kind\":"), LIT(",\"name\":"), LIT(",\"input\":"),
-                               LIT(",\"output\":")};
-    for (int i = 0; i < 4 && rc == OK; i++) {
-        rc = buf_put(&b, keys[i].text, keys[i].len);
-        if (rc == OK)
-            rc = put_value(&b, args[i + 1], 1);
-    }
-    return finish_step(&opt, &b, rc, args[5], args[6], args[7], args[8], args[9]);
+    return line_or_none(&b, step_line(&b, &opt, args));
 }
 
 /* encode_command(index, command, exit_code, stdout, stderr, cwd, timed_out, started_at,
@@ -753,52 +819,140 @@ static PyObject *encode_command(PyObject *Py_UNUSED(module), PyObject *const *ar
     Options opt;
     if (parse_options(args[11], args[12], &opt) < 0)
         return NULL;
-    PyObject *command = args[1], *cwd = args[5], *name = args[9];
-    if (!PyLong_CheckExact(args[0]) || !PyUnicode_CheckExact(command) ||
-        (cwd != Py_None && !PyUnicode_CheckExact(cwd)) ||
-        (name != Py_None && !PyUnicode_CheckExact(name)))
-        Py_RETURN_NONE;
     Buf b;
-    buf_init(&b, opt.limit);
-    int rc = put_head(&b, args[0], "\"command\"", 9);
-    if (rc == OK)
-        rc = PUT_KEY(&b, "name");
-    if (rc == OK) {
-        if (name != Py_None && PyUnicode_GET_LENGTH(name) > 0) {
-            rc = put_string(&b, name);
-        } else {
-            Py_ssize_t n;
-            const char *text = PyUnicode_AsUTF8AndSize(command, &n);
-            if (text == NULL) {
-                PyErr_Clear();
-                rc = SLOW;
-            } else {
-                const char *space = memchr(text, ' ', (size_t)n);
-                Py_ssize_t first = space == NULL ? n : space - text;
-                rc = first > 0 ? put_utf8(&b, (const unsigned char *)text, first)
-                               : PUT_LIT(&b, "\"command\"");
-            }
+    return line_or_none(&b, command_line(&b, &opt, args));
+}
+
+/* -- the sink ---------------------------------------------------------------------------- */
+
+/* write_step() and write_command() take, first, a sink: a list [fd, count] that the recorder
+ * owns (record/_stepwriter.LineWriter.sink). fd is the descriptor step lines may be written
+ * to, or -1 while they may not (the header is not written yet, the file is not a regular
+ * file, the trace was detached or has ended): then the line is returned instead, and the
+ * recorder appends it through its Python writer. count is how many lines were written here.
+ *
+ * Why this is safe without the recorder's lock: the GIL is held from reading fd to storing
+ * count, and nothing in between can run Python code (only exact builtins are serialised, no
+ * callback is made, write(2) is called without releasing the GIL, EINTR is retried before
+ * signal handlers get to run). The recorder closes the sink (fd = -1, one bytecode, with the
+ * GIL) before it reads the count for the end record, reads the lines back, or closes the
+ * descriptor. So a write here either happened entirely before that - the line is in the
+ * file, counted, and read back - or sees -1 and hands the line back to the Python path,
+ * which refuses it after the end under the recorder's lock. The descriptor cannot be closed
+ * (or reused for another file) while a line is being written to it. */
+
+/* The sink's descriptor (-1: closed) into *fd; -1 and TypeError when it is not a sink. */
+static int parse_sink(PyObject *sink, int *fd) {
+    if (!PyList_CheckExact(sink) || PyList_GET_SIZE(sink) != 2 ||
+        !PyLong_CheckExact(PyList_GET_ITEM(sink, 0)) ||
+        !PyLong_CheckExact(PyList_GET_ITEM(sink, 1))) {
+        PyErr_SetString(PyExc_TypeError, "sink must be a list [fd: int, count: int]");
+        return -1;
+    }
+    long value = PyLong_AsLong(PyList_GET_ITEM(sink, 0));
+    if (value == -1 && PyErr_Occurred())
+        return -1;
+    *fd = value < 0 || value > INT_MAX ? -1 : (int)value;
+    return 0;
+}
+
+static int write_all(int fd, const char *data, Py_ssize_t n) {
+    while (n > 0) {
+        ssize_t done = write(fd, data, (size_t)n);
+        if (done < 0) {
+            if (errno == EINTR)
+                continue; /* handlers run after the call: a line is never left half-written */
+            PyErr_SetFromErrno(PyExc_OSError);
+            return -1;
         }
+        data += done;
+        n -= done;
     }
-    if (rc == OK)
-        rc = PUT_LIT(&b, ",\"input\":{\"command\":");
-    if (rc == OK)
-        rc = put_string(&b, command);
-    if (rc == OK && cwd != Py_None) {
-        rc = PUT_KEY(&b, "cwd");
-        if (rc == OK)
-            rc = put_string(&b, cwd);
+    return 0;
+}
+
+/* What the write_* calls return for the line in `b` (rc: how encoding went): True when it was
+ * written and counted; the line as bytes when the sink is closed; None when declined; NULL
+ * and OSError when the write failed. The OSError carries the line as its `line` attribute
+ * (the recorder keeps it in memory), and the sink is closed (fd = -1) so that no other line
+ * is written after a partial one. */
+static PyObject *write_line(PyObject *sink, int fd, Buf *b, int rc) {
+    if (rc != OK || fd < 0)
+        return line_or_none(b, rc);
+    Py_ssize_t count = PyLong_AsSsize_t(PyList_GET_ITEM(sink, 1));
+    PyObject *counted = count < 0 ? NULL : PyLong_FromSsize_t(count + 1);
+    if (counted == NULL) { /* made before the write: once the line is out, nothing fails */
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "sink count must not be negative");
+        buf_free(b);
+        return NULL;
     }
-    static const Lit keys[] = {LIT("},\"output\":{\"exit_code\":"), LIT(",\"stdout\":"),
-                               LIT(",\"stderr\":"), LIT(",\"timed_out\":")};
-    for (int i = 0; i < 4 && rc == OK; i++) {
-        rc = buf_put(&b, keys[i].text, keys[i].len);
-        if (rc == OK)
-            rc = put_value(&b, args[i == 3 ? 6 : 2 + i], 1);
+    if (write_all(fd, b->data, b->len) < 0) {
+        Py_DECREF(counted);
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        PyObject *line = PyBytes_FromStringAndSize(b->data, b->len);
+        buf_free(b);
+        PyObject *closed = PyLong_FromLong(-1);
+        if (line == NULL || closed == NULL || value == NULL ||
+            PyObject_SetAttrString(value, "line", line) < 0) {
+            Py_XDECREF(line);
+            Py_XDECREF(closed);
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+            return NULL;
+        }
+        Py_DECREF(line);
+        PyList_SetItem(sink, 0, closed); /* steals `closed` */
+        if (tb != NULL)
+            PyException_SetTraceback(value, tb);
+        PyErr_Restore(type, value, tb);
+        return NULL;
     }
-    if (rc == OK)
-        rc = PUT_LIT(&b, "}");
-    return finish_step(&opt, &b, rc, Py_None, Py_None, args[7], args[8], args[10]);
+    buf_free(b);
+    PyList_SetItem(sink, 1, counted); /* steals `counted` */
+    Py_RETURN_TRUE;
+}
+
+/* write_step(sink, index, kind, name, input, output, error, meta, started_at, ended_at,
+ *            parent, triggers, max_chars) -> True | bytes | None
+ *
+ * encode_step()'s line, written to the sink when it is open (True); the line when it is
+ * closed; None when declined (the recorder's Python path makes the line). */
+static PyObject *write_step(PyObject *Py_UNUSED(module), PyObject *const *args,
+                            Py_ssize_t nargs) {
+    if (nargs != 13) {
+        PyErr_SetString(PyExc_TypeError, "write_step() takes 13 arguments");
+        return NULL;
+    }
+    int fd;
+    Options opt;
+    if (parse_sink(args[0], &fd) < 0 || parse_options(args[11], args[12], &opt) < 0)
+        return NULL;
+    Buf b;
+    int rc = step_line(&b, &opt, args + 1);
+    return write_line(args[0], fd, &b, rc);
+}
+
+/* write_command(sink, index, command, exit_code, stdout, stderr, cwd, timed_out, started_at,
+ *               ended_at, name, parent, triggers, max_chars) -> True | bytes | None
+ *
+ * encode_command()'s line, written as write_step() writes. */
+static PyObject *write_command(PyObject *Py_UNUSED(module), PyObject *const *args,
+                               Py_ssize_t nargs) {
+    if (nargs != 14) {
+        PyErr_SetString(PyExc_TypeError, "write_command() takes 14 arguments");
+        return NULL;
+    }
+    int fd;
+    Options opt;
+    if (parse_sink(args[0], &fd) < 0 || parse_options(args[12], args[13], &opt) < 0)
+        return NULL;
+    Buf b;
+    int rc = command_line(&b, &opt, args + 1);
+    return write_line(args[0], fd, &b, rc);
 }
 
 static PyMethodDef steplog_methods[] = {
@@ -806,13 +960,20 @@ static PyMethodDef steplog_methods[] = {
      "A step's line with its newline, or None: the recorder's Python path makes it."},
     {"encode_command", (PyCFunction)(void (*)(void))encode_command, METH_FASTCALL,
      "A command step's line with its newline, or None: the recorder's Python path makes it."},
+    {"write_step", (PyCFunction)(void (*)(void))write_step, METH_FASTCALL,
+     "encode_step()'s line, written to the recorder's sink: True, the line (sink closed) or "
+     "None (declined)."},
+    {"write_command", (PyCFunction)(void (*)(void))write_command, METH_FASTCALL,
+     "encode_command()'s line, written to the recorder's sink: True, the line (sink closed) "
+     "or None (declined)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef steplog_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "pytest_tracebench.record._steplog",
-    .m_doc = "The recorder's step encoder: serialise a step and pre-check it for secrets.",
+    .m_doc = "The recorder's step encoder: serialise a step, pre-check it for secrets, and "
+              "optionally write it to the recorder's sink.",
     .m_size = -1,
     .m_methods = steplog_methods,
 };

@@ -8,8 +8,9 @@ disk. The header is written lazily with the first record, so an agent can still 
 A step's line is made by the native encoder (:mod:`pytest_tracebench.record._stepwriter`) in
 the common case — plain JSON values, no secret trigger, under the size limit — and by the
 Python path below (``_step_line``) for anything it declines; the Python path is what defines a
-step's line. Either way :meth:`TraceRecorder._append` writes it: the recorder keeps the step
-counter, the current parent and the file.
+step's line. The native call also writes the line, through the writer's sink, once the header
+is out; otherwise :meth:`TraceRecorder._append` writes it. The recorder keeps the step
+counter, the current parent, the file and the sink.
 
 The recorder knows nothing of pytest; the plugin and the benchmark agents both use it.
 """
@@ -233,6 +234,7 @@ class TraceRecorder:
                               f"only", RuntimeWarning, stacklevel=2)
         self._fd = fd
         self._writer = LineWriter(fd, self._lock)
+        self._sink = self._writer.sink  # the same list for the writer's life
         self._header_due = fd >= 0  # written with the first line, so set_agent() can go first
         self._indices = itertools.count()  # next() is atomic: threads never share an index
         self._parent: int | None = None
@@ -280,23 +282,25 @@ class TraceRecorder:
         index = next(self._indices)
         if parent is None:
             parent = self._parent
-        # The encoder's call is written out here and in command(), not through _line():
-        # a Python call less per step (see docs/performance.md, "recording").
-        encode = self._encoder
-        line = None if encode is None else encode.encode_step(
-            index, kind, name, input, output, error, meta, started_at, ended_at, parent,
-            self._triggers, self.max_output_chars)
-        if line is None:
-            line = self._step_line(index, kind, name, input, output, error, meta, started_at,
-                                   ended_at, parent)
-        if self._header_due:
-            self._write_header()
-        try:
-            self._writer.append(line)
-        except OSError as exc:
-            self._write_failed(exc)  # the line is kept in memory
-        except WriterClosed:
-            raise self._after_end(line) from None
+        # The common case in one native call that encodes and writes (no lock: see "the
+        # sink" in _steplog.c); written out here, in command() and in _record(), not shared:
+        # a Python call less per step (docs/performance.md, "recording"). Keep them alike.
+        encoder = self._encoder
+        if encoder is not None:
+            try:
+                line = encoder.write_step(self._sink, index, kind, name, input, output, error,
+                                          meta, started_at, ended_at, parent, self._triggers,
+                                          self.max_output_chars)
+            except OSError as exc:
+                self._native_write_failed(exc)
+                return index
+            if line is True:
+                return index
+            if line is not None:  # made, not written: the sink is closed
+                self._append(line)
+                return index
+        self._append(self._step_line(index, kind, name, input, output, error, meta,
+                                     started_at, ended_at, parent))
         return index
 
     def _native_encoder(self) -> tuple[Encoder | None, Any]:
@@ -310,7 +314,7 @@ class TraceRecorder:
         compiled = compile_triggers(tuple(triggers)) if triggers is not None else None
         return (native, compiled) if compiled is not None else (None, None)
 
-    def _line(
+    def _record(
         self,
         index: int,
         kind: str,
@@ -322,16 +326,25 @@ class TraceRecorder:
         started_at: float | None,
         ended_at: float | None,
         parent: int | None,
-    ) -> bytes:
-        """A step's line with its newline: the native encoder's, else the Python path's."""
-        encode = self._encoder
-        line = None if encode is None else encode.encode_step(
-            index, kind, name, input, output, error, meta, started_at, ended_at, parent,
-            self._triggers, self.max_output_chars)
-        if line is None:
-            line = self._step_line(index, kind, name, input, output, error, meta, started_at,
-                                   ended_at, parent)
-        return line
+    ) -> None:
+        """Record a step's line: the native call's, else the Python path's (what step() does
+        inline)."""
+        encoder = self._encoder
+        if encoder is not None:
+            try:
+                line = encoder.write_step(self._sink, index, kind, name, input, output, error,
+                                          meta, started_at, ended_at, parent, self._triggers,
+                                          self.max_output_chars)
+            except OSError as exc:
+                self._native_write_failed(exc)
+                return
+            if line is True:
+                return
+            if line is not None:  # made, not written: the sink is closed
+                self._append(line)
+                return
+        self._append(self._step_line(index, kind, name, input, output, error, meta,
+                                     started_at, ended_at, parent))
 
     def _step_line(
         self,
@@ -395,10 +408,13 @@ class TraceRecorder:
     def _write_header(self) -> None:
         """The header line, once, before the first record."""
         with self._lock:
-            self._header_due = False
-            if self._header_written or self._writer.fd < 0:
-                return
-            self._write_header_line()
+            try:
+                if self._header_written or self._writer.fd < 0:
+                    return
+                self._write_header_line()
+            finally:
+                # Only now: a step in another thread that saw it still due waits for the lock.
+                self._header_due = False
 
     def _write_header_line(self) -> None:
         header = self.header.model_dump(mode="json")
@@ -406,17 +422,15 @@ class TraceRecorder:
         if self.redactor is not None and self.redactor.might_contain(line):
             line = _dumps(self.redactor.redact_value(header))
         try:
-            self._writer.write(line + b"\n")
+            self._writer.write_header(line + b"\n")  # opens the sink to the native call
         except OSError as exc:
             self._write_failed(exc)
             return
         self._header_written = True
 
     def _append(self, line: bytes) -> None:
-        """Write a step's finished line (with its newline), whichever path made it.
-
-        step() and command() do the same inline (a Python call less per step, see
-        docs/performance.md, "recording"); keep the three alike."""
+        """Write a step's finished line (with its newline), whichever path made it, when the
+        native call did not write it."""
         if self._header_due:
             self._write_header()
         try:
@@ -429,6 +443,14 @@ class TraceRecorder:
             self._write_failed(exc)
         except WriterClosed:
             raise self._after_end(line) from None
+
+    def _native_write_failed(self, exc: OSError) -> None:
+        """The native call could not write its line (it closed the sink): keep the line in
+        memory, then detach and warn, as when :meth:`_append`'s write fails."""
+        line = getattr(exc, "line", None)
+        if isinstance(line, bytes):
+            self._writer.keep(line)
+        self._write_failed(exc)
 
     def _after_end(self, line: bytes) -> RecorderError:
         """The error for a step recorded after the end record, naming the step."""
@@ -472,23 +494,25 @@ class TraceRecorder:
     ) -> int:
         """A shell command and its result."""
         index = next(self._indices)
-        # The encoder builds this step's line straight from the arguments, not from the
-        # two dicts the Python path builds first.
-        encode = self._encoder
-        line = None if encode is None else encode.encode_command(
-            index, command, exit_code, stdout, stderr, cwd, timed_out, started_at, ended_at,
-            name, self._parent, self._triggers, self.max_output_chars)
-        if line is None:
-            line = self._command_line(index, command, exit_code, stdout, stderr, cwd,
-                                      timed_out, started_at, ended_at, name)
-        if self._header_due:
-            self._write_header()
-        try:
-            self._writer.append(line)
-        except OSError as exc:
-            self._write_failed(exc)  # the line is kept in memory
-        except WriterClosed:
-            raise self._after_end(line) from None
+        # As in step(): the encoder builds and writes this step's line straight from the
+        # arguments, not from the two dicts the Python path builds first.
+        encoder = self._encoder
+        if encoder is not None:
+            try:
+                line = encoder.write_command(self._sink, index, command, exit_code, stdout,
+                                             stderr, cwd, timed_out, started_at, ended_at,
+                                             name, self._parent, self._triggers,
+                                             self.max_output_chars)
+            except OSError as exc:
+                self._native_write_failed(exc)
+                return index
+            if line is True:
+                return index
+            if line is not None:  # made, not written: the sink is closed
+                self._append(line)
+                return index
+        self._append(self._command_line(index, command, exit_code, stdout, stderr, cwd,
+                                        timed_out, started_at, ended_at, name))
         return index
 
     def _command_line(self, index: int, command: str | Sequence[str], exit_code: int | None,
@@ -642,9 +666,8 @@ class TraceRecorder:
                     self._stack.remove(span)
                 self._parent = self._stack[-1].index if self._stack else None
             if self.end_record is None:
-                self._append(self._line(span.index, span.kind, span.name, span.input,
-                                        span.output, span.error, span.meta or None,
-                                        span.started_at, _now(), parent))
+                self._record(span.index, span.kind, span.name, span.input, span.output,
+                             span.error, span.meta or None, span.started_at, _now(), parent)
 
     @overload
     def tool(self, fn: F) -> F: ...
@@ -781,8 +804,10 @@ class TraceRecorder:
         with self._lock:
             if self.end_record is not None:
                 return
-            # Every step line is appended under this lock, and refused once end_record is
-            # set (below, still holding it), so the count is final.
+            # From here every step line is refused: appends take this lock and find the
+            # writer sealed, and the native call finds the sink closed (it writes with the
+            # GIL held, so one under way finished before this statement). The count is final.
+            self._writer.seal()
             end = TraceEnd(status=status, ended_at=_now(), step_count=self._writer.count,
                            outcome=dict(outcome or {}))
             extra: dict[str, Any] = {}

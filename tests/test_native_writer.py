@@ -1,11 +1,12 @@
-"""The native step writer against the Python path it stands in for.
+"""The native step encoder against the Python path it stands in for.
 
-The recorder's Python path (``TraceRecorder._step_at``) defines what a step's line holds; the
-native writer (``pytest_tracebench.record._steplog``) only takes the cases it can do exactly
-the same way and declines the rest. So: the same steps recorded both ways give the same trace file
-(parsed: the two serialisers may spell a float differently, never its value), whatever the
-values — secrets, control characters, lone surrogates, huge integers, non-JSON objects, deep
-nesting, lines over the size limit. ``TRACEBENCH_FUZZ_EXAMPLES`` raises the budgets.
+The recorder's Python path (``TraceRecorder._step_line``) defines what a step's line holds; the
+native encoder (``pytest_tracebench.record._steplog``) only takes the cases it can do exactly
+the same way and declines the rest (returns ``None``). So: the same steps recorded both ways
+give the same trace file (parsed: the two serialisers may spell a float differently, never its
+value), whatever the values — secrets, control characters, lone surrogates, huge integers,
+non-JSON objects, deep nesting, lines over the size limit. ``TRACEBENCH_FUZZ_EXAMPLES`` raises
+the budgets.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import threading
+import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 from unittest import mock
@@ -23,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_tracebench import TraceRecorder, load_trace
-from pytest_tracebench.record._stepwriter import PyStepWriter, native_available
+from pytest_tracebench.record._stepwriter import compile_triggers, native_available
 from pytest_tracebench.record.redaction import BUILTIN_PATTERNS, BUILTIN_TRIGGERS, Redactor
 
 LONG_RUN = os.environ.get("TRACEBENCH_FUZZ_EXAMPLES")
@@ -74,9 +77,16 @@ STEP = st.fixed_dictionaries(
 def _recorder(path: Path, native: bool, **kwargs: Any) -> TraceRecorder:
     with mock.patch.dict(os.environ, {"TRACEBENCH_NATIVE": "1" if native else "0"}):
         rec = TraceRecorder(path, trace_id="t", **kwargs)
-    assert isinstance(rec._writer, PyStepWriter) is not native
+    assert (rec._encoder is not None) is native
     rec.header.started_at = 1.0
     return rec
+
+
+def _compiled() -> Any:
+    """The built-in triggers as the encoder checks them."""
+    triggers = compile_triggers(BUILTIN_TRIGGERS)
+    assert triggers is not None
+    return triggers
 
 
 def _records(path: Path) -> list[Any]:
@@ -109,7 +119,8 @@ def test_the_native_writer_is_built_and_used_here(tmp_path: Path) -> None:
     assert native_available()
     with mock.patch.dict(os.environ, {"TRACEBENCH_NATIVE": "1"}):
         rec = TraceRecorder(tmp_path / "t.jsonl")
-    assert type(rec._writer).__module__ == "pytest_tracebench.record._steplog"
+    assert rec._encoder is not None and rec._triggers is not None
+    assert getattr(rec._encoder, "__name__", None) == "pytest_tracebench.record._steplog"
 
 
 @FUZZ
@@ -168,10 +179,9 @@ def test_command_steps_are_the_same_both_ways(
                       max_size=12))
 def test_the_native_secret_check_never_misses_what_the_patterns_find(parts: list[str]) -> None:
     """Its SIMD and byte-pair scans agree, and they flag every text a pattern would change."""
-    from pytest_tracebench.record import _steplog
     text = "".join(parts)
     data = text.encode("utf-8", "surrogatepass")
-    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    writer = _compiled()
     simd = writer.might_contain(data)
     assert simd == writer.might_contain(data, False)
     python_says = Redactor(BUILTIN_PATTERNS).might_contain(data)
@@ -198,8 +208,7 @@ def _reference_might_contain(data: bytes) -> bool:
 def test_the_pair_table_scan_finds_exactly_the_triggers(parts: list[str]) -> None:
     """The fast scan answers as the definition does, on every block alignment: no trigger
     missed, and no text flagged for a pair that only shares a trigger's folded key."""
-    from pytest_tracebench.record import _steplog
-    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    writer = _compiled()
     text = "".join(parts)
     for pad in range(9):
         data = ("." * pad + text).encode("utf-8", "surrogatepass")
@@ -208,8 +217,7 @@ def test_the_pair_table_scan_finds_exactly_the_triggers(parts: list[str]) -> Non
 
 def test_bytes_that_only_share_a_trigger_s_folded_pair_are_not_flagged() -> None:
     """The pair table folds with | 0x20 ('_' and DEL share a key); the check after it is exact."""
-    from pytest_tracebench.record import _steplog
-    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    writer = _compiled()
     for trigger in BUILTIN_TRIGGERS:
         head = trigger[0]
         if head.isalpha():
@@ -225,8 +233,7 @@ def test_bytes_that_only_share_a_trigger_s_folded_pair_are_not_flagged() -> None
                                      "\u212a", "\u017f"])
 def test_a_trigger_is_found_wherever_it_falls_in_the_simd_blocks(offset: int,
                                                                  trigger: str) -> None:
-    from pytest_tracebench.record import _steplog
-    writer = _steplog.StepWriter(-1, 10**6, BUILTIN_TRIGGERS, True)
+    writer = _compiled()
     for filler in ("x", "e", "t", "\u00e9"):
         data = (filler * offset + trigger + filler * 40).encode()
         assert writer.might_contain(data), (offset, trigger, filler)
@@ -337,12 +344,14 @@ class _Kind(str):
 @pytest.mark.parametrize("native", [True, False])
 def test_step_and_command_take_their_arguments_as_the_methods_do(tmp_path: Path,
                                                                  native: bool) -> None:
-    """With the native writer, ``trace.step``/``trace.command`` are its bound calls: the same
-    signatures, the same errors, the same indices."""
+    """With the native encoder or without, ``trace.step``/``trace.command`` are the class's own
+    methods (never replaced on the instance): the same signatures, the same errors, the same
+    indices."""
     from pytest_tracebench.record.recorder import RecorderError
 
     rec = _recorder(tmp_path / "t.jsonl", native)
-    assert (type(rec.step).__name__ == "builtin_function_or_method") is native
+    assert "step" not in vars(rec) and "command" not in vars(rec)
+    assert rec.step.__func__ is TraceRecorder.step  # type: ignore[attr-defined]
     assert rec.step(kind="tool", name="by keyword", input=1) == 0
     assert rec.step(_Kind("tool"), "str subclass") == 1
     with pytest.raises(RecorderError, match="unknown step kind 'teleport'"):
@@ -400,3 +409,130 @@ def test_a_recorder_is_freed_when_dropped(tmp_path: Path) -> None:
     ref = weakref.ref(rec)
     del rec
     assert ref() is None
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_uppercase_triggers_still_find_their_secret(tmp_path: Path, native: bool) -> None:
+    """A redactor's explicit triggers are compared with the lowercased text, so they are
+    lowercased too: with "PASSWORD" the secret used to reach the file unredacted once the
+    native check (which refuses uppercase triggers) handed the step to the Python check."""
+    path = tmp_path / "t.jsonl"
+    redactor = Redactor(BUILTIN_PATTERNS, triggers=["PASSWORD"])
+    assert redactor.might_contain("password=hunter22")
+    rec = _recorder(path, native, redactor=redactor)
+    rec.command("login", stdout="password=hunter22")
+    rec.end()
+    assert "hunter22" not in path.read_text(encoding="utf-8")
+
+
+def test_the_native_write_goes_through_the_writer_s_sink_only_between_header_and_end(
+        tmp_path: Path) -> None:
+    """The sink opens once the header is in the file and closes first thing at the end, so no
+    native write comes before the header or after the count for the end record."""
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, True)
+    sink = rec._writer.sink
+    assert sink == [-1, 0]  # the header is written with the first step, by the Python path
+    rec.step("tool", "first")
+    assert sink[0] >= 0 and sink[1] == 0
+    rec.command("ls")
+    rec.step("tool", "third", input={"x": 1})
+    assert sink[1] == 2 and rec._writer.count == 3
+    rec.end()
+    assert sink[0] == -1
+    lines = path.read_bytes().splitlines()
+    assert json.loads(lines[0])["type"] == "trace" and json.loads(lines[-1])["step_count"] == 3
+    assert [json.loads(line)["name"] for line in lines[1:-1]] == ["first", "ls", "third"]
+    assert TraceRecorder("/dev/null")._writer.sink[0] == -1  # not a regular file: never opens
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_write_that_fails_keeps_its_step_in_memory_both_ways(tmp_path: Path,
+                                                               native: bool) -> None:
+    """A failed write (here EBADF: the descriptor now reads only) keeps the step, detaches
+    the file and warns once, whichever call wrote the line."""
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, native)
+    rec.command("before")
+    read_only = os.open(path, os.O_RDONLY)
+    try:
+        os.dup2(read_only, rec._fd)
+        os.lseek(rec._fd, 0, os.SEEK_END)  # where the lines written so far end
+    finally:
+        os.close(read_only)
+    with pytest.warns(RuntimeWarning, match="cannot write"):
+        rec.command("fails")
+    assert rec._writer.sink[0] == -1 and rec.write_error is not None
+    rec.step("tool", "after")
+    assert [s.name for s in rec.steps] == ["before", "fails", "after"]
+    rec.end()
+    assert [s.name for s in rec.to_trace().steps] == ["before", "fails", "after"]
+    assert rec.end_record is not None and rec.end_record.step_count == 3
+    assert [s.name for s in load_trace(path).steps] == ["before"]
+
+
+def test_the_native_write_reports_a_failed_write_with_its_line() -> None:
+    from pytest_tracebench.record import _steplog  # type: ignore[attr-defined]
+
+    read_fd, write_fd = os.pipe()
+    try:
+        sink = [read_fd, 0]  # writing to a pipe's read end fails (EBADF)
+        with pytest.raises(OSError) as caught:
+            _steplog.write_step(sink, 0, "tool", "x", None, None, None, None, 1.0, 2.0, None,
+                                None, 1000)
+        assert caught.value.line == (  # type: ignore[attr-defined]
+            b'{"type":"step","index":0,"kind":"tool","name":"x","input":null,"output":null,'
+            b'"started_at":1.0,"ended_at":2.0}\n')
+        assert sink == [-1, 0]  # closed: nothing else is written after a partial line
+        assert _steplog.write_step(sink, 1, "tool", "y", None, None, None, None, 1.0, 2.0,
+                                   None, None, 1000).startswith(b'{"type":"step","index":1')
+        assert _steplog.write_step(sink, 1, "tool", "y", object(), None, None, None, 1.0,
+                                   2.0, None, None, 1000) is None
+        with pytest.raises(TypeError, match="sink"):
+            _steplog.write_step((1, 0), 0, "tool", "x", None, None, None, None, 1.0, 2.0,
+                                None, None, 1000)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_steps_recorded_while_the_trace_ends_are_counted_exactly_when_written(
+        tmp_path: Path) -> None:
+    """Threads record without the lock while another ends the trace: every step that returned
+    is in the file and in step_count, every later one raised."""
+    from pytest_tracebench.record.recorder import RecorderError
+
+    path = tmp_path / "t.jsonl"
+    rec = _recorder(path, True)
+    rec.step("tool", "start")
+    done = [0] * 4
+    started = threading.Barrier(5)
+
+    def work(n: int) -> None:
+        started.wait()
+        try:
+            while True:
+                if done[n] % 2:
+                    rec.command(f"echo {n}", stdout="x")
+                else:
+                    rec.step("tool", f"t{n}", input={"i": done[n]})
+                done[n] += 1
+        except RecorderError:
+            pass
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch inside end() too, not only at its lock
+    try:
+        for t in threads:
+            t.start()
+        started.wait()
+        time.sleep(0.05)
+        rec.end()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    trace = load_trace(path)
+    assert trace.end is not None and trace.end.step_count == len(trace.steps) == 1 + sum(done)
+    assert len(rec.steps) == len(trace.steps)

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_tracebench import TraceRecorder
-from pytest_tracebench.record._stepwriter import native_available
+from pytest_tracebench.record._stepwriter import compile_triggers, native_available
 from pytest_tracebench.record.redaction import (
     BUILTIN_PATTERNS,
     BUILTIN_TRIGGERS,
@@ -97,9 +97,8 @@ def test_every_text_a_rule_matches_holds_one_of_its_keywords(rule: object) -> No
 @pytest.mark.skipif(not native_available(), reason="the native writer was not built")
 def test_the_native_writer_declines_every_sample_and_the_file_holds_none(
         tmp_path: Path) -> None:
-    from pytest_tracebench.record import _steplog  # type: ignore[attr-defined]
-
-    scanner = _steplog.StepWriter(-1, 10**6, list(BUILTIN_TRIGGERS), True)
+    scanner = compile_triggers(BUILTIN_TRIGGERS)
+    assert scanner is not None
     rnd = _drawn(11)
     path = tmp_path / "t.jsonl"
     rec = TraceRecorder(path)

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_tracebench import TraceRecorder
 
 STDOUT = "collected 12 items\n\ntests/test_client.py ........F...\n" + "x" * 120
@@ -60,6 +62,26 @@ def test_record_command_step_redaction_off(ratio_benchmark: Any, tmp_path: Path)
 
     def record() -> None:
         rec.command("pytest -q tests/test_client.py", exit_code=1, stdout=STDOUT, stderr="")
+
+    ratio_benchmark(record)
+    rec.end()
+
+
+def test_encode_command_step_alone(ratio_benchmark: Any, tmp_path: Path) -> None:
+    """The native encoder's share of a recorded command step: the same line made (and
+    secret-checked) without writing it. What the recorded step costs on top of this and the
+    floor is the Python method around the native call (issue 18: the recorder calls a
+    stateless encoder, which also writes through the recorder's sink; docs/performance.md,
+    "recording", has the numbers that decided the shape)."""
+    ratio_benchmark.extra_info["floor"] = "test_floor_write_preserialised_line"
+    rec = TraceRecorder(tmp_path / "t.jsonl")
+    encode, triggers = rec._encoder, rec._triggers
+    if encode is None:
+        pytest.skip("the native encoder was not built")
+
+    def record() -> None:
+        encode.encode_command(0, "pytest -q tests/test_client.py", 1, STDOUT, "", None, False,
+                              None, None, None, None, triggers, rec.max_output_chars)
 
     ratio_benchmark(record)
     rec.end()

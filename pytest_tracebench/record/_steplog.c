@@ -1,17 +1,24 @@
-/* _steplog: the recorder's fast path, in one native pass.
+/* _steplog: the recorder's step encoder, in one native pass.
  *
- * Why this exists: recording a step has to build the step's JSON line, check it for secrets
- * and append it to the trace file with one write() system call, so that a SIGKILL of the agent
- * loses nothing. In Python that costs about 20x the write itself, most of it in the secret
- * pre-check (45 substring searches over the lowercased line). Here the line is serialised,
- * scanned and written in one call, while holding the GIL, so a step is atomic with respect to
- * the recorder's other threads.
+ * Why this exists: recording a step has to build the step's JSON line and check it for secrets
+ * before the recorder appends it to the trace file with one write() system call. In Python
+ * that costs about 20x the write itself, most of it in the secret pre-check (a substring
+ * search per trigger over the lowercased line). Here the line is serialised and scanned in
+ * one call.
  *
- * The fast path only handles the common case and says so: plain dict/list/tuple/str/int/
+ * The encoder is stateless: encode_step() and encode_command() take the step's values, the
+ * compiled secret triggers and the size limit, and return the finished line (with its
+ * newline) or None. write_step() and write_command() do the same and also write the line,
+ * in the same call, to a sink the recorder owns and passes in (see "the sink" below): one
+ * call per step, the GIL held throughout. The recorder (record/recorder.py) keeps
+ * everything: the step index, the current parent, the file, the sink, and the Python path
+ * for what the encoder declines. Nothing is kept here between calls.
+ *
+ * The encoder only handles the common case and says so: plain dict/list/tuple/str/int/
  * float/bool/None values, no secret trigger in the line, the line under the size limit. In
- * every other case emit() returns False without writing anything, and the Python recorder
- * takes its full path (redaction, truncation, the JSON fallback for other objects). The
- * Python path is the specification: tests compare both on the same steps.
+ * every other case it returns None, and the recorder takes its full Python path (redaction,
+ * truncation, the JSON fallback for other objects). The Python path is the specification:
+ * tests compare both on the same steps.
  *
  * Nothing here executes or imports anything from the values it serialises: only exact
  * builtin types are read, through the C API, so no user code (no __str__, no __eq__) runs.
@@ -25,7 +32,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_DEPTH 64
@@ -350,24 +356,12 @@ static int special_letter(const unsigned char *p, Py_ssize_t left) {
 #define PAIR_TABLE_SIZE 65536
 #define MAX_GROUPS 255 /* group ids are bytes; 0 is "no trigger starts with this pair" */
 
-/* -- the writer type -------------------------------------------------------------------- */
+/* -- the compiled triggers ---------------------------------------------------------------- */
 
+/* A set of secret triggers compiled for the scan: immutable once built, shared by every
+ * recorder with the same redactor rules (record/_stepwriter.compile_triggers caches it). */
 typedef struct {
     PyObject_HEAD
-    int fd;            /* -1: in memory only */
-    /* Where the recorded lines are: those written to a regular file are read back from it
-     * when asked for and when the trace ends — every complete line from after the header to
-     * the file's current offset, so what the recorder shows is what the file holds, also
-     * when a forked process wrote through the same descriptor. The others (no file, a pipe,
-     * after a failed write, after the end) are kept in `mem`, with their newlines. Keeping
-     * a copy of every line in memory cost more per step than serialising it: the fresh
-     * pages it fills are zeroed by the kernel. */
-    char *mem;
-    Py_ssize_t mem_len, mem_cap, count;
-    int in_file;          /* lines are in the (regular) file, not yet read back */
-    long long file_first; /* where the step lines start: after the header */
-    Py_ssize_t limit;  /* longest line the fast path writes */
-    int scan;          /* 0: redaction off; 1: triggers below; 2: always the slow path */
     Py_ssize_t ntriggers;
     /* The triggers, sorted by the key of their first two bytes (PAIR_KEY); those sharing a
      * key form a group, triggers[group_start[g] .. group_start[g + 1]). */
@@ -382,19 +376,7 @@ typedef struct {
     uint8_t *pair_group;
     uint16_t group_start[MAX_GROUPS + 2];
     uint8_t group_special[MAX_GROUPS + 1]; /* the group is a special letter's first bytes */
-    int closed;               /* the trace has ended: every emit() declines */
-    long long stamp_sec;      /* the whole seconds last stamped, and their text */
-    char stamp_sec_text[32];
-    int stamp_sec_len;
-    /* The recorder's state the bound step()/command() need, kept here so that a step is one
-     * C call (the Python method around it was a fifth of a step): */
-    Py_ssize_t next_index; /* the next step index (next(writer)) */
-    PyObject *parent;      /* the innermost open span's index, or None */
-    int fast;              /* the header is written and the trace not ended */
-    PyObject *kinds;       /* the step kinds (a frozenset); others go to `declined` */
-    PyObject *owner;       /* a weak reference to the recorder (no cycle) */
-    PyObject *declined;    /* declined(recorder, call, index, args, exc): the Python path */
-} StepWriter;
+} Triggers;
 
 static unsigned trigger_key(const Trigger *t) { return PAIR_KEY(t->text[0], t->text[1]); }
 
@@ -404,8 +386,8 @@ static int trigger_cmp(const void *x, const void *y) {
 }
 
 /* Sort the triggers into groups by pair key and fill the pair table. 0 when there are more
- * groups than the table's bytes can name (the caller then scans every line in Python). */
-static int index_triggers(StepWriter *w) {
+ * groups than the table's bytes can name (Triggers() then refuses them). */
+static int index_triggers(Triggers *w) {
     qsort(w->triggers, (size_t)w->ntriggers, sizeof(Trigger), trigger_cmp);
     unsigned groups = 0;
     for (Py_ssize_t t = 0; t < w->ntriggers; t++) {
@@ -429,7 +411,7 @@ static int index_triggers(StepWriter *w) {
 }
 
 /* Does a trigger of group g (or a special letter) start at p[k]? Exact, with LOWER. */
-static int verify_group(const StepWriter *w, const unsigned char *p, Py_ssize_t n,
+static int verify_group(const Triggers *w, const unsigned char *p, Py_ssize_t n,
                         Py_ssize_t k, unsigned g) {
     if (w->group_special[g])
         return special_letter(p + k, n - k);
@@ -447,7 +429,7 @@ static int verify_group(const StepWriter *w, const unsigned char *p, Py_ssize_t 
 }
 
 /* Positions start..n-2, one at a time. */
-static int scan_positions(const StepWriter *w, const unsigned char *p, Py_ssize_t n,
+static int scan_positions(const Triggers *w, const unsigned char *p, Py_ssize_t n,
                           Py_ssize_t start, Py_ssize_t stop) {
     const uint8_t *table = w->pair_group;
     for (Py_ssize_t i = start; i < stop && i + 1 < n; i++) {
@@ -460,7 +442,7 @@ static int scan_positions(const StepWriter *w, const unsigned char *p, Py_ssize_
 
 /* The pair-table scan, eight positions per branch: the lookups of a block are independent,
  * and a block none of whose pairs starts a trigger (most of them) costs one test. */
-static int scan_pairs(const StepWriter *w, const unsigned char *p, Py_ssize_t n) {
+static int scan_pairs(const Triggers *w, const unsigned char *p, Py_ssize_t n) {
     const uint8_t *table = w->pair_group;
     Py_ssize_t i = 0;
     for (; i + 9 <= n; i += 8) {
@@ -480,7 +462,7 @@ static int scan_pairs(const StepWriter *w, const unsigned char *p, Py_ssize_t n)
 }
 
 /* The reference the pair scan is tested against: every trigger compared at every position. */
-static int scan_naive(const StepWriter *w, const unsigned char *p, Py_ssize_t n) {
+static int scan_naive(const Triggers *w, const unsigned char *p, Py_ssize_t n) {
     for (Py_ssize_t k = 0; k < n; k++) {
         if (special_letter(p + k, n - k))
             return 1;
@@ -496,86 +478,46 @@ static int scan_naive(const StepWriter *w, const unsigned char *p, Py_ssize_t n)
     return 0;
 }
 
-/* 1 when the line may hold a secret (a trigger, or a letter that folds to ASCII).
+/* 1 when the text may hold a secret (a trigger, or a letter that folds to ASCII).
  * fast = 0: the naive reference scan, for tests. */
-static int might_contain(const StepWriter *w, const unsigned char *p, Py_ssize_t n, int fast) {
-    if (w->scan == 0)
-        return 0;
-    if (w->scan == 2)
-        return 1;
+static int might_contain(const Triggers *w, const unsigned char *p, Py_ssize_t n, int fast) {
     return fast ? scan_pairs(w, p, n) : scan_naive(w, p, n);
 }
-
-static int write_all(int fd, const char *data, Py_ssize_t n) {
-    while (n > 0) {
-        ssize_t done = write(fd, data, (size_t)n);
-        if (done < 0) {
-            if (errno == EINTR)
-                continue; /* handlers run after the call: a line is never left half-written */
-            PyErr_SetFromErrno(PyExc_OSError);
-            return -1;
-        }
-        data += done;
-        n -= done;
-    }
-    return 0;
-}
-
-static int StepWriter_init(StepWriter *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"fd", "limit", "triggers", "redact", NULL};
-    int fd;
-    Py_ssize_t limit;
+/* Triggers(triggers): compile lowercase ASCII triggers of 2 to 64 bytes (at most 256).
+ * ValueError for a set this scanner cannot hold: the recorder then takes its Python path for
+ * every step, which scans with the redactor's own check. */
+static PyObject *Triggers_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"triggers", NULL};
     PyObject *triggers;
-    int redact;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "inOp", kwlist, &fd, &limit, &triggers,
-                                     &redact))
-        return -1;
-    self->fd = fd;
-    self->closed = 0;
-    self->next_index = 0;
-    self->fast = 0;
-    Py_INCREF(Py_None);
-    Py_XSETREF(self->parent, Py_None);
-    self->stamp_sec_len = 0;
-    self->limit = limit < 0 ? 0 : (limit > PY_SSIZE_T_MAX / 8 ? PY_SSIZE_T_MAX / 8 : limit);
-    PyMem_Free(self->mem);
-    self->mem = NULL;
-    self->mem_len = self->mem_cap = self->count = 0;
-    self->file_first = 0;
-    struct stat st;
-    self->in_file = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    self->ntriggers = 0;
-    PyMem_Free(self->pair_group);
-    self->pair_group = NULL;
-    if (!redact) {
-        self->scan = 0;
-        return 0;
-    }
-    if (triggers == Py_None) {
-        self->scan = 2; /* patterns without triggers: every line goes through them */
-        return 0;
-    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Triggers", kwlist, &triggers))
+        return NULL;
     PyObject *seq = PySequence_Fast(triggers, "triggers must be a sequence of str");
     if (seq == NULL)
-        return -1;
-    self->scan = 1;
+        return NULL;
+    Triggers *self = (Triggers *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(seq);
+        return NULL;
+    }
     Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
-    for (Py_ssize_t i = 0; i < count; i++) {
+    const char *refused = count > MAX_TRIGGERS ? "more than 256 triggers" : NULL;
+    for (Py_ssize_t i = 0; i < count && refused == NULL; i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
         Py_ssize_t n;
         const char *text = PyUnicode_Check(item) ? PyUnicode_AsUTF8AndSize(item, &n) : NULL;
         if (text == NULL) {
             Py_DECREF(seq);
+            Py_DECREF(self);
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_TypeError, "triggers must be str");
-            return -1;
+            return NULL;
         }
         int ascii = 1;
         for (Py_ssize_t k = 0; k < n; k++)
             ascii &= (unsigned char)text[k] < 0x80 && LOWER[(unsigned char)text[k]] ==
                      (unsigned char)text[k];
-        if (n < 2 || n > MAX_TRIGGER_LEN || !ascii || self->ntriggers >= MAX_TRIGGERS) {
-            self->scan = 2; /* a trigger this scanner cannot hold: be safe, scan in Python */
+        if (n < 2 || n > MAX_TRIGGER_LEN || !ascii) {
+            refused = "a trigger that is not lowercase ASCII of 2 to 64 bytes";
             break;
         }
         Trigger *tr = &self->triggers[self->ntriggers++];
@@ -583,154 +525,77 @@ static int StepWriter_init(StepWriter *self, PyObject *args, PyObject *kwds) {
         tr->len = n;
     }
     Py_DECREF(seq);
-    if (self->scan != 1)
-        return 0;
-    self->pair_group = PyMem_Calloc(PAIR_TABLE_SIZE, 1);
-    if (self->pair_group == NULL) {
-        PyErr_NoMemory();
-        return -1;
+    if (refused == NULL) {
+        self->pair_group = PyMem_Calloc(PAIR_TABLE_SIZE, 1);
+        if (self->pair_group == NULL) {
+            Py_DECREF(self);
+            return PyErr_NoMemory();
+        }
+        if (!index_triggers(self))
+            refused = "more first pairs than the table can name";
     }
-    if (!index_triggers(self))
-        self->scan = 2; /* more first pairs than the table can name: scan in Python */
-    return 0;
+    if (refused != NULL) {
+        PyErr_Format(PyExc_ValueError, "Triggers: %s", refused);
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
 }
 
-static void StepWriter_dealloc(StepWriter *self) {
-    PyMem_Free(self->mem);
+static void Triggers_dealloc(Triggers *self) {
     PyMem_Free(self->pair_group);
-    Py_XDECREF(self->parent);
-    Py_XDECREF(self->kinds);
-    Py_XDECREF(self->owner);
-    Py_XDECREF(self->declined);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Keep `n` bytes (a line and its newline) in memory. */
-static int keep(StepWriter *self, const char *data, Py_ssize_t n) {
-    if (n == 0)
-        return 0; /* nothing to keep, and mem may still be NULL (memcpy to NULL is UB) */
-    if (n > self->mem_cap - self->mem_len) {
-        Py_ssize_t cap = self->mem_cap < 65536 ? 65536 : self->mem_cap;
-        while (cap - self->mem_len < n) {
-            if (cap > PY_SSIZE_T_MAX / 2) {
-                PyErr_NoMemory();
-                return -1;
-            }
-            cap *= 2;
-        }
-        char *p = PyMem_Realloc(self->mem, (size_t)cap);
-        if (p == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        self->mem = p;
-        self->mem_cap = cap;
-    }
-    memcpy(self->mem + self->mem_len, data, (size_t)n);
-    self->mem_len += n;
-    return 0;
-}
-
-/* Record one line (`n` bytes ending with its newline): written to the file, or kept. */
-static int store(StepWriter *self, const char *data, Py_ssize_t n) {
-    if (self->fd >= 0) {
-        if (write_all(self->fd, data, n) < 0) {
-            /* Keep what the file did not get; the caller detaches and warns. */
-            PyObject *type, *value, *tb;
-            PyErr_Fetch(&type, &value, &tb);
-            int kept = keep(self, data, n);
-            PyErr_Restore(type, value, tb);
-            if (kept == 0)
-                self->count++;
-            return -1;
-        }
-        self->count++;
-        if (self->in_file)
-            return 0;
-    }
-    if (keep(self, data, n) < 0)
-        return -1;
-    self->count++;
-    return 0;
-}
-
-/* Record the line in `b` with its newline. */
-static int record_line(StepWriter *self, Buf *b) {
-    b->data[b->len] = '\n'; /* buf_reserve kept room past the limit for this byte */
-    return store(self, b->data, b->len + 1);
-}
-
-/* The complete lines between the header and the file's current offset (a new buffer the
- * caller frees). A partial last line — a write that failed half-way — is left out. */
-static char *read_back(StepWriter *self, Py_ssize_t *size) {
-    *size = 0;
-    off_t end = lseek(self->fd, 0, SEEK_CUR);
-    if (end < 0) {
-        PyErr_SetFromErrno(PyExc_OSError);
+/* might_contain(data, fast=True): the secret pre-check on its own (the redactor's, and tests).
+ * fast=False: the naive reference scan. */
+static PyObject *Triggers_might_contain(Triggers *self, PyObject *args) {
+    Py_buffer view;
+    int fast = 1;
+    if (!PyArg_ParseTuple(args, "y*|p", &view, &fast))
         return NULL;
-    }
-    Py_ssize_t n = end > self->file_first ? (Py_ssize_t)(end - self->file_first) : 0;
-    char *out = PyMem_Malloc(n > 0 ? (size_t)n : 1);
-    if (out == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    Py_ssize_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(self->fd, out + got, (size_t)(n - got), (off_t)(self->file_first + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            PyErr_SetFromErrno(PyExc_OSError);
-            PyMem_Free(out);
-            return NULL;
-        }
-        if (r == 0)
-            break; /* truncated by someone else meanwhile: what is left */
-        got += r;
-    }
-    while (got > 0 && out[got - 1] != '\n')
-        got--;
-    *size = got;
-    return out;
+    int hit = might_contain(self, (const unsigned char *)view.buf, view.len, fast);
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(hit);
 }
 
-/* Move the lines in the file into memory, before the file is closed. */
-static int absorb(StepWriter *self) {
-    if (self->fd < 0 || !self->in_file)
-        return 0;
-    Py_ssize_t n;
-    char *back = read_back(self, &n);
-    self->in_file = 0; /* from now on lines are kept in memory */
-    if (back == NULL)
-        return -1;
-    char *rest = self->mem;
-    Py_ssize_t rest_len = self->mem_len;
-    self->mem = NULL;
-    self->mem_len = self->mem_cap = 0;
-    int rc = keep(self, back, n);
-    if (rc == 0 && rest_len > 0)
-        rc = keep(self, rest, rest_len);
-    PyMem_Free(back);
-    PyMem_Free(rest);
-    return rc;
+static PyObject *Triggers_len(Triggers *self, void *Py_UNUSED(closure)) {
+    return PyLong_FromSsize_t(self->ntriggers);
 }
+
+static PyMethodDef Triggers_methods[] = {
+    {"might_contain", (PyCFunction)Triggers_might_contain, METH_VARARGS,
+     "The secret pre-check on UTF-8 bytes: False means no trigger (nor a folding letter)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Triggers_getset[] = {
+    {"count", (getter)Triggers_len, NULL, "How many triggers were compiled.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject TriggersType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pytest_tracebench.record._steplog.Triggers",
+    .tp_basicsize = sizeof(Triggers),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Secret triggers compiled for the encoder's pre-check (immutable).",
+    .tp_new = Triggers_new,
+    .tp_dealloc = (destructor)Triggers_dealloc,
+    .tp_methods = Triggers_methods,
+    .tp_getset = Triggers_getset,
+};
+
+/* -- the encoder -------------------------------------------------------------------------- */
 
 /* The time now as seconds with microseconds, "1764032400.123456" without trailing zeros: the
  * value the Python path writes (round(time.time(), 6)), formatted without the cost of a
  * shortest-repr conversion, which was a third of a step's time. */
-static Py_ssize_t format_now(StepWriter *self, char *out) {
+static Py_ssize_t format_now(char *out) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     long long micros = (long long)ts.tv_sec * 1000000LL + (ts.tv_nsec + 500) / 1000;
-    long long sec = micros / 1000000LL;
-    if (sec != self->stamp_sec || self->stamp_sec_len == 0) { /* once a second */
-        self->stamp_sec = sec;
-        self->stamp_sec_len = format_ll(self->stamp_sec_text, sec);
-        self->stamp_sec_text[self->stamp_sec_len++] = '.';
-    }
-    int n = self->stamp_sec_len;
-    memcpy(out, self->stamp_sec_text, (size_t)n);
+    int n = format_ll(out, micros / 1000000LL);
+    out[n++] = '.';
     long frac = (long)(micros % 1000000LL);
     char digits[6];
     for (int k = 5; k >= 0; k--) {
@@ -746,10 +611,35 @@ static Py_ssize_t format_now(StepWriter *self, char *out) {
 
 #define PUT_KEY(b, key) PUT_LIT((b), ",\"" key "\":")
 
-/* The fields after input and output, then the pre-check and the write.
- * rc: what serialising the first fields gave. Returns Py_True, Py_False or NULL. */
-static PyObject *finish_step(StepWriter *self, Buf *b, int rc, PyObject *error, PyObject *meta,
-                             PyObject *started_at, PyObject *ended_at, PyObject *parent) {
+/* What the encoder is given besides the step: the compiled triggers (NULL: redaction off) and
+ * the longest line it may return. */
+typedef struct {
+    const Triggers *triggers;
+    Py_ssize_t limit;
+} Options;
+
+/* triggers (a Triggers or None) and max_chars, the last two arguments. -1 on a wrong type. */
+static int parse_options(PyObject *triggers, PyObject *max_chars, Options *out) {
+    if (triggers == Py_None) {
+        out->triggers = NULL;
+    } else if (Py_IS_TYPE(triggers, &TriggersType)) {
+        out->triggers = (const Triggers *)triggers;
+    } else {
+        PyErr_SetString(PyExc_TypeError, "triggers must be a Triggers or None");
+        return -1;
+    }
+    Py_ssize_t limit = PyLong_AsSsize_t(max_chars);
+    if (limit == -1 && PyErr_Occurred())
+        return -1;
+    out->limit = limit < 0 ? 0 : (limit > PY_SSIZE_T_MAX / 8 ? PY_SSIZE_T_MAX / 8 : limit);
+    return 0;
+}
+
+/* The fields after input and output, then the pre-check and the newline. rc: what
+ * serialising the first fields gave; returns OK (the line is in `b`), SLOW or FAIL. */
+static int finish_step(const Options *opt, Buf *b, int rc, PyObject *error,
+                             PyObject *meta, PyObject *started_at, PyObject *ended_at,
+                             PyObject *parent) {
     char stamp[48];
     Py_ssize_t stamp_len = 0;
     PyObject *times[2] = {started_at, ended_at};
@@ -760,7 +650,7 @@ static PyObject *finish_step(StepWriter *self, Buf *b, int rc, PyObject *error, 
             break;
         if (t == Py_None) {
             if (stamp_len == 0)
-                stamp_len = format_now(self, stamp);
+                stamp_len = format_now(stamp);
             rc = buf_put(b, stamp, stamp_len);
         } else if (PyFloat_CheckExact(t)) {
             rc = put_float(b, PyFloat_AS_DOUBLE(t));
@@ -791,18 +681,27 @@ static PyObject *finish_step(StepWriter *self, Buf *b, int rc, PyObject *error, 
     }
     if (rc == OK)
         rc = PUT_LIT(b, "}");
-    if (rc == OK && b->len > self->limit)
+    if (rc == OK && b->len > opt->limit)
         rc = SLOW;
-    if (rc == OK && might_contain(self, (const unsigned char *)b->data, b->len, 1))
+    if (rc == OK && opt->triggers != NULL &&
+        might_contain(opt->triggers, (const unsigned char *)b->data, b->len, 1))
         rc = SLOW;
     if (rc == OK)
         rc = buf_reserve(b, 1) == FAIL ? FAIL : OK; /* the newline: always within limit + 8 */
-    if (rc == OK && record_line(self, b) < 0)
-        rc = FAIL;
+    if (rc == OK)
+        b->data[b->len++] = '\n';
+    return rc;
+}
+
+/* What the encode_* calls return: the line in `b` as bytes (rc OK), None (SLOW) or NULL. */
+static PyObject *line_or_none(Buf *b, int rc) {
+    PyObject *line = NULL;
+    if (rc == OK)
+        line = PyBytes_FromStringAndSize(b->data, b->len);
+    else if (rc == SLOW)
+        line = Py_NewRef(Py_None);
     buf_free(b);
-    if (rc == FAIL)
-        return NULL;
-    return PyBool_FromLong(rc == OK);
+    return line;
 }
 
 static int put_head(Buf *b, PyObject *index, const char *kind_json, Py_ssize_t kind_len) {
@@ -816,60 +715,41 @@ static int put_head(Buf *b, PyObject *index, const char *kind_json, Py_ssize_t k
     return rc;
 }
 
-/* emit(index, kind, name, input, output, error, meta, started_at, ended_at, parent) -> bool
- *
- * Serialises the step as the Python recorder does (same keys, same order) and, when the fast
- * path applies, appends it to `lines` and writes it. False: nothing done, take the slow path.
- * Raises OSError when the write fails (the line is already in `lines`). */
-static PyObject *StepWriter_emit(StepWriter *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 10) {
-        PyErr_SetString(PyExc_TypeError, "emit() takes 10 arguments");
-        return NULL;
-    }
-    if (self->closed || !PyLong_CheckExact(args[0]) || !PyUnicode_CheckExact(args[1]) ||
+/* The line of encode_step(index, kind, name, input, output, error, meta, started_at,
+ * ended_at, parent) into `b` (initialised here): OK, SLOW or FAIL. */
+static int step_line(Buf *b, const Options *opt, PyObject *const *args) {
+    buf_init(b, opt->limit);
+    if (!PyLong_CheckExact(args[0]) || !PyUnicode_CheckExact(args[1]) ||
         !PyUnicode_CheckExact(args[2]))
-        Py_RETURN_FALSE;
-    Buf b;
-    buf_init(&b, self->limit);
-    int rc = PUT_LIT(&b, "{\"type\":\"step\",\"index\":");
+        return SLOW;
+    int rc = PUT_LIT(b, "{\"type\":\"step\",\"index\":");
     if (rc == OK)
-        rc = put_int(&b, args[0]);
+        rc = put_int(b, args[0]);
     static const Lit keys[] = {LIT(",\"kind\":"), LIT(",\"name\":"), LIT(",\"input\":"),
                                LIT(",\"output\":")};
     for (int i = 0; i < 4 && rc == OK; i++) {
-        rc = buf_put(&b, keys[i].text, keys[i].len);
+        rc = buf_put(b, keys[i].text, keys[i].len);
         if (rc == OK)
-            rc = put_value(&b, args[i + 1], 1);
+            rc = put_value(b, args[i + 1], 1);
     }
-    return finish_step(self, &b, rc, args[5], args[6], args[7], args[8], args[9]);
+    return finish_step(opt, b, rc, args[5], args[6], args[7], args[8], args[9]);
 }
 
-/* emit_command(index, command, exit_code, stdout, stderr, cwd, timed_out, started_at, ended_at,
- *              name, parent) -> bool
- *
- * TraceRecorder.command() without building its two dicts first: the same line as
- * emit(index, "command", name or command.split(" ", 1)[0] or "command",
- *      {"command": command[, "cwd": cwd]},
- *      {"exit_code": ..., "stdout": ..., "stderr": ..., "timed_out": ...}, ...). */
-static PyObject *StepWriter_emit_command(StepWriter *self, PyObject *const *args,
-                                         Py_ssize_t nargs) {
-    if (nargs != 11) {
-        PyErr_SetString(PyExc_TypeError, "emit_command() takes 11 arguments");
-        return NULL;
-    }
+/* The line of encode_command(index, command, exit_code, stdout, stderr, cwd, timed_out,
+ * started_at, ended_at, name, parent) into `b` (initialised here): OK, SLOW or FAIL. */
+static int command_line(Buf *b, const Options *opt, PyObject *const *args) {
+    buf_init(b, opt->limit);
     PyObject *command = args[1], *cwd = args[5], *name = args[9];
-    if (self->closed || !PyLong_CheckExact(args[0]) || !PyUnicode_CheckExact(command) ||
+    if (!PyLong_CheckExact(args[0]) || !PyUnicode_CheckExact(command) ||
         (cwd != Py_None && !PyUnicode_CheckExact(cwd)) ||
         (name != Py_None && !PyUnicode_CheckExact(name)))
-        Py_RETURN_FALSE;
-    Buf b;
-    buf_init(&b, self->limit);
-    int rc = put_head(&b, args[0], "\"command\"", 9);
+        return SLOW;
+    int rc = put_head(b, args[0], "\"command\"", 9);
     if (rc == OK)
-        rc = PUT_KEY(&b, "name");
+        rc = PUT_KEY(b, "name");
     if (rc == OK) {
         if (name != Py_None && PyUnicode_GET_LENGTH(name) > 0) {
-            rc = put_string(&b, name);
+            rc = put_string(b, name);
         } else {
             Py_ssize_t n;
             const char *text = PyUnicode_AsUTF8AndSize(command, &n);
@@ -879,467 +759,236 @@ static PyObject *StepWriter_emit_command(StepWriter *self, PyObject *const *args
             } else {
                 const char *space = memchr(text, ' ', (size_t)n);
                 Py_ssize_t first = space == NULL ? n : space - text;
-                rc = first > 0 ? put_utf8(&b, (const unsigned char *)text, first)
-                               : PUT_LIT(&b, "\"command\"");
+                rc = first > 0 ? put_utf8(b, (const unsigned char *)text, first)
+                               : PUT_LIT(b, "\"command\"");
             }
         }
     }
     if (rc == OK)
-        rc = PUT_LIT(&b, ",\"input\":{\"command\":");
+        rc = PUT_LIT(b, ",\"input\":{\"command\":");
     if (rc == OK)
-        rc = put_string(&b, command);
+        rc = put_string(b, command);
     if (rc == OK && cwd != Py_None) {
-        rc = PUT_KEY(&b, "cwd");
+        rc = PUT_KEY(b, "cwd");
         if (rc == OK)
-            rc = put_string(&b, cwd);
+            rc = put_string(b, cwd);
     }
     static const Lit keys[] = {LIT("},\"output\":{\"exit_code\":"), LIT(",\"stdout\":"),
                                LIT(",\"stderr\":"), LIT(",\"timed_out\":")};
     for (int i = 0; i < 4 && rc == OK; i++) {
-        rc = buf_put(&b, keys[i].text, keys[i].len);
+        rc = buf_put(b, keys[i].text, keys[i].len);
         if (rc == OK)
-            rc = put_value(&b, args[i == 3 ? 6 : 2 + i], 1);
+            rc = put_value(b, args[i == 3 ? 6 : 2 + i], 1);
     }
     if (rc == OK)
-        rc = PUT_LIT(&b, "}");
-    return finish_step(self, &b, rc, Py_None, Py_None, args[7], args[8], args[10]);
+        rc = PUT_LIT(b, "}");
+    return finish_step(opt, b, rc, Py_None, Py_None, args[7], args[8], args[10]);
 }
 
-/* record(line): append a line the Python path made, and write it. */
-static PyObject *StepWriter_record(StepWriter *self, PyObject *line) {
-    if (!PyBytes_Check(line)) {
-        PyErr_SetString(PyExc_TypeError, "record() takes bytes");
+/* encode_step(index, kind, name, input, output, error, meta, started_at, ended_at, parent,
+ *             triggers, max_chars) -> bytes | None
+ *
+ * The step's line as the Python recorder writes it (same keys, same order), with its newline;
+ * None when the fast path does not apply: the recorder's Python path then makes the line. */
+static PyObject *encode_step(PyObject *Py_UNUSED(module), PyObject *const *args,
+                             Py_ssize_t nargs) {
+    if (nargs != 12) {
+        PyErr_SetString(PyExc_TypeError, "encode_step() takes 12 arguments");
         return NULL;
     }
-    Py_ssize_t n = PyBytes_GET_SIZE(line);
-    const char *data = PyBytes_AS_STRING(line);
-    if (memchr(data, '\n', (size_t)n) != NULL) {
-        PyErr_SetString(PyExc_ValueError, "a trace line cannot hold a newline");
+    Options opt;
+    if (parse_options(args[10], args[11], &opt) < 0)
+        return NULL;
+    Buf b;
+    return line_or_none(&b, step_line(&b, &opt, args));
+}
+
+/* encode_command(index, command, exit_code, stdout, stderr, cwd, timed_out, started_at,
+ *                ended_at, name, parent, triggers, max_chars) -> bytes | None
+ *
+ * TraceRecorder.command()'s line without building its two dicts first: the same line as
+ * encode_step(index, "command", name or command.split(" ", 1)[0] or "command",
+ *             {"command": command[, "cwd": cwd]},
+ *             {"exit_code": ..., "stdout": ..., "stderr": ..., "timed_out": ...}, ...). */
+static PyObject *encode_command(PyObject *Py_UNUSED(module), PyObject *const *args,
+                                Py_ssize_t nargs) {
+    if (nargs != 13) {
+        PyErr_SetString(PyExc_TypeError, "encode_command() takes 13 arguments");
         return NULL;
     }
-    char *copy = PyMem_Malloc((size_t)n + 1);
-    if (copy == NULL)
-        return PyErr_NoMemory();
-    memcpy(copy, data, (size_t)n);
-    copy[n] = '\n';
-    int rc = store(self, copy, n + 1);
-    PyMem_Free(copy);
-    if (rc < 0)
+    Options opt;
+    if (parse_options(args[11], args[12], &opt) < 0)
         return NULL;
-    Py_RETURN_NONE;
+    Buf b;
+    return line_or_none(&b, command_line(&b, &opt, args));
 }
 
-/* write(data): write bytes that are not a step (the header, the end record). */
-static PyObject *StepWriter_write(StepWriter *self, PyObject *data) {
-    if (!PyBytes_Check(data)) {
-        PyErr_SetString(PyExc_TypeError, "write() takes bytes");
-        return NULL;
+/* -- the sink ---------------------------------------------------------------------------- */
+
+/* write_step() and write_command() take, first, a sink: a list [fd, count] that the recorder
+ * owns (record/_stepwriter.LineWriter.sink). fd is the descriptor step lines may be written
+ * to, or -1 while they may not (the header is not written yet, the file is not a regular
+ * file, the trace was detached or has ended): then the line is returned instead, and the
+ * recorder appends it through its Python writer. count is how many lines were written here.
+ *
+ * Why this is safe without the recorder's lock: the GIL is held from reading fd to storing
+ * count, and nothing in between can run Python code (only exact builtins are serialised, no
+ * callback is made, write(2) is called without releasing the GIL, EINTR is retried before
+ * signal handlers get to run). The recorder closes the sink (fd = -1, one bytecode, with the
+ * GIL) before it reads the count for the end record, reads the lines back, or closes the
+ * descriptor. So a write here either happened entirely before that - the line is in the
+ * file, counted, and read back - or sees -1 and hands the line back to the Python path,
+ * which refuses it after the end under the recorder's lock. The descriptor cannot be closed
+ * (or reused for another file) while a line is being written to it. */
+
+/* The sink's descriptor (-1: closed) into *fd; -1 and TypeError when it is not a sink. */
+static int parse_sink(PyObject *sink, int *fd) {
+    if (!PyList_CheckExact(sink) || PyList_GET_SIZE(sink) != 2 ||
+        !PyLong_CheckExact(PyList_GET_ITEM(sink, 0)) ||
+        !PyLong_CheckExact(PyList_GET_ITEM(sink, 1))) {
+        PyErr_SetString(PyExc_TypeError, "sink must be a list [fd: int, count: int]");
+        return -1;
     }
-    Py_ssize_t n = PyBytes_GET_SIZE(data);
-    if (self->fd >= 0) {
-        if (write_all(self->fd, PyBytes_AS_STRING(data), n) < 0)
-            return NULL;
-        if (self->count == 0) /* the header: step lines start after it */
-            self->file_first += n;
-    }
-    Py_RETURN_NONE;
+    long value = PyLong_AsLong(PyList_GET_ITEM(sink, 0));
+    if (value == -1 && PyErr_Occurred())
+        return -1;
+    *fd = value < 0 || value > INT_MAX ? -1 : (int)value;
+    return 0;
 }
 
-/* close(final=None): the trace has ended. The lines in the file are read back into memory,
- * then `final` (the end record) is written; the caller closes the file next. Every later
- * emit() declines and nothing more is written. */
-static PyObject *StepWriter_close(StepWriter *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *final = nargs > 0 ? args[0] : Py_None;
-    if (nargs > 1 || (final != Py_None && !PyBytes_Check(final))) {
-        PyErr_SetString(PyExc_TypeError, "close() takes one optional bytes argument");
-        return NULL;
-    }
-    int rc = absorb(self);
-    if (rc == 0 && final != Py_None && self->fd >= 0)
-        rc = write_all(self->fd, PyBytes_AS_STRING(final), PyBytes_GET_SIZE(final));
-    self->closed = 1;
-    self->fd = -1;
-    if (rc < 0)
-        return NULL;
-    Py_RETURN_NONE;
-}
-
-/* seal(): the trace is ending; every later emit() declines (write() still works, for the end
- * record). */
-static PyObject *StepWriter_seal(StepWriter *self, PyObject *Py_UNUSED(ignored)) {
-    self->closed = 1;
-    Py_RETURN_NONE;
-}
-
-static PyObject *StepWriter_get_sealed(StepWriter *self, void *Py_UNUSED(closure)) {
-    return PyBool_FromLong(self->closed);
-}
-
-/* detach(): stop writing (a write failed; the caller closes the file). The lines already in
- * the file are read back into memory, later ones are kept there. */
-static PyObject *StepWriter_detach(StepWriter *self, PyObject *Py_UNUSED(ignored)) {
-    int rc = absorb(self);
-    self->fd = -1;
-    if (rc < 0)
-        return NULL;
-    Py_RETURN_NONE;
-}
-
-/* might_contain(data, simd=True): the secret pre-check on its own, for tests. */
-static PyObject *StepWriter_might_contain(StepWriter *self, PyObject *args) {
-    Py_buffer view;
-    int simd = 1;
-    if (!PyArg_ParseTuple(args, "y*|p", &view, &simd))
-        return NULL;
-    int hit = might_contain(self, (const unsigned char *)view.buf, view.len, simd);
-    PyBuffer_Release(&view);
-    return PyBool_FromLong(hit);
-}
-
-static int split_into(PyObject *out, const char *data, Py_ssize_t n) {
-    Py_ssize_t start = 0;
-    while (start < n) {
-        const char *end = memchr(data + start, '\n', (size_t)(n - start));
-        Py_ssize_t stop = end == NULL ? n : end - data;
-        PyObject *line = PyBytes_FromStringAndSize(data + start, stop - start);
-        if (line == NULL || PyList_Append(out, line) < 0) {
-            Py_XDECREF(line);
+static int write_all(int fd, const char *data, Py_ssize_t n) {
+    while (n > 0) {
+        ssize_t done = write(fd, data, (size_t)n);
+        if (done < 0) {
+            if (errno == EINTR)
+                continue; /* handlers run after the call: a line is never left half-written */
+            PyErr_SetFromErrno(PyExc_OSError);
             return -1;
+        }
+        data += done;
+        n -= done;
+    }
+    return 0;
+}
+
+/* What the write_* calls return for the line in `b` (rc: how encoding went): True when it was
+ * written and counted; the line as bytes when the sink is closed; None when declined; NULL
+ * and OSError when the write failed. The OSError carries the line as its `line` attribute
+ * (the recorder keeps it in memory), and the sink is closed (fd = -1) so that no other line
+ * is written after a partial one. */
+static PyObject *write_line(PyObject *sink, int fd, Buf *b, int rc) {
+    if (rc != OK || fd < 0)
+        return line_or_none(b, rc);
+    Py_ssize_t count = PyLong_AsSsize_t(PyList_GET_ITEM(sink, 1));
+    PyObject *counted = count < 0 ? NULL : PyLong_FromSsize_t(count + 1);
+    if (counted == NULL) { /* made before the write: once the line is out, nothing fails */
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "sink count must not be negative");
+        buf_free(b);
+        return NULL;
+    }
+    if (write_all(fd, b->data, b->len) < 0) {
+        Py_DECREF(counted);
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        PyObject *line = PyBytes_FromStringAndSize(b->data, b->len);
+        buf_free(b);
+        PyObject *closed = PyLong_FromLong(-1);
+        if (line == NULL || closed == NULL || value == NULL ||
+            PyObject_SetAttrString(value, "line", line) < 0) {
+            Py_XDECREF(line);
+            Py_XDECREF(closed);
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+            return NULL;
         }
         Py_DECREF(line);
-        start = stop + 1;
-    }
-    return 0;
-}
-
-static PyObject *StepWriter_get_lines(StepWriter *self, void *Py_UNUSED(closure)) {
-    PyObject *out = PyList_New(0);
-    if (out == NULL)
-        return NULL;
-    if (self->fd >= 0 && self->in_file) {
-        Py_ssize_t n;
-        char *back = read_back(self, &n);
-        int rc = back == NULL ? -1 : split_into(out, back, n);
-        PyMem_Free(back);
-        if (rc < 0) {
-            Py_DECREF(out);
-            return NULL;
-        }
-    }
-    if (split_into(out, self->mem, self->mem_len) < 0) {
-        Py_DECREF(out);
+        PyList_SetItem(sink, 0, closed); /* steals `closed` */
+        if (tb != NULL)
+            PyException_SetTraceback(value, tb);
+        PyErr_Restore(type, value, tb);
         return NULL;
     }
-    return out;
+    buf_free(b);
+    PyList_SetItem(sink, 1, counted); /* steals `counted` */
+    Py_RETURN_TRUE;
 }
 
-static PyObject *StepWriter_get_count(StepWriter *self, void *Py_UNUSED(closure)) {
-    return PyLong_FromSsize_t(self->count);
-}
-
-static PyObject *StepWriter_get_fd(StepWriter *self, void *Py_UNUSED(closure)) {
-    return PyLong_FromLong(self->fd);
-}
-
-/* -- step() and command() with the recorder's signatures --------------------------------- */
-
-/* Fill `slots` (defaults already in them) from a vectorcall: `npos` leading positional
- * parameters of which `required` must be given, the rest keyword-only, as in Python. */
-static int parse_call(const char *fname, PyObject *const *args, size_t nargsf, PyObject *kwnames,
-                      PyObject *const *names, Py_ssize_t nslots, Py_ssize_t npos,
-                      Py_ssize_t required, PyObject **slots) {
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (nargs > npos) {
-        PyErr_Format(PyExc_TypeError, "%s() takes %zd positional arguments but %zd were given",
-                     fname, npos, nargs);
-        return -1;
-    }
-    int given[16] = {0};
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        slots[i] = args[i];
-        given[i] = 1;
-    }
-    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
-    for (Py_ssize_t k = 0; k < nkw; k++) {
-        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
-        Py_ssize_t slot = -1;
-        for (Py_ssize_t j = 0; j < nslots && slot < 0; j++)
-            if (key == names[j])
-                slot = j; /* keywords at call sites are interned: the usual case */
-        for (Py_ssize_t j = 0; j < nslots && slot < 0; j++) {
-            int eq = PyUnicode_Compare(key, names[j]);
-            if (eq == -1 && PyErr_Occurred())
-                return -1;
-            if (eq == 0)
-                slot = j;
-        }
-        if (slot < 0) {
-            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fname,
-                         key);
-            return -1;
-        }
-        if (given[slot]) {
-            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%S'", fname,
-                         key);
-            return -1;
-        }
-        slots[slot] = args[nargs + k];
-        given[slot] = 1;
-    }
-    for (Py_ssize_t j = 0; j < required; j++)
-        if (!given[j]) {
-            PyErr_Format(PyExc_TypeError, "%s() missing required argument: '%S'", fname,
-                         names[j]);
-            return -1;
-        }
-    return 0;
-}
-
-static PyObject *STEP_NAMES[9], *COMMAND_NAMES[9], *STEP_CALL, *COMMAND_CALL;
-
-/* Hand the call to the recorder's Python path: declined(recorder, call, index, args, exc).
- * `index` is None when nothing was allocated yet (the kind is not a plain known one). */
-static PyObject *decline(StepWriter *self, PyObject *call, PyObject *index, PyObject **slots,
-                         Py_ssize_t nslots, PyObject *exc) {
-    if (self->owner == NULL || self->declined == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "StepWriter: bind() was not called");
-        Py_XDECREF(exc);
+/* write_step(sink, index, kind, name, input, output, error, meta, started_at, ended_at,
+ *            parent, triggers, max_chars) -> True | bytes | None
+ *
+ * encode_step()'s line, written to the sink when it is open (True); the line when it is
+ * closed; None when declined (the recorder's Python path makes the line). */
+static PyObject *write_step(PyObject *Py_UNUSED(module), PyObject *const *args,
+                            Py_ssize_t nargs) {
+    if (nargs != 13) {
+        PyErr_SetString(PyExc_TypeError, "write_step() takes 13 arguments");
         return NULL;
     }
-    PyObject *owner = PyObject_CallNoArgs(self->owner);
-    PyObject *tuple = PyTuple_New(nslots);
-    PyObject *result = NULL;
-    if (owner != NULL && tuple != NULL) {
-        for (Py_ssize_t i = 0; i < nslots; i++) {
-            Py_INCREF(slots[i]);
-            PyTuple_SET_ITEM(tuple, i, slots[i]);
-        }
-        PyObject *argv[5] = {owner, call, index, tuple, exc != NULL ? exc : Py_None};
-        result = PyObject_Vectorcall(self->declined, argv, 5, NULL);
-    }
-    Py_XDECREF(owner);
-    Py_XDECREF(tuple);
-    Py_XDECREF(exc);
-    return result;
+    int fd;
+    Options opt;
+    if (parse_sink(args[0], &fd) < 0 || parse_options(args[11], args[12], &opt) < 0)
+        return NULL;
+    Buf b;
+    int rc = step_line(&b, &opt, args + 1);
+    return write_line(args[0], fd, &b, rc);
 }
 
-/* What an emit gave (False too when the fast path is closed): True -> the index; False ->
- * the Python path; an OSError -> the Python path reports it (the line is already kept). */
-static PyObject *emitted(StepWriter *self, PyObject *done, PyObject *call, PyObject *index,
-                         PyObject **slots, Py_ssize_t nslots) {
-    if (done == Py_True) {
-        Py_DECREF(done);
-        return index; /* the reference we held */
-    }
-    PyObject *exc = NULL;
-    if (done == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_OSError)) {
-            Py_DECREF(index);
-            return NULL;
-        }
-        PyObject *type, *tb;
-        PyErr_Fetch(&type, &exc, &tb);
-        PyErr_NormalizeException(&type, &exc, &tb);
-        if (exc != NULL && tb != NULL)
-            PyException_SetTraceback(exc, tb);
-        Py_XDECREF(type);
-        Py_XDECREF(tb);
-    } else {
-        Py_DECREF(done);
-    }
-    PyObject *result = decline(self, call, index, slots, nslots, exc);
-    Py_DECREF(index);
-    return result;
-}
-
-static PyObject *take_index(StepWriter *self) {
-    return PyLong_FromSsize_t(self->next_index++);
-}
-
-/* step(kind, name, *, input=None, output=None, error=None, meta=None, started_at=None,
- *      ended_at=None, parent=None) -> index: TraceRecorder.step in one call. */
-static PyObject *StepWriter_step(StepWriter *self, PyObject *const *args, size_t nargsf,
-                                 PyObject *kwnames) {
-    PyObject *slots[9] = {NULL, NULL, Py_None, Py_None, Py_None, Py_None, Py_None, Py_None,
-                          Py_None};
-    if (parse_call("step", args, nargsf, kwnames, STEP_NAMES, 9, 2, 2, slots) < 0)
-        return NULL;
-    int known = self->kinds != NULL && PyUnicode_CheckExact(slots[0]);
-    if (known) {
-        known = PySet_Contains(self->kinds, slots[0]);
-        if (known < 0)
-            return NULL;
-    }
-    if (!known) /* the Python path raises for an unknown kind, before taking an index */
-        return decline(self, STEP_CALL, Py_None, slots, 9, NULL);
-    if (slots[8] == Py_None && self->parent != NULL)
-        slots[8] = self->parent;
-    PyObject *index = take_index(self);
-    if (index == NULL)
-        return NULL;
-    PyObject *argv[10] = {index, slots[0], slots[1], slots[2], slots[3], slots[4], slots[5],
-                          slots[6], slots[7], slots[8]};
-    PyObject *done = self->fast ? StepWriter_emit(self, argv, 10) : Py_NewRef(Py_False);
-    return emitted(self, done, STEP_CALL, index, slots, 9);
-}
-
-/* command(command, *, exit_code=None, stdout="", stderr="", cwd=None, timed_out=False,
- *         started_at=None, ended_at=None, name=None) -> index: TraceRecorder.command. */
-static PyObject *StepWriter_command(StepWriter *self, PyObject *const *args, size_t nargsf,
-                                    PyObject *kwnames) {
-    static PyObject *empty = NULL;
-    if (empty == NULL && (empty = PyUnicode_New(0, 0)) == NULL)
-        return NULL;
-    PyObject *slots[9] = {NULL, Py_None, empty, empty, Py_None, Py_False, Py_None, Py_None,
-                          Py_None};
-    if (parse_call("command", args, nargsf, kwnames, COMMAND_NAMES, 9, 1, 1, slots) < 0)
-        return NULL;
-    PyObject *index = take_index(self);
-    if (index == NULL)
-        return NULL;
-    PyObject *argv[11] = {index, slots[0], slots[1], slots[2], slots[3], slots[4], slots[5],
-                          slots[6], slots[7], slots[8],
-                          self->parent != NULL ? self->parent : Py_None};
-    PyObject *done = self->fast ? StepWriter_emit_command(self, argv, 11) : Py_NewRef(Py_False);
-    return emitted(self, done, COMMAND_CALL, index, slots, 9);
-}
-
-/* bind(owner, declined, kinds): the recorder (held weakly) and its Python path. */
-static PyObject *StepWriter_bind(StepWriter *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyCallable_Check(args[1]) || !PyFrozenSet_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "bind(owner, declined, kinds: frozenset)");
+/* write_command(sink, index, command, exit_code, stdout, stderr, cwd, timed_out, started_at,
+ *               ended_at, name, parent, triggers, max_chars) -> True | bytes | None
+ *
+ * encode_command()'s line, written as write_step() writes. */
+static PyObject *write_command(PyObject *Py_UNUSED(module), PyObject *const *args,
+                               Py_ssize_t nargs) {
+    if (nargs != 14) {
+        PyErr_SetString(PyExc_TypeError, "write_command() takes 14 arguments");
         return NULL;
     }
-    PyObject *ref = PyWeakref_NewRef(args[0], NULL);
-    if (ref == NULL)
+    int fd;
+    Options opt;
+    if (parse_sink(args[0], &fd) < 0 || parse_options(args[12], args[13], &opt) < 0)
         return NULL;
-    Py_XSETREF(self->owner, ref);
-    Py_INCREF(args[1]);
-    Py_XSETREF(self->declined, args[1]);
-    Py_INCREF(args[2]);
-    Py_XSETREF(self->kinds, args[2]);
-    Py_RETURN_NONE;
+    Buf b;
+    int rc = command_line(&b, &opt, args + 1);
+    return write_line(args[0], fd, &b, rc);
 }
 
-static PyObject *StepWriter_iternext(StepWriter *self) {
-    return take_index(self);
-}
-
-static PyObject *StepWriter_get_parent(StepWriter *self, void *Py_UNUSED(closure)) {
-    PyObject *parent = self->parent != NULL ? self->parent : Py_None;
-    Py_INCREF(parent);
-    return parent;
-}
-
-static int StepWriter_set_parent(StepWriter *self, PyObject *value, void *Py_UNUSED(closure)) {
-    if (value == NULL || (value != Py_None && !PyLong_Check(value))) {
-        PyErr_SetString(PyExc_TypeError, "parent must be an int or None");
-        return -1;
-    }
-    Py_INCREF(value);
-    Py_XSETREF(self->parent, value);
-    return 0;
-}
-
-static PyObject *StepWriter_get_fast(StepWriter *self, void *Py_UNUSED(closure)) {
-    return PyBool_FromLong(self->fast);
-}
-
-static int StepWriter_set_fast(StepWriter *self, PyObject *value, void *Py_UNUSED(closure)) {
-    int truth = value == NULL ? -1 : PyObject_IsTrue(value);
-    if (truth < 0) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "fast cannot be deleted");
-        return -1;
-    }
-    self->fast = truth;
-    return 0;
-}
-
-static PyMethodDef StepWriter_methods[] = {
-    {"step", (PyCFunction)(void (*)(void))StepWriter_step, METH_FASTCALL | METH_KEYWORDS,
-     "TraceRecorder.step in one call (see the recorder)."},
-    {"command", (PyCFunction)(void (*)(void))StepWriter_command,
-     METH_FASTCALL | METH_KEYWORDS, "TraceRecorder.command in one call (see the recorder)."},
-    {"bind", (PyCFunction)(void (*)(void))StepWriter_bind, METH_FASTCALL,
-     "Bind the recorder (weakly) and its Python path for declined calls."},
-    {"emit", (PyCFunction)(void (*)(void))StepWriter_emit, METH_FASTCALL,
-     "Record a step on the fast path; False means take the slow path."},
-    {"emit_command", (PyCFunction)(void (*)(void))StepWriter_emit_command, METH_FASTCALL,
-     "Record a command step on the fast path; False means take the slow path."},
-    {"record", (PyCFunction)StepWriter_record, METH_O, "Append and write a finished line."},
-    {"close", (PyCFunction)(void (*)(void))StepWriter_close, METH_FASTCALL,
-     "The trace has ended: read the lines back, then write the end record."},
-    {"seal", (PyCFunction)StepWriter_seal, METH_NOARGS, "Decline every later emit()."},
-    {"write", (PyCFunction)StepWriter_write, METH_O, "Write bytes that are not a step."},
-    {"detach", (PyCFunction)StepWriter_detach, METH_NOARGS, "Stop writing to the file."},
-    {"might_contain", (PyCFunction)StepWriter_might_contain, METH_VARARGS,
-     "The secret pre-check on a serialised line."},
+static PyMethodDef steplog_methods[] = {
+    {"encode_step", (PyCFunction)(void (*)(void))encode_step, METH_FASTCALL,
+     "A step's line with its newline, or None: the recorder's Python path makes it."},
+    {"encode_command", (PyCFunction)(void (*)(void))encode_command, METH_FASTCALL,
+     "A command step's line with its newline, or None: the recorder's Python path makes it."},
+    {"write_step", (PyCFunction)(void (*)(void))write_step, METH_FASTCALL,
+     "encode_step()'s line, written to the recorder's sink: True, the line (sink closed) or "
+     "None (declined)."},
+    {"write_command", (PyCFunction)(void (*)(void))write_command, METH_FASTCALL,
+     "encode_command()'s line, written to the recorder's sink: True, the line (sink closed) "
+     "or None (declined)."},
     {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef StepWriter_getset[] = {
-    {"lines", (getter)StepWriter_get_lines, NULL,
-     "Every recorded line (bytes, no newline), in write order: a new list each time.", NULL},
-    {"count", (getter)StepWriter_get_count, NULL, "How many lines were recorded.", NULL},
-    {"sealed", (getter)StepWriter_get_sealed, NULL, "Whether emit() declines everything.", NULL},
-    {"fd", (getter)StepWriter_get_fd, NULL, "The file descriptor, -1 when detached.", NULL},
-    {"parent", (getter)StepWriter_get_parent, (setter)StepWriter_set_parent,
-     "The parent of steps recorded now (the innermost open span), or None.", NULL},
-    {"fast", (getter)StepWriter_get_fast, (setter)StepWriter_set_fast,
-     "Whether step()/command() may take the fast path.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-static PyTypeObject StepWriterType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pytest_tracebench.record._steplog.StepWriter",
-    .tp_basicsize = sizeof(StepWriter),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Appends a trace's step lines to its file; see the module docstring.",
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)StepWriter_init,
-    .tp_dealloc = (destructor)StepWriter_dealloc,
-    .tp_methods = StepWriter_methods,
-    .tp_getset = StepWriter_getset,
-    .tp_iter = PyObject_SelfIter,
-    .tp_iternext = (iternextfunc)StepWriter_iternext,
 };
 
 static struct PyModuleDef steplog_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "pytest_tracebench.record._steplog",
-    .m_doc = "The recorder's fast path: serialise, pre-check for secrets and write a step.",
+    .m_doc = "The recorder's step encoder: serialise a step, pre-check it for secrets, and "
+              "optionally write it to the recorder's sink.",
     .m_size = -1,
+    .m_methods = steplog_methods,
 };
-
-static int intern_names(PyObject **out, const char *const *names, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++)
-        if ((out[i] = PyUnicode_InternFromString(names[i])) == NULL)
-            return -1;
-    return 0;
-}
 
 PyMODINIT_FUNC PyInit__steplog(void) {
     init_escape_tables();
     init_lower();
-    static const char *const step_names[9] = {"kind", "name", "input", "output", "error",
-                                              "meta", "started_at", "ended_at", "parent"};
-    static const char *const command_names[9] = {"command", "exit_code", "stdout", "stderr",
-                                                 "cwd", "timed_out", "started_at", "ended_at",
-                                                 "name"};
-    if (intern_names(STEP_NAMES, step_names, 9) < 0 ||
-        intern_names(COMMAND_NAMES, command_names, 9) < 0 ||
-        (STEP_CALL = PyUnicode_InternFromString("step")) == NULL ||
-        (COMMAND_CALL = PyUnicode_InternFromString("command")) == NULL)
-        return NULL;
-    if (PyType_Ready(&StepWriterType) < 0)
+    if (PyType_Ready(&TriggersType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&steplog_module);
     if (m == NULL)
         return NULL;
-    Py_INCREF(&StepWriterType);
-    if (PyModule_AddObject(m, "StepWriter", (PyObject *)&StepWriterType) < 0) {
-        Py_DECREF(&StepWriterType);
+    Py_INCREF(&TriggersType);
+    if (PyModule_AddObject(m, "Triggers", (PyObject *)&TriggersType) < 0) {
+        Py_DECREF(&TriggersType);
         Py_DECREF(m);
         return NULL;
     }

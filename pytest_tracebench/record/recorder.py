@@ -5,9 +5,12 @@ with one ``write()`` call, so a process killed at any moment leaves every finish
 disk. The header is written lazily with the first record, so an agent can still name itself
 (:meth:`TraceRecorder.set_agent`) before it acts.
 
-A step first goes to the native writer (:mod:`pytest_tracebench.record._stepwriter`), which records
-the common case — plain JSON values, no secret trigger, under the size limit — in one call;
-anything else takes the Python path below (``_step_at``), which is what defines a step's line.
+A step's line is made by the native encoder (:mod:`pytest_tracebench.record._stepwriter`) in
+the common case — plain JSON values, no secret trigger, under the size limit — and by the
+Python path below (``_step_line``) for anything it declines; the Python path is what defines a
+step's line. The native call also writes the line, through the writer's sink, once the header
+is out; otherwise :meth:`TraceRecorder._append` writes it. The recorder keeps the step
+counter, the current parent, the file and the sink.
 
 The recorder knows nothing of pytest; the plugin and the benchmark agents both use it.
 """
@@ -19,6 +22,7 @@ import dataclasses
 import functools
 import hashlib
 import inspect
+import itertools
 import json
 import os
 import threading
@@ -44,7 +48,13 @@ from pytest_tracebench.models import (
     TraceEnd,
     TraceHeader,
 )
-from pytest_tracebench.record._stepwriter import StepWriter, make_writer
+from pytest_tracebench.record._stepwriter import (
+    Encoder,
+    LineWriter,
+    WriterClosed,
+    compile_triggers,
+    encoder,
+)
 from pytest_tracebench.record.redaction import Redactor, default_redactor, redact_json
 from pytest_tracebench.replay.cassette import Cassette, ReplayDivergence
 
@@ -226,26 +236,13 @@ class TraceRecorder:
                 warnings.warn(f"tracebench: {self.write_error}; the steps are kept in memory "
                               f"only", RuntimeWarning, stacklevel=2)
         self._fd = fd
-        triggers = self.redactor.triggers if self.redactor is not None else None
-        self._writer: StepWriter = make_writer(fd, max_output_chars, triggers,
-                                               self.redactor is not None)
-        # The writer holds the step counter (next(writer)), the parent of steps recorded now
-        # (writer.parent: the innermost open span) and whether the fast path is open
-        # (writer.fast: it needs the header on disk first, written with the first record).
-        self._writer.fast = fd < 0
-        native: Any = self._writer  # the native writer's extra calls are not in the Protocol
-        bind = getattr(native, "bind", None)
-        if bind is not None:
-            # The native writer takes step() and command() whole, with their signatures: the
-            # Python method around the native call was a fifth of a step's cost. Whatever it
-            # declines comes back to the Python path through _declined. A subclass that
-            # overrides either keeps its own.
-            bind(self, _declined, _STEP_KIND_SET)
-            cls = type(self)
-            if cls.step is TraceRecorder.step:
-                self.__dict__["step"] = native.step
-            if cls.command is TraceRecorder.command:
-                self.__dict__["command"] = native.command
+        self._writer = LineWriter(fd, self._lock)
+        self._sink = self._writer.sink  # the same list for the writer's life
+        self._header_due = fd >= 0  # written with the first line, so set_agent() can go first
+        self._indices = itertools.count()  # next() is atomic: threads never share an index
+        self._parent: int | None = None
+        """The parent of steps recorded now: the innermost open span's index."""
+        self._encoder, self._triggers = self._native_encoder()
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -285,47 +282,42 @@ class TraceRecorder:
         """Record one step and return its index."""
         if kind not in _STEP_KIND_SET:
             raise RecorderError(f"unknown step kind {kind!r}; expected one of {STEP_KINDS}")
-        index = next(self._writer)
+        index = next(self._indices)
         if parent is None:
-            parent = self._writer.parent
-        if self._writer.fast:
+            parent = self._parent
+        # The common case in one native call that encodes and writes (no lock: see "the
+        # sink" in _steplog.c); written out here, in command() and in _record(), not shared:
+        # a Python call less per step (docs/performance.md, "recording"). Keep them alike.
+        encoder = self._encoder
+        if encoder is not None:
             try:
-                if self._writer.emit(index, kind, name, input, output, error, meta, started_at,
-                                     ended_at, parent):
-                    return index
+                line = encoder.write_step(self._sink, index, kind, name, input, output, error,
+                                          meta, started_at, ended_at, parent, self._triggers,
+                                          self.max_output_chars)
             except OSError as exc:
-                self._write_failed(exc)  # the step is kept in memory
+                self._native_write_failed(exc)
                 return index
-        self._step_at(index, kind, name, input, output, error, meta, started_at, ended_at,
-                      parent)
+            if line is True:
+                return index
+            if line is not None:  # made, not written: the sink is closed
+                self._append(line)
+                return index
+        self._append(self._step_line(index, kind, name, input, output, error, meta,
+                                     started_at, ended_at, parent))
         return index
 
-    def _record_at(
-        self,
-        index: int,
-        kind: str,
-        name: str,
-        input: Any,
-        output: Any,
-        error: str | None,
-        meta: Mapping[str, Any] | None,
-        started_at: float | None,
-        ended_at: float | None,
-        parent: int | None,
-    ) -> None:
-        """The native writer's fast path, else the Python one."""
-        if self._writer.fast:
-            try:
-                if self._writer.emit(index, kind, name, input, output, error, meta, started_at,
-                                     ended_at, parent):
-                    return
-            except OSError as exc:
-                self._write_failed(exc)  # the step is kept in memory
-                return
-        self._step_at(index, kind, name, input, output, error, meta, started_at, ended_at,
-                      parent)
+    def _native_encoder(self) -> tuple[Encoder | None, Any]:
+        """The native encoder and the compiled triggers it checks, or ``(None, None)``: every
+        step then takes the Python path (no compiler, ``TRACEBENCH_NATIVE=0``, or a redactor
+        whose pre-check the encoder cannot do: no triggers, or triggers it cannot hold)."""
+        native = encoder()
+        if native is None or self.redactor is None:
+            return native, None
+        triggers = self.redactor.triggers
+        compiled = compile_triggers(tuple(triggers)) if triggers is not None else None
+        return (native, compiled) if compiled is not None else (None, None)
 
-    def _step_at(
+    def _record(
         self,
         index: int,
         kind: str,
@@ -338,7 +330,39 @@ class TraceRecorder:
         ended_at: float | None,
         parent: int | None,
     ) -> None:
-        """The Python path: the step's line as the trace format defines it."""
+        """Record a step's line: the native call's, else the Python path's (what step() does
+        inline)."""
+        encoder = self._encoder
+        if encoder is not None:
+            try:
+                line = encoder.write_step(self._sink, index, kind, name, input, output, error,
+                                          meta, started_at, ended_at, parent, self._triggers,
+                                          self.max_output_chars)
+            except OSError as exc:
+                self._native_write_failed(exc)
+                return
+            if line is True:
+                return
+            if line is not None:  # made, not written: the sink is closed
+                self._append(line)
+                return
+        self._append(self._step_line(index, kind, name, input, output, error, meta,
+                                     started_at, ended_at, parent))
+
+    def _step_line(
+        self,
+        index: int,
+        kind: str,
+        name: str,
+        input: Any,
+        output: Any,
+        error: str | None,
+        meta: Mapping[str, Any] | None,
+        started_at: float | None,
+        ended_at: float | None,
+        parent: int | None,
+    ) -> bytes:
+        """The Python path: the step's line as the trace format defines it, with its newline."""
         if started_at is None or ended_at is None:
             now = _now()
             started_at = now if started_at is None else started_at
@@ -360,12 +384,9 @@ class TraceRecorder:
         if meta:
             record["meta"] = dict(meta)
         line = self._finish_record(record)
-        with self._lock:
-            if self.end_record is not None:
-                raise RecorderError(
-                    f"trace {self.trace_id}: step {name!r} recorded after the end record"
-                )
-            self._store(line)
+        if b"\n" in line:
+            raise ValueError("a trace line cannot hold a newline")
+        return line + b"\n"
 
     def _finish_record(self, record: dict[str, Any]) -> bytes:
         """Serialise ``record``; redact and truncate it in place when needed. Returns the line."""
@@ -388,33 +409,56 @@ class TraceRecorder:
         return line
 
     def _write_header(self) -> None:
-        """The header line, once, before the first record; then the fast path may write."""
-        if self._header_written or self._writer.fd < 0:
-            return
+        """The header line, once, before the first record."""
+        with self._lock:
+            try:
+                if self._header_written or self._writer.fd < 0:
+                    return
+                self._write_header_line()
+            finally:
+                # Only now: a step in another thread that saw it still due waits for the lock.
+                self._header_due = False
+
+    def _write_header_line(self) -> None:
         header = self.header.model_dump(mode="json")
         line = _dumps(header)
         if self.redactor is not None and self.redactor.might_contain(line):
             line = _dumps(self.redactor.redact_value(header))
         try:
-            self._writer.write(line + b"\n")
+            self._writer.write_header(line + b"\n")  # opens the sink to the native call
         except OSError as exc:
             self._write_failed(exc)
             return
         self._header_written = True
-        if self.end_record is None and not self._writer.sealed:
-            self._writer.fast = True
 
-    def _store(self, line: bytes) -> None:
-        """Write a finished line (the caller holds the lock)."""
-        self._write_header()
+    def _append(self, line: bytes) -> None:
+        """Write a step's finished line (with its newline), whichever path made it, when the
+        native call did not write it."""
+        if self._header_due:
+            self._write_header()
         try:
-            self._writer.record(line)
+            self._writer.append(line)
         except OSError as exc:
-            # Disk full, file size limit, a vanished mount: the agent's run must go on, and what
-            # is already on disk stays loadable (at worst a truncated last line, which the
-            # loader drops with a warning). Later steps are kept in memory, so the test's own
-            # analysis still sees the whole run.
+            # Disk full, file size limit, a vanished mount: the agent's run must go on, and
+            # what is already on disk stays loadable (at worst a truncated last line, which
+            # the loader drops with a warning). Later steps are kept in memory, so the
+            # test's own analysis still sees the whole run.
             self._write_failed(exc)
+        except WriterClosed:
+            raise self._after_end(line) from None
+
+    def _native_write_failed(self, exc: OSError) -> None:
+        """The native call could not write its line (it closed the sink): keep the line in
+        memory, then detach and warn, as when :meth:`_append`'s write fails."""
+        line = getattr(exc, "line", None)
+        if isinstance(line, bytes):
+            self._writer.keep(line)
+        self._write_failed(exc)
+
+    def _after_end(self, line: bytes) -> RecorderError:
+        """The error for a step recorded after the end record, naming the step."""
+        name = json.loads(line).get("name")
+        return RecorderError(f"trace {self.trace_id}: step {name!r} recorded after the end record")
 
     def _write_failed(self, exc: OSError) -> None:
         import warnings
@@ -432,7 +476,6 @@ class TraceRecorder:
                     os.close(fd)
                 except OSError:
                     pass
-            self._writer.fast = self.end_record is None and not self._writer.sealed
         self.write_error = f"{self.path}: cannot write: {exc.strerror or exc}"
         warnings.warn(f"tracebench: {self.write_error}; the trace file ends here, later steps "
                       f"are kept in memory only{lost}", RuntimeWarning, stacklevel=4)
@@ -453,32 +496,40 @@ class TraceRecorder:
         name: str | None = None,
     ) -> int:
         """A shell command and its result."""
-        index = next(self._writer)
-        if self._writer.fast:
-            # The native writer builds this step's line straight from the arguments.
+        index = next(self._indices)
+        # As in step(): the encoder builds and writes this step's line straight from the
+        # arguments, not from the two dicts the Python path builds first.
+        encoder = self._encoder
+        if encoder is not None:
             try:
-                if self._writer.emit_command(index, command, exit_code, stdout, stderr, cwd,
-                                             timed_out, started_at, ended_at, name,
-                                             self._writer.parent):
-                    return index
+                line = encoder.write_command(self._sink, index, command, exit_code, stdout,
+                                             stderr, cwd, timed_out, started_at, ended_at,
+                                             name, self._parent, self._triggers,
+                                             self.max_output_chars)
             except OSError as exc:
-                self._write_failed(exc)
+                self._native_write_failed(exc)
                 return index
-        self._command_at(index, command, exit_code, stdout, stderr, cwd, timed_out, started_at,
-                         ended_at, name)
+            if line is True:
+                return index
+            if line is not None:  # made, not written: the sink is closed
+                self._append(line)
+                return index
+        self._append(self._command_line(index, command, exit_code, stdout, stderr, cwd,
+                                        timed_out, started_at, ended_at, name))
         return index
 
-    def _command_at(self, index: int, command: str | Sequence[str], exit_code: int | None,
-                    stdout: str, stderr: str, cwd: str | Path | None, timed_out: bool,
-                    started_at: float | None, ended_at: float | None, name: str | None) -> None:
-        """The Python path of :meth:`command`."""
+    def _command_line(self, index: int, command: str | Sequence[str], exit_code: int | None,
+                      stdout: str, stderr: str, cwd: str | Path | None, timed_out: bool,
+                      started_at: float | None, ended_at: float | None,
+                      name: str | None) -> bytes:
+        """The Python path of :meth:`command`: its line."""
         text = command if isinstance(command, str) else " ".join(str(c) for c in command)
         inp: dict[str, Any] = {"command": text}
         if cwd is not None:
             inp["cwd"] = str(cwd)
         out = {"exit_code": exit_code, "stdout": stdout, "stderr": stderr, "timed_out": timed_out}
-        self._step_at(index, "command", name or text.split(" ", 1)[0] or "command", inp, out,
-                      None, None, started_at, ended_at, self._writer.parent)
+        return self._step_line(index, "command", name or text.split(" ", 1)[0] or "command",
+                               inp, out, None, None, started_at, ended_at, self._parent)
 
     def read(self, target: str | Path, *, content: Any = None, name: str = "read") -> int:
         """A file read or context retrieval (``target`` is a path or a query)."""
@@ -602,11 +653,11 @@ class TraceRecorder:
         if kind not in _STEP_KIND_SET:
             raise RecorderError(f"unknown step kind {kind!r}; expected one of {STEP_KINDS}")
         with self._lock:
-            index = next(self._writer)
-            parent = self._writer.parent
+            index = next(self._indices)
+            parent = self._parent
             span = Span(self, index, kind, name, input)
             self._stack.append(span)
-            self._writer.parent = index
+            self._parent = index
         try:
             yield span
         except BaseException as exc:
@@ -616,10 +667,10 @@ class TraceRecorder:
             with self._lock:
                 if span in self._stack:
                     self._stack.remove(span)
-                self._writer.parent = self._stack[-1].index if self._stack else None
+                self._parent = self._stack[-1].index if self._stack else None
             if self.end_record is None:
-                self._record_at(span.index, span.kind, span.name, span.input, span.output,
-                                span.error, span.meta or None, span.started_at, _now(), parent)
+                self._record(span.index, span.kind, span.name, span.input, span.output,
+                             span.error, span.meta or None, span.started_at, _now(), parent)
 
     @overload
     def tool(self, fn: F) -> F: ...
@@ -756,10 +807,10 @@ class TraceRecorder:
         with self._lock:
             if self.end_record is not None:
                 return
-            # Sealed first: a step racing in from another thread now takes the Python path,
-            # which waits for this lock and then refuses it, so the count below is final.
+            # From here every step line is refused: appends take this lock and find the
+            # writer sealed, and the native call finds the sink closed (it writes with the
+            # GIL held, so one under way finished before this statement). The count is final.
             self._writer.seal()
-            self._writer.fast = False
             end = TraceEnd(status=status, ended_at=_now(), step_count=self._writer.count,
                            outcome=dict(outcome or {}))
             extra: dict[str, Any] = {}
@@ -829,29 +880,6 @@ class TraceRecorder:
         """The ended run's trace if :meth:`to_trace` has built it already, else ``None``: a
         reader that can also load the file uses it instead of parsing again."""
         return self._trace
-
-
-def _declined(recorder: TraceRecorder, call: str, index: int | None, args: tuple[Any, ...],
-              exc: OSError | None) -> int:
-    """What the native writer's ``step()``/``command()`` hands back: the call's Python path.
-
-    ``index`` is ``None`` when no index was taken yet (a kind the writer does not know: the
-    Python method raises for it); ``exc`` a failed write of a line the writer has kept."""
-    if exc is not None:
-        recorder._write_failed(exc)
-        assert index is not None
-        return index
-    if call == "step":
-        if index is None:
-            kind, name, input, output, error, meta, started_at, ended_at, parent = args
-            return TraceRecorder.step(recorder, kind, name, input=input, output=output,
-                                      error=error, meta=meta, started_at=started_at,
-                                      ended_at=ended_at, parent=parent)
-        recorder._step_at(index, *args)
-    else:
-        assert index is not None
-        recorder._command_at(index, *args)
-    return index
 
 
 def _coerce_model(model: type[Any], value: Any, key: str) -> Any:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_tracebench.hookspecs import hookimpl
 from pytest_tracebench.manager import get_plugin_manager
+from pytest_tracebench.record._stepwriter import compile_triggers
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -335,15 +336,9 @@ def _as_rule(pattern: Rule | tuple[str, str] | Sequence[str]) -> Rule:
 
 
 def _native_scanner(triggers: tuple[str, ...]) -> Any:
-    """The native writer's pre-check over ``triggers``, or ``None`` where it is not built or
-    cannot hold them (it then scans every line itself, which says nothing here)."""
-    from pytest_tracebench.record._stepwriter import _native
-
-    native = _native()
-    if native is None or not triggers or len(triggers) > 256 or any(
-            len(t) < 2 or len(t) > 64 or not t.isascii() for t in triggers):
-        return None
-    return native.StepWriter(-1, 0, list(triggers), True)
+    """The native encoder's pre-check over ``triggers``, or ``None`` where it is not built or
+    cannot hold them."""
+    return compile_triggers(triggers) if triggers else None
 
 
 @dataclass
@@ -393,7 +388,9 @@ class Redactor:
         elif triggers is False or triggers is None:
             chosen = None
         else:
-            chosen = tuple(triggers)
+            # Lowercase, as the pre-check compares them with the lowercased text (an
+            # uppercase trigger could never match there, and the native check refuses it).
+            chosen = tuple(t.lower() for t in triggers)
         self._triggers: tuple[str, ...] | None = chosen if self.rules else ()
         self._scanner = _native_scanner(self._triggers) if self._triggers else None
 

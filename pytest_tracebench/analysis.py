@@ -31,6 +31,20 @@ if TYPE_CHECKING:
     from pytest_tracebench.models import Trace, TraceResult
     from pytest_tracebench.settings import Settings
 
+__all__ = [
+    "FINDING_COLUMNS",
+    "INSTALL_HINT",
+    "RESULT_COLUMNS",
+    "STEP_COLUMNS",
+    "AnalysisUnavailable",
+    "export",
+    "findings_df",
+    "iter_results",
+    "results_df",
+    "steps_df",
+    "tables",
+]
+
 INSTALL_HINT = ("the analysis tables need pandas (and pyarrow for Parquet): "
                 "pip install 'pytest-tracebench[analysis]'")
 

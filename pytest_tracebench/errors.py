@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+__all__ = [
+    "TraceLoadError",
+]
+
 
 class TraceLoadError(Exception):
     """A trace file cannot be loaded. ``str(error)`` is one line: ``file:line: field: problem``."""

@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from pytest_tracebench.models import Score, Trace, TraceResult
     from pytest_tracebench.settings import Settings
 
+__all__ = [
+    "hookimpl",
+    "hookspec",
+    "tracebench_detectors",
+    "tracebench_importers",
+    "tracebench_redaction_patterns",
+    "tracebench_reward",
+    "tracebench_score",
+    "tracebench_trace_finished",
+]
+
 hookspec = pluggy.HookspecMarker("tracebench")
 hookimpl = pluggy.HookimplMarker("tracebench")
 

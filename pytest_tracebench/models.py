@@ -15,6 +15,37 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+__all__ = [
+    "REPORT_SCHEMA_VERSION",
+    "SEVERITIES",
+    "STEP_KINDS",
+    "TRACE_SCHEMA_VERSION",
+    "AgentInfo",
+    "Cluster",
+    "ClusterExample",
+    "ComparedValue",
+    "Comparison",
+    "DetectorComparison",
+    "EndStatus",
+    "EvaluationReport",
+    "FeatureTerm",
+    "Finding",
+    "Gate",
+    "Penalty",
+    "Score",
+    "Severity",
+    "SourceInfo",
+    "Step",
+    "StepKind",
+    "Summary",
+    "TaskComparison",
+    "TaskInfo",
+    "Trace",
+    "TraceEnd",
+    "TraceHeader",
+    "TraceResult",
+]
+
 #: Version of the trace file format written by this release. Readers refuse newer versions.
 TRACE_SCHEMA_VERSION = 1
 #: Version of the evaluation report (JSON) written by this release.

@@ -29,6 +29,15 @@ from pytest_tracebench.score.scoring import score_result
 from pytest_tracebench.settings import Settings
 from pytest_tracebench.usage import trace_tokens
 
+__all__ = [
+    "Pipeline",
+    "analyze_trace",
+    "default_pipeline",
+    "redact_result",
+    "reward",
+    "summarize",
+]
+
 
 def _duration(trace: Trace) -> float | None:
     start = trace.header.started_at

@@ -86,3 +86,13 @@ def test_the_scoring_example_is_what_the_command_prints() -> None:
     start = out.index("=== Trace Score ===")
     block = out[start:out.index("\n\n", start)]
     assert f"```\n{block}\n```" in (REPO / "docs" / "scoring.md").read_text()
+
+
+def test_the_readme_quotes_the_measured_recording_cost() -> None:
+    """The README's recording figure is the command-step ratio of the generated table."""
+    table = (REPO / "docs" / "performance.md").read_text()
+    row = re.search(r"^\| `test_record_command_step` \|.*?\| (\d+\.\d+)x \|", table, re.M)
+    assert row, "docs/performance.md has no recording row"
+    quoted = re.search(r"(\d+\.\d+)x a bare `write\(\)`", (REPO / "README.md").read_text())
+    assert quoted, "the README does not quote the recording cost"
+    assert quoted.group(1) == f"{float(row.group(1)):.1f}", (quoted.group(1), row.group(1))

@@ -31,6 +31,24 @@ from pytest_tracebench.models import (
 from pytest_tracebench.parsers import CommandInfo, FileEdit, classify_command, parse_test_output
 from pytest_tracebench.record.redaction import clip
 
+__all__ = [
+    "EDIT_TOOLS",
+    "MESSAGE_TOOLS",
+    "READ_TOOLS",
+    "SHELL_TOOLS",
+    "SUBMIT_TOOLS",
+    "TEST_TOOLS",
+    "TraceBuilder",
+    "json_lines",
+    "skipped_line",
+    "split_patch",
+    "stable_id",
+    "task_id_for",
+    "text_of",
+    "to_epoch",
+    "unwrap_shell",
+]
+
 _EXIT_CODE_TEXT = re.compile(r"^Exit code (\d+)\b", re.M)
 
 # Tool names per meaning, lower-cased, across agents.

@@ -168,7 +168,7 @@ def test_repeated_runs_give_pass_at_k_and_score_spread(pytester: pytest.Pytester
 
 
 def test_pass_at_k_estimator() -> None:
-    from pytest_tracebench.score.scoring import pass_at_k
+    from pytest_tracebench.score.summary import pass_at_k
 
     assert pass_at_k(5, 0, 1) == 0.0
     assert pass_at_k(5, 5, 1) == 1.0

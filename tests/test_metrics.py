@@ -11,7 +11,8 @@ from pytest_tracebench.manager import get_plugin_manager
 from pytest_tracebench.pipeline import Pipeline, reward
 from pytest_tracebench.report import build_report, render_terminal
 from pytest_tracebench.score.clusters import cluster, message_template
-from pytest_tracebench.score.scoring import bootstrap_ci, breakdown, score, score_result
+from pytest_tracebench.score.scoring import breakdown, score, score_result
+from pytest_tracebench.score.summary import bootstrap_ci
 
 from ._traces import edit, fail, green, make
 
@@ -159,7 +160,7 @@ def test_bootstrap_ci_is_deterministic_and_brackets_the_mean() -> None:
 def test_large_sample_interval_agrees_with_the_bootstrap() -> None:
     import random
 
-    from pytest_tracebench.score import scoring as metrics
+    from pytest_tracebench.score import summary as metrics
     rng = random.Random(3)
     values = [rng.choice([0.0, 40.0, 100.0]) for _ in range(metrics.BOOTSTRAP_MAX_N + 1)]
     normal = bootstrap_ci(values)

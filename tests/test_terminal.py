@@ -6,7 +6,7 @@ from __future__ import annotations
 from pytest_tracebench.models import EvaluationReport, Finding, TraceResult
 from pytest_tracebench.report.terminal import render_terminal
 from pytest_tracebench.score.clusters import cluster
-from pytest_tracebench.score.scoring import summarize_results
+from pytest_tracebench.score.summary import summarize_results
 
 
 def _result(n: int, message: str) -> TraceResult:

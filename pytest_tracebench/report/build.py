@@ -14,7 +14,7 @@ from pytest_tracebench import __version__
 from pytest_tracebench.models import EvaluationReport, TraceResult
 from pytest_tracebench.record.redaction import redact_json, redactor_from_settings
 from pytest_tracebench.score.clusters import cluster
-from pytest_tracebench.score.scoring import summarize_results
+from pytest_tracebench.score.summary import summarize_results
 from pytest_tracebench.settings import Settings
 
 

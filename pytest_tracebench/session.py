@@ -53,7 +53,8 @@ class TracebenchState:
         self.base_dir = directory
         self.trace_dir = directory / "traces"
         self.redactor = redactor_from_settings(settings, pm)
-        """The same redactor ``Pipeline.from_settings`` gives (``None`` with redaction off)."""
+        """The one redactor ``Pipeline.from_settings`` and ``finish`` get too (``None`` with
+        redaction off)."""
         self._pipeline: Pipeline | None = None
         self.results: list[dict[str, Any] | Deferred] = []
         """Per-test results in test order: plain dicts from reports (analysed at the test's

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tracebench import Redactor, TraceRecorder, load_trace
-from pytest_tracebench.record.redaction import BUILTIN_PATTERNS, REDACTED
+from pytest_tracebench import Redactor, Settings, TraceRecorder, hookimpl, load_trace
+from pytest_tracebench.manager import new_plugin_manager
+from pytest_tracebench.pipeline import Pipeline
+from pytest_tracebench.record.redaction import BUILTIN_PATTERNS, REDACTED, redactor_from_settings
 
 # Real-looking formats (not real keys).
 SECRETS = {
@@ -110,3 +112,20 @@ def test_every_written_line_stays_valid_json_whatever_is_redacted(tmp_path: Path
     rec.end()
     for line in (tmp_path / "t.jsonl").read_text().splitlines():
         json.loads(line)
+
+
+def test_a_plugins_patterns_give_one_redactor_per_process() -> None:
+    """The recorder, the pipeline and the end of the run share the redactor a plugin's
+    patterns make, rather than each building (and compiling) its own."""
+    class Plugin:
+        @hookimpl
+        def tracebench_redaction_patterns(self, settings: object) -> list[tuple[str, str]]:
+            return [("internal-token", r"itok_[0-9a-f]{16}")]
+
+    pm = new_plugin_manager(load_entrypoints=False)
+    pm.register(Plugin())
+    settings = Settings()
+    first = redactor_from_settings(settings, pm)
+    assert first is not None and first is redactor_from_settings(settings, pm)
+    assert Pipeline.from_settings(settings, pm).redactor is first
+    assert first.redact_text("key itok_0123456789abcdef") == f"key {REDACTED}"

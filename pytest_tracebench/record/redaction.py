@@ -19,6 +19,7 @@ field, so the JSON stays valid whatever a pattern matches.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -569,10 +570,20 @@ def redactor_from_settings(settings: Settings, pm: Any = None) -> Redactor | Non
         return None
     if pm is None:
         pm = get_plugin_manager(settings.plugins)
-    patterns = [p for plist in pm.hook.tracebench_redaction_patterns(settings=settings)
-                for p in plist]
-    if patterns == list(BUILTIN_PATTERNS):
+    patterns = tuple(p for plist in pm.hook.tracebench_redaction_patterns(settings=settings)
+                     for p in plist)
+    if patterns == BUILTIN_PATTERNS:
         return default_redactor()
+    try:
+        return _shared_redactor(patterns)
+    except TypeError:  # a plugin's pattern that is not hashable (a list pair, say)
+        return Redactor(patterns)
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_redactor(patterns: tuple[Rule | tuple[str, str], ...]) -> Redactor:
+    """One redactor per set of patterns: the session's recorder, its pipeline and the end of
+    the run each ask for it, and each built its own from a plugin's patterns."""
     return Redactor(patterns)
 
 
